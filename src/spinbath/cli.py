@@ -1,0 +1,212 @@
+"""Command line: ``spinbath run|plot|rerun|examples|example|demo``.
+
+Bad input (config, files, names) prints one line ``error: ...`` on stderr and exits with code 2,
+writing nothing. Results are written atomically (see :mod:`spinbath.io`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import resources
+from pathlib import Path
+
+from . import __version__
+from .config import ConfigError
+
+EXIT_BAD_INPUT = 2
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=False, highlight=False)
+
+
+def _say(args, *parts) -> None:
+    if not args.quiet:
+        _console().print(*parts)
+
+
+def _example_names() -> dict[str, Path]:
+    folder = resources.files("spinbath.examples")
+    return {Path(p.name).stem: p for p in folder.iterdir() if p.name.endswith(".toml")}
+
+
+def _example_description(text: str) -> str:
+    first = next((ln for ln in text.splitlines() if ln.startswith("#")), "# (no description)")
+    return first.lstrip("# ").strip()
+
+
+def _figure_path(results: Path, fmt: str) -> Path:
+    return results.with_suffix(f".{fmt}")
+
+
+def _run_config_text(text: str, source: str, out: Path, args) -> Path:
+    from .config import parse_config_text
+    from .io import write_results
+
+    study, cfg = parse_config_text(text, source=source)
+    try:
+        ds = study.run(cfg)
+    except ConfigError:
+        raise
+    except ValueError as err:
+        # Raised while building the model from a validated config, e.g. a non-Hermitian coupling file.
+        raise ConfigError(f"{source}: {err}") from None
+    write_results(ds, out, study=study.name, config_toml=text)
+    fig = None
+    if not args.no_figure:
+        fig = _figure_path(out, args.format)
+        study.plot(ds, fig)
+    _say(args, f"[bold]{study.name}[/bold]: wrote {out}" + (f" and {fig}" if fig else ""))
+    if not args.quiet:
+        _print_summary(study, ds)
+    return out
+
+
+def _print_summary(study, ds) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{study.name} summary", show_header=False)
+    for k, v in study.summary(ds):
+        table.add_row(k, v)
+    _console().print(table)
+
+
+def cmd_run(args) -> int:
+    cfg_path = Path(args.config)
+    if not cfg_path.is_file():
+        raise ConfigError(f"config file {str(cfg_path)!r} does not exist")
+    out = Path(args.out) if args.out else Path.cwd() / (cfg_path.stem + ".nc")
+    _run_config_text(cfg_path.read_text(encoding="utf-8"), str(cfg_path), out, args)
+    return 0
+
+
+def cmd_rerun(args) -> int:
+    from .io import read_results
+
+    src = Path(args.results)
+    ds = read_results(src)
+    out = Path(args.out) if args.out else src.with_name(src.stem + "-rerun.nc")
+    _run_config_text(ds.attrs["config_toml"], f"{src} (embedded config)", out, args)
+    return 0
+
+
+def cmd_plot(args) -> int:
+    from .io import read_results
+    from .studies import get_study, study_names
+
+    src = Path(args.results)
+    ds = read_results(src)
+    if ds.attrs["study"] not in study_names():
+        raise ConfigError(f"{src}: unknown study {ds.attrs['study']!r}")
+    fig = Path(args.out) if args.out else _figure_path(src, args.format)
+    get_study(ds.attrs["study"]).plot(ds, fig)
+    _say(args, f"wrote {fig}")
+    return 0
+
+
+def cmd_examples(args) -> int:
+    from .studies import get_study
+
+    for name, path in sorted(_example_names().items()):
+        text = path.read_text()
+        study = next((ln.split("=", 1)[1].strip().strip('"') for ln in text.splitlines() if ln.startswith("study")), "?")
+        desc = get_study(study).description if study != "?" else ""
+        print(f"{name:14s} {_example_description(text)}  [{study}: {desc}]")
+    return 0
+
+
+def cmd_example(args) -> int:
+    names = _example_names()
+    if args.name not in names:
+        raise ConfigError(f"no example named {args.name!r}; available: {', '.join(sorted(names))}")
+    text = names[args.name].read_text()
+    if args.write:
+        from .io import atomic_write_bytes
+
+        atomic_write_bytes(args.write, text.encode())
+        _say(args, f"wrote {args.write}")
+    else:
+        print(text, end="")
+    return 0
+
+
+DEMO_EXAMPLE = "spectrum"
+
+
+def cmd_demo(args) -> int:
+    folder = Path(args.dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    text = _example_names()[DEMO_EXAMPLE].read_text()
+    (folder / f"{DEMO_EXAMPLE}.toml").write_text(text)
+    _say(args, f"spinbath demo: running the '{DEMO_EXAMPLE}' example into {folder}/")
+    _run_config_text(text, f"example {DEMO_EXAMPLE}", folder / f"{DEMO_EXAMPLE}.nc", args)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="spinbath", description="Spin relaxation and decoherence of molecular magnets.")
+    p.add_argument("--version", action="version", version=f"spinbath {__version__}")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summaries")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def figure_opts(sp):
+        sp.add_argument("--format", choices=("png", "svg", "pdf"), default="png", help="figure format (default png)")
+
+    r = sub.add_parser("run", help="run a study from a TOML config; write results (.nc) and a figure")
+    r.add_argument("config")
+    r.add_argument("--out", help="results file (default: ./<config name>.nc)")
+    r.add_argument("--no-figure", action="store_true", help="write the results file only")
+    figure_opts(r)
+    r.set_defaults(func=cmd_run)
+
+    pl = sub.add_parser("plot", help="redraw the figure of a results file")
+    pl.add_argument("results")
+    pl.add_argument("--out", help="figure path (format from its suffix)")
+    figure_opts(pl)
+    pl.set_defaults(func=cmd_plot)
+
+    rr = sub.add_parser("rerun", help="run again the config embedded in a results file")
+    rr.add_argument("results")
+    rr.add_argument("--out", help="results file (default: <results>-rerun.nc)")
+    rr.add_argument("--no-figure", action="store_true")
+    figure_opts(rr)
+    rr.set_defaults(func=cmd_rerun)
+
+    ex = sub.add_parser("examples", help="list the built-in example configs")
+    ex.set_defaults(func=cmd_examples)
+
+    e1 = sub.add_parser("example", help="print (or --write) a built-in example config")
+    e1.add_argument("name")
+    e1.add_argument("--write", metavar="PATH", help="write the config to PATH instead of printing it")
+    e1.set_defaults(func=cmd_example)
+
+    d = sub.add_parser("demo", help="run the flagship example into ./spinbath-demo/ and print a summary")
+    d.add_argument("--dir", default="spinbath-demo")
+    d.add_argument("--no-figure", action="store_true")
+    figure_opts(d)
+    d.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``spinbath`` command; returns the exit code (2 for bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from .progress import set_quiet
+
+    set_quiet(args.quiet)
+    try:
+        return args.func(args)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written for the unfinished step", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

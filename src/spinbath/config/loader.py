@@ -1,0 +1,46 @@
+"""Read a study config from TOML: ``study = "<name>"`` picks the schema, pydantic validates the rest."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .base import ConfigError, format_validation_error
+
+__all__ = ["load_config", "parse_config_text"]
+
+
+def parse_config_text(text: str, source: str = "<config>"):
+    """Validate TOML text; return (study, config model). Raises ConfigError naming the key and reason."""
+    from ..studies import get_study, study_names
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{source} is not valid TOML: {err}") from None
+    name = data.get("study")
+    if name is None:
+        raise ConfigError(f"{source}: key 'study' is missing; one of: {', '.join(study_names())}")
+    if not isinstance(name, str) or name not in study_names():
+        raise ConfigError(f"{source}: study = {name!r} is not a known study; one of: {', '.join(study_names())}")
+    study = get_study(name)
+    try:
+        cfg = study.config_model.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(f"{source}: " + format_validation_error(err)) from None
+    return study, cfg
+
+
+def load_config(path: str | Path):
+    """Read and validate a TOML config file; return (study, config model, raw text)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {str(p)!r} does not exist")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read config file {str(p)!r}: {err}") from None
+    study, cfg = parse_config_text(text, source=str(p))
+    return study, cfg, text

@@ -1,0 +1,78 @@
+"""Results files: xarray Datasets as netCDF (h5netcdf), written atomically, config embedded.
+
+Every results file carries, in its global attributes:
+    study            the study name
+    config_toml      the full input config, verbatim, so that ``spinbath rerun`` works from the file alone
+    spinbath_version the version that wrote it
+and every data variable and coordinate carries a ``units`` attribute ("1" for dimensionless).
+
+Atomic write: the dataset goes to a temporary file in the target folder, then os.replace moves it
+over the target, so a crash never leaves a partial or corrupted results file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import xarray as xr
+
+from . import __version__
+from .config import ConfigError
+
+__all__ = ["write_results", "read_results", "atomic_write_bytes", "missing_units"]
+
+
+def missing_units(ds: xr.Dataset) -> list[str]:
+    """Names of variables or coordinates without a ``units`` attribute."""
+    return [str(n) for n in list(ds.data_vars) + list(ds.coords) if "units" not in ds[n].attrs]
+
+
+def _atomic(path: Path, write) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+
+    def write(tmp):
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+
+    return _atomic(Path(path), write)
+
+
+def write_results(ds: xr.Dataset, path: str | Path, *, study: str, config_toml: str) -> Path:
+    """Write ``ds`` to ``path`` (netCDF4/HDF5 via h5netcdf) atomically, with the config embedded."""
+    missing = missing_units(ds)
+    if missing:
+        raise ValueError(f"results variables without units: {missing}")
+    ds = ds.copy()
+    ds.attrs.update(study=study, config_toml=config_toml, spinbath_version=__version__)
+    return _atomic(Path(path), lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
+
+
+def read_results(path: str | Path) -> xr.Dataset:
+    """Open a results file written by spinbath (fully loaded, file closed)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"results file {str(p)!r} does not exist")
+    try:
+        with xr.open_dataset(p, engine="h5netcdf") as ds:
+            ds = ds.load()
+    except Exception as err:  # h5py/h5netcdf raise many types for a non-netCDF file
+        raise ConfigError(f"{str(p)!r} is not a readable results file: {err}") from None
+    if "study" not in ds.attrs or "config_toml" not in ds.attrs:
+        raise ConfigError(f"{str(p)!r} is not a spinbath results file (no 'study'/'config_toml' attributes)")
+    return ds

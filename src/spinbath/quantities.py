@@ -1,0 +1,70 @@
+"""Unit strings at the config boundary: "451 cm^-1", "2 T", "3 mV", "77 K" -> floats in working units.
+
+Conversion happens here, once; everything past the config works in the units of DESIGN.md
+(cm^-1, K, T, s, meV, mV). Plain numbers are taken to be in the working unit already. Parsing is
+done with pint; energies convert among cm^-1, meV, eV, K (as k_B T), THz/GHz (as h nu) and J
+through the spectroscopy context.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+__all__ = ["to_unit", "UnitError"]
+
+
+class UnitError(ValueError):
+    """A quantity string that cannot be read or converted to the unit a key needs."""
+
+
+@lru_cache(maxsize=1)
+def _registry():
+    import pint
+
+    ureg = pint.UnitRegistry()
+    return ureg
+
+
+def _energy_like(ureg, q):
+    """Map temperatures to k_B T so that "10 K" is accepted where an energy is expected."""
+    if q.dimensionality == ureg.kelvin.dimensionality:
+        return (q.to("kelvin") * ureg.boltzmann_constant).to("joule")
+    return q
+
+
+def to_unit(value, unit: str) -> float:
+    """Return ``value`` in ``unit`` as a float.
+
+    ``value`` is a number (already in ``unit``) or a string "<number> <unit>" such as "451 cm^-1",
+    "56 meV", "2 T", "300 mK". Energies, wavenumbers, frequencies and temperatures interconvert
+    (E = h c nu~ = h nu = k_B T). Raises UnitError with the reason for anything else, including NaN.
+    """
+    if isinstance(value, bool):
+        raise UnitError(f"expected a number or a quantity string in {unit}, got {value!r}")
+    if isinstance(value, (int, float)):
+        out = float(value)
+    elif isinstance(value, str):
+        ureg = _registry()
+        text = value.strip().replace("cm-1", "cm^-1").replace("1/cm", "cm^-1")
+        try:
+            q = ureg.Quantity(text)
+        except Exception:
+            raise UnitError(f"cannot read {value!r} as a quantity (expected e.g. '451 cm^-1', '2 T')") from None
+        target = ureg.Unit(unit.replace("cm^-1", "1/cm"))
+        if not isinstance(q, ureg.Quantity) or q.dimensionless and not ureg.Quantity(1, target).dimensionless:
+            out = float(q.magnitude if hasattr(q, "magnitude") else q)
+        else:
+            try:
+                if q.dimensionality == target.dimensionality:
+                    out = float(q.to(target).magnitude)
+                else:
+                    with ureg.context("sp"):
+                        out = float(_energy_like(ureg, q).to(target).magnitude)
+            except Exception:
+                raise UnitError(f"{value!r} cannot be converted to {unit}") from None
+    else:
+        raise UnitError(f"expected a number or a quantity string in {unit}, got {value!r}")
+    if not math.isfinite(out):
+        raise UnitError(f"{value!r} is not a finite number")
+    return out

@@ -1,0 +1,186 @@
+"""Observables of a rate superoperator R (s^-1): tau, T1/T2/T2*, rho(t), M(t), steady state.
+
+R acts on column-stacked vec(rho) in the eigenbasis of the spin Hamiltonian (d rho_ab/dt =
+sum_cd R_ab,cd rho_cd, as built by ``spinbath.quantum.spin_phonon``); times are in s, energies in
+cm^-1. Operators such as the magnetization must be given in the same eigenbasis (U^H Jz U), or with
+the eigenvectors U where a function accepts them.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import scipy.linalg as sla
+
+from ..units import CM_TO_RAD_PER_S
+from .liouville import superoperator_to_tensor, unvec, vec
+
+__all__ = ["relaxation_time", "relaxation_modes", "coherence_times", "evolve", "magnetization",
+           "steady_state"]
+
+
+def _dim(R: np.ndarray) -> int:
+    R = np.asarray(R)
+    d = int(round(np.sqrt(R.shape[0])))
+    if R.ndim != 2 or R.shape != (d * d, d * d):
+        raise ValueError(f"R must be a (d*d, d*d) superoperator, got shape {R.shape}")
+    return d
+
+
+def steady_state(R: np.ndarray) -> np.ndarray:
+    """Density matrix rho_ss (Hermitian, unit trace) with R vec(rho_ss) = 0, from the SVD of R.
+
+    Warns if the null space has more than one dimension (then rho_ss is one of many).
+    """
+    d = _dim(R)
+    _, s, vh = np.linalg.svd(np.asarray(R))
+    if s.size > 1 and s[-2] <= 1e-10 * s[0]:
+        warnings.warn("R has more than one stationary state; returning one of them", stacklevel=2)
+    rho = unvec(vh[-1].conj(), d)
+    rho = rho / np.trace(rho)
+    return 0.5 * (rho + rho.conj().T)
+
+
+def relaxation_modes(R: np.ndarray, observable: np.ndarray, initial: np.ndarray,
+                     group_rtol: float = 1e-8):
+    """Decompose <O>(t) = Tr(O rho(t)), rho(0) = initial, on the eigenmodes of R.
+
+    <O>(t) = sum_g A_g exp(lambda_g t): eigenvalues closer than group_rtol * max|lambda| form one
+    group g (its amplitude is then basis independent). Returns (lambdas, amplitudes), sorted by
+    decreasing |amplitude|. A_g = sum_{i in g} (l_i^H vec(rho0)) / (l_i^H r_i) * Tr(O unvec(r_i)).
+    """
+    R = np.asarray(R)
+    _dim(R)
+    lam, vl, vr = sla.eig(R, left=True, right=True)
+    x = vec(np.asarray(initial))
+    obs = vec(np.asarray(observable).T)  # Tr(O X) = vec(O^T) . vec(X)
+    coef = (vl.conj().T @ x) / np.einsum("ij,ij->j", vl.conj(), vr)
+    amp = coef * (obs @ vr)
+    order = np.argsort(lam)  # complex: by real part, then imaginary part
+    lam, amp = lam[order], amp[order]
+    tol = group_rtol * max(np.abs(lam).max(), 1e-300)
+    groups_l, groups_a = [], []
+    start = 0
+    for k in range(1, lam.size + 1):
+        if k == lam.size or abs(lam[k] - lam[k - 1]) > tol:
+            groups_l.append(lam[start:k].mean())
+            groups_a.append(amp[start:k].sum())
+            start = k
+    groups_l, groups_a = np.array(groups_l), np.array(groups_a)
+    o = np.argsort(-np.abs(groups_a), kind="stable")
+    return groups_l[o], groups_a[o]
+
+
+def relaxation_time(R: np.ndarray, E: np.ndarray, M: np.ndarray, doublet=None,
+                    group_rtol: float = 1e-8, return_details: bool = False):
+    """Magnetization relaxation time tau (s) of the ground doublet.
+
+    Basis-independent selection: with P the projector on the doublet (by default the two lowest
+    eigenstates of E) and M the magnetization operator in the eigenbasis (e.g. U^H Jz U, or
+    U^H (J . n) U), start from x = P M P - Tr(P M P) P / 2 (a "magnetized" ground doublet with the
+    trace removed, so the stationary state carries no weight) and decompose M(t) = Tr(M rho(t)) on
+    the eigenmodes of R (:func:`relaxation_modes`). The eigenmode (group) with the largest
+    amplitude in M(t) is the magnetization-reversal mode; tau^-1 = -Re(lambda) of that mode.
+    Within a degenerate doublet P M P does not depend on the basis chosen for it, nor does the
+    result. Returns inf if that mode does not decay.
+
+    With return_details=True returns (tau, info) with info = dict(rate, eigenvalue, weight: the
+    selected |amplitude| over the sum of all |amplitudes|, eigenvalues, amplitudes).
+    """
+    d = _dim(R)
+    E = np.asarray(E, dtype=float)
+    M = np.asarray(M)
+    if E.shape != (d,) or M.shape != (d, d):
+        raise ValueError(f"E must have shape ({d},) and M ({d}, {d}); got {E.shape} and {M.shape}")
+    idx = np.argsort(E, kind="stable")[:2] if doublet is None else np.asarray(doublet)
+    if idx.size != 2:
+        raise ValueError(f"doublet must name two states, got {doublet!r}")
+    P = np.zeros((d, d))
+    P[idx, idx] = 1.0
+    x = P @ M @ P
+    x = x - np.trace(x) * P / 2
+    lam, amp = relaxation_modes(R, M, x, group_rtol)
+    sel = 0
+    rate = float(-lam[sel].real)
+    tau = 1.0 / rate if rate > 0 else np.inf
+    if not return_details:
+        return tau
+    info = dict(rate=rate, eigenvalue=lam[sel], weight=float(np.abs(amp[sel]) / np.abs(amp).sum()),
+                eigenvalues=lam, amplitudes=amp)
+    return tau, info
+
+
+def coherence_times(R: np.ndarray, pair, rtol: float = 1e-12) -> tuple[float, float, float]:
+    """(T1, T2, T2*) in s for the coherence between eigenstates pair = (a, b).
+
+    Definitions (exact for any Lindblad R built from jump operators A^k):
+        Gamma_a   = -R_aa,aa = sum_k sum_{j != a} |A^k_ja|^2          (escape rate of state a)
+        1/T1      = Gamma_a + Gamma_b
+        1/T2      = -Re R_ab,ab = (Gamma_a + Gamma_b)/2 + 1/T2*
+        1/T2*     = 1/T2 - 1/(2 T1) = sum_k |A^k_aa - A^k_bb|^2 / 2        (pure dephasing, >= 0)
+    so 1/T2 = 1/(2 T1) + 1/T2*. A rate below rtol times 1/T2 (round-off) is reported as an infinite
+    time. For a degenerate pair the result refers to the basis in which R is written.
+    """
+    Rt = superoperator_to_tensor(np.asarray(R))
+    a, b = (int(p) for p in pair)
+    if a == b:
+        raise ValueError("pair must name two different states")
+    gamma = -Rt[a, a, a, a].real - Rt[b, b, b, b].real
+    inv_T2 = -Rt[a, b, a, b].real
+    inv_T2s = inv_T2 - 0.5 * gamma
+
+    def inv(x):
+        return 1.0 / x if x > rtol * max(abs(inv_T2), 1e-300) else np.inf
+
+    return inv(gamma), inv(inv_T2), inv(inv_T2s)
+
+
+def _generator(R: np.ndarray, E) -> np.ndarray:
+    G = np.array(R, dtype=complex)
+    if E is not None:
+        E = np.asarray(E, dtype=float)
+        w = (E[:, None] - E[None, :]) * CM_TO_RAD_PER_S  # rad/s
+        G[np.diag_indices_from(G)] += -1j * vec(w)
+    return G
+
+
+def evolve(R: np.ndarray, rho0: np.ndarray, times, E=None, method: str = "auto") -> np.ndarray:
+    """rho(t) = exp(G t) rho0 for each t (s); returns (n_t, d, d) in the eigenbasis.
+
+    G = R (interaction picture) or, if the energies E (cm^-1) are given, G = R - i[H, .] with the
+    coherent part -i (E_a - E_b) * 2 pi c on rho_ab (Schroedinger picture). method: "eig" (eigen-
+    decomposition of G, exact for any t), "expm" (scipy.linalg.expm per time), or "auto" (eig
+    unless the eigenvector matrix is ill conditioned).
+    """
+    d = _dim(R)
+    rho0 = np.asarray(rho0)
+    if rho0.shape != (d, d):
+        raise ValueError(f"rho0 must have shape ({d}, {d}), got {rho0.shape}")
+    t = np.atleast_1d(np.asarray(times, dtype=float))
+    G = _generator(R, E)
+    v0 = vec(rho0).astype(complex)
+    if method not in ("auto", "eig", "expm"):
+        raise ValueError(f"method must be 'auto', 'eig' or 'expm', got {method!r}")
+    if method in ("auto", "eig"):
+        lam, vr = np.linalg.eig(G)
+        if method == "eig" or np.linalg.cond(vr) < 1e8:
+            c = np.linalg.solve(vr, v0)
+            with np.errstate(under="ignore"):
+                out = (vr[None, :, :] * (np.exp(np.outer(t, lam)) * c[None, :])[:, None, :]).sum(-1)
+            return unvec(out, d)
+    out = np.array([sla.expm(G * tk) @ v0 for tk in t])
+    return unvec(out, d)
+
+
+def magnetization(rhos: np.ndarray, M: np.ndarray, U: np.ndarray | None = None) -> np.ndarray:
+    """M(t) = Re Tr(rho(t) M) for a stack of density matrices in the eigenbasis.
+
+    M is in the eigenbasis, or in the spin basis if its eigenvectors U (columns) are given
+    (it is then transformed as U^H M U).
+    """
+    M = np.asarray(M)
+    if U is not None:
+        U = np.asarray(U)
+        M = U.conj().T @ M @ U
+    return np.einsum("...ab,ba->...", np.asarray(rhos), M).real

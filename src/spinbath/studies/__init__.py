@@ -1,0 +1,48 @@
+"""Studies: a config schema, a run that returns an xarray.Dataset, and a figure drawn from it.
+
+Each study module defines a :class:`Study` and is listed in ``_MODULES``; the registry imports
+them lazily so that ``spinbath --version`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+__all__ = ["Study", "get_study", "study_names"]
+
+_MODULES = {
+    "spectrum": "spinbath.studies.spectrum",
+}
+
+
+@dataclass(frozen=True)
+class Study:
+    """What a study provides to the CLI.
+
+    name: the value of ``study`` in configs.
+    config_model: pydantic model of the whole TOML file.
+    run: config -> xarray.Dataset, every variable and coordinate with a ``units`` attribute.
+    plot: (dataset, path) -> None, writes the figure (format from the suffix).
+    summary: dataset -> list of (label, value) rows printed after a run.
+    """
+
+    name: str
+    description: str
+    config_model: type
+    run: Callable
+    plot: Callable
+    summary: Callable
+
+
+def study_names() -> list[str]:
+    return sorted(_MODULES)
+
+
+@cache
+def get_study(name: str) -> Study:
+    if name not in _MODULES:
+        raise KeyError(name)
+    return importlib.import_module(_MODULES[name]).STUDY
