@@ -48,6 +48,8 @@ class CrystalFieldConfig(StrictModel):
 
     @model_validator(mode="after")
     def _check(self):
+        if self.convention == "wybourne" and not self.theta and not self.dataset:
+            raise ValueError("convention 'wybourne' needs theta = {'2' = alpha_J, '4' = beta_J, '6' = gamma_J}")
         for k in _RANKS:
             for q, v in getattr(self, f"B{k}").items():
                 try:
@@ -73,8 +75,9 @@ class CrystalFieldConfig(StrictModel):
 
         if self.convention == "tesseral":
             return conventions.tesseral_to_stevens(raw)
-        theta = {int(k): float(v) for k, v in (self.theta or {}).items()}
-        return conventions.wybourne_to_stevens(raw, theta=theta)
+        theta = {int(k): float(v) for k, v in (self.theta or {}).items()} or None
+        # Real Wybourne tables: Re B^k_q at +q, Im B^k_q at -q (the usual published form).
+        return conventions.wybourne_to_stevens(raw, theta=theta, form="real")
 
 
 class SpinConfig(StrictModel):

@@ -76,7 +76,7 @@ def spin_matrices(J: float | Fraction) -> tuple[np.ndarray, np.ndarray, np.ndarr
     (Jx, Jy, Jz) : complex ndarrays of shape (2J+1, 2J+1), basis M = J, J-1, ..., -J.
     They satisfy [Jx, Jy] = i Jz and Jx^2 + Jy^2 + Jz^2 = J(J+1).
     """
-    jp, jz = _ladder_cached(int(round(2 * check_spin(float(J)))))
+    jp, jz = _ladder_cached(int(round(2 * check_spin(J))))
     jm = jp.conj().T
     return (jp + jm) / 2, (jp - jm) / 2j, jz.copy()
 

@@ -115,8 +115,8 @@ def plot(ds: xr.Dataset, path) -> None:
         ax.set_title(f"{ds.attrs.get('title', '')}\nB = {float(ds.field[0]):g} T", fontsize=8)
         if "g_principal" in ds:
             g = ds["g_principal"].values
-            ax.text(0.02, 0.98, "ground doublet g = " + ", ".join(f"{x:.2f}" for x in g[0]),
-                    transform=ax.transAxes, va="top", fontsize=7)
+            ax.text(0.5, 0.04, "ground doublet g = " + ", ".join(f"{x:.2f}" for x in g[0]),
+                    transform=ax.transAxes, ha="center", va="bottom", fontsize=7)
         if sweep:
             bx = axes[0, 1]
             bx.plot(ds["field"].values, ds["energy"].values, color="C0", lw=1.0)
