@@ -57,6 +57,8 @@ TemperatureK = Annotated[float, BeforeValidator(_positive_temperature)]
 
 
 def _spin_qn(v):
+    from ..spins.operators import check_spin
+
     if isinstance(v, bool):
         raise ValueError(f"J = {v!r} is not a number")
     if isinstance(v, str):
@@ -64,13 +66,7 @@ def _spin_qn(v):
             v = float(Fraction(v.strip()))
         except (ValueError, ZeroDivisionError):
             raise ValueError(f"J = {v!r} is not a number like 15/2 or 7.5") from None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"J = {v!r} is not a number") from None
-    if not np.isfinite(f) or f <= 0 or abs(2 * f - round(2 * f)) > 1e-9:
-        raise ValueError(f"J = {v!r} must be a positive multiple of 1/2 (e.g. 1/2, 2, 15/2)")
-    return round(2 * f) / 2
+    return check_spin(v)
 
 
 SpinQuantumNumber = Annotated[float, BeforeValidator(_spin_qn)]
