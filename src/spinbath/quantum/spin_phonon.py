@@ -16,15 +16,17 @@ Jump operators (k labels a mode or a pair of modes and a process)
 
 B_k is the Bose factor (n_a = 1/(exp(hbar w_a / k_B T) - 1), at the *phonon* energy), g_k a
 normalized lineshape (cm) centred at the energy Omega_k the bath gives to the spin, and M^k (cm^-1)
-the transition amplitude. 2 pi / hbar = 2 pi * (2 pi c) with c in cm/s turns cm^-1 * cm^-1^2 * cm into
-s^-1 (``RATE_PREFACTOR``). Each element carries the lineshape at its own Bohr frequency, so within the
-secular set the products give sqrt(g(w_ac) g(w_bd)).
+the transition amplitude. With hbar = 1/(2 pi c) cm^-1 s (c in cm/s), 2 pi / hbar = 2 pi * 2 pi c
+turns |M|^2 (cm^-2) times g (cm) into a rate in s^-1 (``RATE_PREFACTOR``). Each element carries the
+lineshape at its own Bohr frequency, so within the secular set the products give
+sqrt(g(w_ac) g(w_bd)).
 
 Second order, per mode a (two jump operators: absorption and emission):
     absorb a:  Omega = +w_a,  B = n_a,       M = V^a
     emit a:    Omega = -w_a,  B = n_a + 1,   M = V^a
-(their sum is the G2(w, w_a) = delta(w - w_a) n_a + delta(w + w_a)(n_a + 1) of the two-phonon papers;
-keeping them as two operators makes no difference when w_ac = w_bd and keeps the generator CP.)
+(together they give G2(w, w_a) = delta(w - w_a) n_a + delta(w + w_a)(n_a + 1). Two operators differ
+from a single one with sqrt(G2) only for an element that sees both lines while w_ac != w_bd within
+the secular tolerance; treating processes as separate jump operators is also what fourth order does.)
 
 Fourth order (two-phonon, T-matrix). Each path's denominator is E_intermediate - E_initial, counting
 the phonon energies present, and is regularized as 1/(x - i eta) (eta in cm^-1, the retarded
@@ -74,15 +76,24 @@ within ~eta of zero (a real intermediate state, i.e. the sequential Orbach proce
 second order) stay finite; results near such resonances scale like 1/eta and should be checked by
 varying eta).
 
+Detailed balance. On shell |T| is the same for a process and its reverse, so the rates obey
+detailed balance up to the lineshape width (Bose factors at phonon energies: error ~ (width/k_B T)^2
+for smooth baths). Two things break it further at fourth order: (i) the reverse process sees the
+conjugate prescription 1/(x + i eta), an O(eta/|x|) error for complex couplings; (ii) near a real
+intermediate state (|x| <~ width) the off-shell mismatch (~ width) between a process and its reverse
+changes |1/(x - i eta)|^2 at O(1) unless eta >> width.
+
 Performance (fourth order). A pair contributes only if its Omega lies within the lineshape window of a
 Bohr frequency. Modes are sorted by energy, so for each mode a the partners b form one contiguous
-index range (np.searchsorted). For each Bohr-frequency cluster the T-matrix elements of a block of
-modes a against the union of their partner ranges are one batched matrix product
-[V^a_f. | X^a_.i] @ [Y^b_.i | V^b_f.]^T with inner dimension 2d (X, Y hold the denominators), only the
-in-window pairs are kept, and sqrt(lineshape) * T is cached (temperature independent, if it fits in
-``cache_bytes``). Temperature enters only through the Bose factors: for all temperatures at once the
-pair sums are one real GEMM (n_T x n_pairs) @ (n_pairs x 2 m(m+1)/2) per chunk, where m is the
-number of elements in the cluster.
+index range (np.searchsorted). For each Bohr-frequency cluster (m elements) and process, a block of
+modes a against the union of their partner ranges is one batched matrix product
+[V^a_f. | X^a_.i] @ [Y^b_.i | V^b_f.]^T with inner dimension 2d (X, Y hold the denominators); pairs
+outside their window get weight 0, and sqrt(lineshape) * T is cached between calls if it fits in
+``cache_bytes`` (it does not depend on temperature). Temperature enters only through the Bose
+factors, which factorize as left(a, T) * right(b, T): the products Z_j conj(Z_j') (j <= j') of a
+block are formed once and contracted with all temperatures at once by one matrix product over b
+and a contraction over a. No Python loop runs over pairs; the number of visited (pair, cluster)
+combinations is reported by :meth:`SpinPhononRates.count_pairs`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Baths: phonon modes with spin-phonon couplings, normalized lineshapes."""

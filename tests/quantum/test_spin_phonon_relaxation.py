@@ -1,0 +1,141 @@
+"""Observables of a rate superoperator: rho(t), M(t), steady state, tau, T1/T2/T2*."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spinbath.quantum.liouville import change_basis
+from spinbath.quantum.relaxation import (
+    coherence_times, evolve, magnetization, relaxation_modes, relaxation_time, steady_state,
+)
+from spinbath.quantum.spin_phonon import SpinPhononRates, spin_phonon_superoperator
+from spinbath.spins.operators import spin_matrices
+from spinbath.units import CM_TO_RAD_PER_S, KB_CM
+from test_spin_phonon_models import kramers_model
+
+
+def two_level(T=30.0):
+    delta = 40.0
+    H = np.diag([0.0, delta])
+    V = np.array([[[0.1, 0.5], [0.5, -0.2]], [[0.0, 0.3j], [-0.3j, 0.4]]])
+    return spin_phonon_superoperator(H, V, [38.0, 55.0], T, 2, 6.0, "lorentzian")
+
+
+def test_two_level_evolution_is_exponential_with_T1_and_T2():
+    E, R = two_level()
+    T1, T2, T2s = coherence_times(R, (0, 1))
+    assert np.isfinite(T2s)  # the Lorentzian tail at 0 cm^-1 and V_00 != V_11 dephase
+    rho0 = np.full((2, 2), 0.5, dtype=complex)  # |+><+|
+    t = np.array([0.0, 0.3, 1.0, 2.5]) * T1
+    rhos = evolve(R, rho0, t, E=E)
+    p_eq = steady_state(R)[1, 1].real
+    assert np.allclose(rhos[:, 1, 1].real, p_eq + (0.5 - p_eq) * np.exp(-t / T1), rtol=1e-9)
+    # Coherence: decays with T2 and rotates at the Bohr frequency (Schroedinger picture).
+    w01 = (E[0] - E[1]) * CM_TO_RAD_PER_S
+    expected = 0.5 * np.exp(-t / T2) * np.exp(-1j * w01 * t)
+    assert np.allclose(rhos[:, 0, 1], expected, rtol=1e-7, atol=1e-12)
+    # Interaction picture (no E): same modulus, no rotation.
+    assert np.allclose(evolve(R, rho0, t)[:, 0, 1], 0.5 * np.exp(-t / T2), rtol=1e-9)
+
+
+def test_eig_and_expm_propagation_agree():
+    H, V, w = kramers_model(seed=1, field=(0.0, 0.1, 0.2))
+    m = SpinPhononRates(H, V, w, 5.0)
+    R = m.superoperator(20.0, "2+4")
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(6, 6)) + 1j * rng.normal(size=(6, 6))
+    rho0 = A @ A.conj().T
+    rho0 /= np.trace(rho0)
+    t = np.array([0.0, 1e-12, 1e-10, 1e-8])
+    a = evolve(R, rho0, t, E=m.energies, method="eig")
+    b = evolve(R, rho0, t, E=m.energies, method="expm")
+    assert np.abs(a - b).max() < 1e-9
+    assert np.allclose(np.trace(a, axis1=1, axis2=2), 1.0)
+    assert np.allclose(a, a.conj().transpose(0, 2, 1))
+
+
+def test_long_time_limit_is_the_steady_state_and_gibbs_like():
+    E, R = two_level(T=25.0)
+    rho_inf = evolve(R, np.diag([1.0, 0.0]).astype(complex), [1.0])[0]  # 1 s >> T1
+    rho_ss = steady_state(R)
+    assert np.allclose(rho_inf, rho_ss, atol=1e-12)
+    assert np.trace(rho_ss) == pytest.approx(1.0)
+
+
+def test_magnetization_and_its_mode_decomposition():
+    J = 2.5
+    H, V, w = kramers_model(seed=3, field=(0.0, 0.0, 0.01))
+    m = SpinPhononRates(H, V, w, 5.0)
+    R = m.superoperator(40.0, "2+4")
+    U = m.eigenvectors
+    Jz = spin_matrices(J)[2]
+    rho0 = np.zeros((6, 6), complex)
+    rho0[0, 0] = 1.0
+    t = np.logspace(-13, -6, 8)
+    Mt = magnetization(evolve(R, rho0, t), Jz, U)
+    assert magnetization(rho0, Jz, U) == pytest.approx((U.conj().T @ Jz @ U)[0, 0].real)
+    # M(t) = sum_g A_g exp(lambda_g t), amplitudes from the left/right eigenvectors.
+    lam, amp = relaxation_modes(R, U.conj().T @ Jz @ U, rho0)
+    assert np.allclose(Mt, (amp[None, :] * np.exp(np.outer(t, lam))).sum(1).real, rtol=1e-8, atol=1e-10)
+
+
+def test_relaxation_time_is_the_late_decay_of_the_magnetization():
+    J = 2.5
+    H, V, w = kramers_model(seed=3)
+    m = SpinPhononRates(H, V, w, 5.0)
+    R = m.superoperator(25.0, 4)
+    U = m.eigenvectors
+    Jz = U.conj().T @ spin_matrices(J)[2] @ U
+    tau, info = relaxation_time(R, m.energies, Jz, return_details=True)
+    # Start from the magnetized ground doublet and watch M(t) relax: the slow tail is exp(-t/tau).
+    _, vecs = np.linalg.eigh(Jz[:2, :2])  # Jz within the ground doublet
+    up = np.zeros(6, complex)
+    up[:2] = vecs[:, -1]  # the doublet state of largest <Jz>
+    rho0 = np.outer(up, up.conj())
+    t = np.array([5.0, 10.0]) * tau
+    Mt = magnetization(evolve(R, rho0, t), Jz)
+    M_ss = magnetization(steady_state(R), Jz)
+    slope = np.log((Mt[1] - M_ss) / (Mt[0] - M_ss)) / (t[1] - t[0])
+    assert -1.0 / slope == pytest.approx(tau, rel=1e-3)
+    assert info["weight"] > 0.5  # the dominant mode of M(t)
+
+
+def test_relaxation_time_is_basis_independent_within_doublets():
+    J = 2.5
+    H, V, w = kramers_model(seed=8)
+    m = SpinPhononRates(H, V, w, 5.0)
+    R = m.superoperator(30.0, 4)
+    Jz = m.eigenvectors.conj().T @ spin_matrices(J)[2] @ m.eigenvectors
+    tau = relaxation_time(R, m.energies, Jz)
+    # Rotate each (exactly degenerate) Kramers doublet by a random SU(2) matrix.
+    rng = np.random.default_rng(5)
+    W = np.zeros((6, 6), complex)
+    for k in range(0, 6, 2):
+        q, _ = np.linalg.qr(rng.normal(size=(2, 2)) + 1j * rng.normal(size=(2, 2)))
+        W[k : k + 2, k : k + 2] = q
+    R2 = change_basis(R, W.conj().T)  # R written in the rotated basis
+    Jz2 = W.conj().T @ Jz @ W
+    assert relaxation_time(R2, m.energies, Jz2) == pytest.approx(tau, rel=1e-9)
+
+
+def test_coherence_times_identity_and_errors():
+    H, V, w = kramers_model(seed=9, field=(0.0, 0.0, 0.3))
+    R = SpinPhononRates(H, V, w, 5.0).superoperator(30.0, "2+4")
+    for pair in [(0, 1), (0, 2), (3, 5)]:
+        T1, T2, T2s = coherence_times(R, pair)
+        assert 1 / T2 == pytest.approx(1 / (2 * T1) + 1 / T2s, rel=1e-10)
+        assert T2 <= 2 * T1 * (1 + 1e-12)
+    with pytest.raises(ValueError):
+        coherence_times(R, (1, 1))
+    with pytest.raises(ValueError):
+        relaxation_time(R, np.zeros(5), np.eye(6))
+
+
+def test_gibbs_helper_consistency():
+    # steady_state normalizes and Hermitizes whatever null vector the SVD returns.
+    E, R = two_level(T=300.0)
+    rho = steady_state(R)
+    assert np.allclose(rho, rho.conj().T)
+    ratio = rho[1, 1].real / rho[0, 0].real
+    assert 0 < ratio < 1 and ratio == pytest.approx(np.exp(-40.0 / (KB_CM * 300.0)), rel=0.2)
