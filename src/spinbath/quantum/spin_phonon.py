@@ -106,6 +106,7 @@ import numpy as np
 
 from ..baths.lineshapes import Lineshape, lineshape as _lookup_lineshape
 from ..baths.phonons import PhononBath
+from ..spins.hamiltonian import deterministic_phase
 from ..units import CM_TO_RAD_PER_S, bose_einstein
 from .liouville import lindblad_dissipator, tensor_to_superoperator
 
@@ -131,12 +132,8 @@ def diagonalize(H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     is real and positive. Within exactly degenerate subspaces the basis is whatever LAPACK returns;
     every quantity computed from it in this package is invariant under rotations of that basis.
     """
-    H = np.asarray(H)
-    E, U = np.linalg.eigh(H)
-    k = np.argmax(np.abs(U), axis=0)
-    ph = U[k, np.arange(U.shape[1])]
-    U = U * (ph.conj() / np.abs(ph))[None, :]
-    return E, U
+    E, U = np.linalg.eigh(np.asarray(H))
+    return E, deterministic_phase(U)
 
 
 def secular_clusters(E: np.ndarray, tol: float) -> np.ndarray:
