@@ -21,7 +21,7 @@ import xarray as xr
 from . import __version__
 from .config import ConfigError
 
-__all__ = ["write_results", "read_results", "atomic_write_bytes", "missing_units"]
+__all__ = ["write_results", "read_results", "atomic_write", "atomic_write_bytes", "missing_units"]
 
 
 def missing_units(ds: xr.Dataset) -> list[str]:
@@ -29,13 +29,20 @@ def missing_units(ds: xr.Dataset) -> list[str]:
     return [str(n) for n in list(ds.data_vars) + list(ds.coords) if "units" not in ds[n].attrs]
 
 
-def _atomic(path: Path, write) -> Path:
+def atomic_write(path: str | Path, write, suffix: str = ".tmp") -> Path:
+    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it over ``path``.
+
+    The file gets the usual permissions (0666 minus the umask), not mkstemp's private 0600.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
         write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -50,7 +57,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
         with open(tmp, "wb") as fh:
             fh.write(data)
 
-    return _atomic(Path(path), write)
+    return atomic_write(path, write)
 
 
 def write_results(ds: xr.Dataset, path: str | Path, *, study: str, config_toml: str) -> Path:
@@ -60,7 +67,7 @@ def write_results(ds: xr.Dataset, path: str | Path, *, study: str, config_toml: 
         raise ValueError(f"results variables without units: {missing}")
     ds = ds.copy()
     ds.attrs.update(study=study, config_toml=config_toml, spinbath_version=__version__)
-    return _atomic(Path(path), lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
+    return atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
 
 
 def read_results(path: str | Path) -> xr.Dataset:

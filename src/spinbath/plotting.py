@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -46,13 +44,9 @@ def save_figure(fig, path: str | Path) -> Path:
     fmt = path.suffix.lstrip(".").lower()
     if fmt not in FIGURE_FORMATS:
         raise ValueError(f"figure format {fmt!r} not supported; use one of {FIGURE_FORMATS}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".{fmt}", dir=path.parent)
-    os.close(fd)
+    from .io import atomic_write
+
     try:
-        fig.savefig(tmp, format=fmt)
-        os.replace(tmp, path)
+        return atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt), suffix=f".{fmt}")
     finally:
-        Path(tmp).unlink(missing_ok=True)
         plt.close(fig)
-    return path
