@@ -1,0 +1,293 @@
+r"""Spin-phonon couplings from phonopy and crystal-field parameters at displaced geometries.
+
+The "ab initio route" to a :class:`~spinbath.baths.phonons.PhononBath`:
+
+1. Gamma-point phonons from phonopy (:func:`gamma_modes`): energies hbar w_a (cm^-1) and the
+   mass-weighted, orthonormal, real eigenvectors e^a_{i,alpha} of the dynamical matrix. Atoms
+   i = 0..N-1 are phonopy's *primitive cell* in its order; alpha = x, y, z are the Cartesian axes of
+   the phonopy cell (positions = scaled_positions @ lattice).
+2. Stevens parameters B_k^q (cm^-1, DESIGN.md convention), computed by the user with a quantum
+   chemistry code at the 6N geometries of :func:`cartesian_displacements`, all in *one fixed frame*
+   (the frame must not follow the displaced atoms). Central differences (:func:`cf_gradient`):
+       dB/du_{i,alpha} = [B(+h e_{i,alpha}) - B(-h e_{i,alpha})] / (2h)     cm^-1/Angstrom, error O(h^2).
+3. Projection on the modes (:func:`project_on_modes`), with q_a = (a_a^+ + a_a)/sqrt(2):
+       u_{i,alpha} = sum_a L_{i,a} e^a_{i,alpha} q_a,        L_{i,a} = sqrt(hbar / (m_i w_a)),
+       dB/dq_a     = sum_{i,alpha} L_{i,a} e^a_{i,alpha} dB/du_{i,alpha}                 (cm^-1),
+   so that a mode's harmonic energy is hbar w_a (p_a^2 + q_a^2)/2. Units (:func:`zero_point_length_A`):
+   m in amu, E = hbar w in cm^-1 (w = 2 pi c E, c in cm/s), scipy.constants (CODATA):
+       L [Angstrom] = 1e10 sqrt(hbar / (m * amu * 2 pi c E));  m = 1 amu, E = 1000 cm^-1 -> 0.18362 A
+   (the rms zero-point amplitude sqrt(hbar/(2 m w)) would be 0.12984 A).
+4. V^a = sum_kq (dB_k^q/dq_a) O_k^q in |J, M> (M descending) by
+   :func:`~spinbath.baths.cf_couplings.couplings_from_cf_derivatives` (:func:`bath_from_phonopy`).
+
+Modes with |hbar w_a| < ``min_energy_cm`` (translations; rotations of a molecule in a box) are
+dropped. phonopy reports an imaginary frequency as a negative number; one at or below
+-``min_energy_cm`` is an error. Only Gamma is used (no mesh, no non-analytic correction at q = 0).
+
+File format of the displaced-geometry CF parameters (NumPy .npz, no pickles;
+:meth:`CFDisplacements.save_npz`, :func:`load_cf_displacements`):
+
+    B_plus   float64 (3n, n_keys)  B_k^q (cm^-1) with coordinate r displaced by +step_A; row r is atom
+                                   atoms[r // 3], axis r % 3 (x, y, z), i.e. r = 3 i + alpha
+    B_minus  float64 (3n, n_keys)  the same at -step_A
+    kq       int (n_keys, 2)       (k, q) of each column, Stevens convention
+    step_A   float64 (0-d)         step h in Angstrom, > 0
+    J        float64 (0-d)         J of the multiplet (multiple of 1/2)
+    atoms    int (n,)              optional: primitive-cell indices of the displaced atoms (default
+                                   0..N-1, n = N); atoms not listed are taken not to change the CF
+    schema   str (0-d)             "spinbath.CFDisplacements/1"
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import constants as _c
+
+from ..spins.operators import check_spin
+from ..spins.stevens import check_kq
+from ..units import THZ_TO_CM
+from .cf_couplings import couplings_from_cf_derivatives
+from .phonons import PhononBath
+
+__all__ = [
+    "CF_SCHEMA", "zero_point_length_A", "cartesian_displacements", "cf_gradient", "gamma_modes",
+    "project_on_modes", "CFDisplacements", "load_cf_displacements", "bath_from_phonopy",
+]
+
+CF_SCHEMA = "spinbath.CFDisplacements/1"
+
+
+def _import_phonopy():
+    try:
+        import phonopy
+    except ImportError as err:
+        raise ImportError("the phonopy route needs phonopy: install spinbath[phonopy] "
+                          "(pip install 'spinbath[phonopy]')") from err
+    return phonopy
+
+
+def zero_point_length_A(mass_amu, energy_cm) -> np.ndarray:
+    """sqrt(hbar / (m w)) in Angstrom for m in amu and hbar w in cm^-1 (> 0); broadcasts."""
+    m, e = np.asarray(mass_amu, dtype=float), np.asarray(energy_cm, dtype=float)
+    if np.any(m <= 0) or np.any(e <= 0):
+        raise ValueError("masses (amu) and mode energies (cm^-1) must be > 0")
+    return 1e10 * np.sqrt(_c.hbar / (m * _c.atomic_mass * 2 * np.pi * _c.c * 100.0 * e))
+
+
+def cartesian_displacements(n_atoms: int, step_A: float) -> np.ndarray:
+    """The 6N displacement patterns (Angstrom) at which to compute the CF parameters.
+
+    Returns D of shape (6N, N, 3); geometry s is ``positions + D[s]``. Rows s < 3N displace atom
+    s // 3 along axis s % 3 by +step_A (rows of ``B_plus``); row 3N + r is row r with -step_A
+    (rows of ``B_minus``).
+    """
+    if int(n_atoms) != n_atoms or n_atoms < 1:
+        raise ValueError(f"n_atoms must be a positive integer, got {n_atoms!r}")
+    h = _check_step(step_A)
+    plus = h * np.eye(3 * int(n_atoms)).reshape(-1, int(n_atoms), 3)
+    return np.concatenate([plus, -plus])
+
+
+def _check_step(step_A) -> float:
+    h = float(step_A)
+    if not np.isfinite(h) or h <= 0:
+        raise ValueError(f"step_A must be finite and > 0 Angstrom, got {step_A!r}")
+    return h
+
+
+def cf_gradient(B_plus: np.ndarray, B_minus: np.ndarray, step_A: float) -> np.ndarray:
+    """dB/du = (B_plus - B_minus) / (2 step_A): (3n, n_keys) in cm^-1/Angstrom (rows as B_plus)."""
+    bp, bm = np.asarray(B_plus), np.asarray(B_minus)
+    for name, b in (("B_plus", bp), ("B_minus", bm)):
+        if b.ndim != 2 or b.shape[0] % 3:
+            raise ValueError(f"{name} must have shape (3n, n_keys), got {b.shape}")
+        if not np.isrealobj(b) or not np.all(np.isfinite(b)):
+            raise ValueError(f"{name} must be real and finite (cm^-1)")
+    if bp.shape != bm.shape:
+        raise ValueError(f"shape mismatch: B_plus {bp.shape} vs B_minus {bm.shape}")
+    return (bp.astype(float) - bm.astype(float)) / (2.0 * _check_step(step_A))
+
+
+def gamma_modes(phonopy_source) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gamma-point modes of a ``phonopy.Phonopy`` object or of a phonopy yaml (``phonopy.load``).
+
+    Returns ``(energies_cm (3N,), eigenvectors (3N, N, 3), masses_amu (N,))``: energies ascending,
+    imaginary frequencies as negative numbers (phonopy's THz times ``units.THZ_TO_CM``); real
+    orthonormal mass-weighted eigenvectors from the real symmetric Gamma dynamical matrix of the
+    primitive cell (so degenerate modes get a real basis).
+    """
+    ph = phonopy_source
+    if isinstance(ph, (str, os.PathLike)):
+        ph = _import_phonopy().load(ph, produce_fc=True, log_level=0)
+    if getattr(ph, "force_constants", None) is None or ph.dynamical_matrix is None:
+        raise ValueError("the phonopy input has no force constants: set them, or give a phonopy yaml "
+                         "with force constants or forces of the displaced supercells")
+    dm = ph.dynamical_matrix
+    dm.run([0.0, 0.0, 0.0])
+    D = np.asarray(dm.dynamical_matrix)
+    if np.abs(D.imag).max() > 1e-8 * max(np.abs(D).max(), 1e-300):
+        raise ValueError("the Gamma dynamical matrix is not real; cannot build real eigenvectors")
+    lam, vec = np.linalg.eigh(D.real)
+    thz = np.sign(lam) * np.sqrt(np.abs(lam)) * ph.unit_conversion_factor
+    masses = np.array(ph.primitive.masses, dtype=float)
+    return thz * THZ_TO_CM, vec.T.reshape(lam.size, masses.size, 3), masses
+
+
+def project_on_modes(gradient: np.ndarray, eigenvectors: np.ndarray, masses_amu: np.ndarray,
+                     energies_cm: np.ndarray, min_energy_cm: float = 5.0,
+                     atoms: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """dB/dq_a = sum_{i,alpha} sqrt(hbar/(m_i w_a)) e^a_{i,alpha} dB/du_{i,alpha} (module docstring).
+
+    Parameters
+    ----------
+    gradient : (3n, n_keys) dB/du in cm^-1/Angstrom, row 3 j + alpha for atom ``atoms[j]``.
+    eigenvectors : (n_modes, N, 3) real, mass-weighted, each normalized to 1.
+    masses_amu : (N,) masses, amu.  energies_cm : (n_modes,) hbar w_a, cm^-1 (negative = imaginary).
+    min_energy_cm : modes with |hbar w_a| below this are dropped; one <= -min_energy_cm is an error.
+    atoms : primitive-cell indices of the rows of ``gradient`` (default: all N, in order).
+
+    Returns
+    -------
+    (dB/dq (n_kept, n_keys) in cm^-1 per unit q, indices of the kept modes (n_kept,)).
+    """
+    g, e = np.asarray(gradient, dtype=float), np.asarray(eigenvectors)
+    m, w = np.asarray(masses_amu, dtype=float), np.asarray(energies_cm, dtype=float)
+    if m.ndim != 1 or np.any(~np.isfinite(m) | (m <= 0)):
+        raise ValueError("masses_amu must be a 1-D array of positive masses (amu)")
+    n_at = m.size
+    if e.shape != (w.size, n_at, 3) or w.ndim != 1:
+        raise ValueError(f"eigenvectors must have shape (n_modes, {n_at}, 3) matching "
+                         f"energies_cm {w.shape}, got {e.shape}")
+    if not np.isrealobj(e) or not np.allclose(np.einsum("aix,aix->a", e, e), 1.0, atol=1e-6):
+        raise ValueError("eigenvectors must be real and normalized (mass-weighted, not displacements)")
+    idx = np.arange(n_at) if atoms is None else np.asarray(atoms)
+    if idx.ndim != 1 or idx.dtype.kind not in "iu" or len(set(idx.tolist())) != idx.size \
+            or np.any((idx < 0) | (idx >= n_at)):
+        raise ValueError(f"atoms must be distinct integers in 0..{n_at - 1}, got {atoms!r}")
+    if g.ndim != 2 or g.shape[0] != 3 * idx.size:
+        raise ValueError(f"gradient must have shape ({3 * idx.size}, n_keys) for {idx.size} "
+                         f"displaced atoms, got {g.shape}")
+    thr = float(min_energy_cm)
+    if not np.isfinite(thr) or thr < 0:
+        raise ValueError(f"min_energy_cm must be finite and >= 0, got {min_energy_cm!r}")
+    bad = np.flatnonzero(w <= -thr)
+    if bad.size:
+        raise ValueError(f"mode {bad[0]} has an imaginary frequency ({w[bad[0]]:.4g} cm^-1 in phonopy's "
+                         f"sign convention); relax the structure or raise min_energy_cm")
+    kept = np.flatnonzero(np.abs(w) >= thr) if thr > 0 else np.flatnonzero(w > 0)
+    full = np.zeros((n_at, 3, g.shape[1]))
+    full[idx] = g.reshape(idx.size, 3, -1)
+    L = zero_point_length_A(m[None, :], w[kept][:, None])  # (n_kept, N), Angstrom
+    return np.einsum("ai,aix,ixk->ak", L, e[kept], full), kept
+
+
+@dataclass(frozen=True, eq=False)
+class CFDisplacements:
+    """Stevens parameters at the +/- displaced geometries (file format in the module docstring).
+
+    ``B_plus``, ``B_minus`` (3n, n_keys) cm^-1; ``keys`` the (k, q) of the columns; ``step_A``
+    Angstrom; ``J`` of the multiplet; ``atoms`` primitive-cell indices of the displaced atoms or None.
+    """
+
+    B_plus: np.ndarray
+    B_minus: np.ndarray
+    keys: tuple[tuple[int, int], ...]
+    step_A: float
+    J: float
+    atoms: np.ndarray | None = None
+
+    def __post_init__(self):
+        kq = np.asarray(self.keys)
+        if kq.ndim != 2 or kq.shape[1] != 2:
+            raise ValueError(f"kq: need (k, q) pairs, shape (n_keys, 2), got shape {kq.shape}")
+        try:
+            keys = tuple(check_kq(*k) for k in kq.tolist())
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"kq: {err}") from None
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"kq: duplicate (k, q) keys in {keys}")
+        grad = cf_gradient(self.B_plus, self.B_minus, self.step_A)  # validates B_plus/B_minus/step_A
+        if grad.shape[1] != len(keys):
+            raise ValueError(f"kq: {len(keys)} keys but B_plus has {grad.shape[1]} columns")
+        atoms = self.atoms
+        if atoms is not None:
+            atoms = np.asarray(atoms)
+            if atoms.ndim != 1 or atoms.dtype.kind not in "iu" or atoms.size * 3 != grad.shape[0] \
+                    or np.any(atoms < 0) or len(set(atoms.tolist())) != atoms.size:
+                raise ValueError(f"atoms: need {grad.shape[0] // 3} distinct non-negative integers, "
+                                 f"got {self.atoms!r}")
+        for name, val in (("B_plus", self.B_plus), ("B_minus", self.B_minus), ("atoms", atoms)):
+            if val is not None:
+                a = np.array(val, dtype=float if name != "atoms" else int)
+                a.setflags(write=False)
+                object.__setattr__(self, name, a)
+        object.__setattr__(self, "keys", keys)
+        object.__setattr__(self, "step_A", float(self.step_A))
+        object.__setattr__(self, "J", check_spin(self.J))
+
+    @property
+    def gradient(self) -> np.ndarray:
+        """dB/du, (3n, n_keys) in cm^-1/Angstrom (:func:`cf_gradient`)."""
+        return cf_gradient(self.B_plus, self.B_minus, self.step_A)
+
+    def save_npz(self, path: str | os.PathLike) -> None:
+        data = dict(B_plus=self.B_plus, B_minus=self.B_minus, kq=np.array(self.keys, dtype=int),
+                    step_A=np.array(self.step_A), J=np.array(float(self.J)), schema=np.array(CF_SCHEMA))
+        if self.atoms is not None:
+            data["atoms"] = self.atoms
+        np.savez(path, **data)
+
+
+def load_cf_displacements(path: str | os.PathLike) -> CFDisplacements:
+    """Read and validate a CF-displacement .npz; ValueError names the file, the key and the problem."""
+    where = repr(os.fspath(path))
+    with np.load(path, allow_pickle=False) as f:
+        missing = sorted({"B_plus", "B_minus", "kq", "step_A", "J", "schema"} - set(f.files))
+        if missing:
+            raise ValueError(f"{where} is not a CF-displacement file: missing key(s) {missing}")
+        if str(f["schema"]) != CF_SCHEMA:
+            raise ValueError(f"{where}: schema is {str(f['schema'])!r}, expected {CF_SCHEMA!r}")
+        kq = f["kq"]
+        if kq.dtype.kind not in "iu" or kq.ndim != 2 or kq.shape[1] != 2:
+            raise ValueError(f"{where}: kq must be an integer array of shape (n_keys, 2), "
+                             f"got {kq.dtype} {kq.shape}")
+        for key in ("step_A", "J"):
+            if f[key].shape != () or f[key].dtype.kind not in "iuf":
+                raise ValueError(f"{where}: {key} must be a real scalar, got {f[key].dtype} {f[key].shape}")
+        try:
+            return CFDisplacements(f["B_plus"], f["B_minus"], kq, f["step_A"][()], f["J"][()],
+                                   f["atoms"] if "atoms" in f.files else None)
+        except ValueError as err:
+            raise ValueError(f"{where}: {err}") from None
+
+
+def bath_from_phonopy(phonopy_source, cf: CFDisplacements | str | os.PathLike,
+                      linewidths_cm: float | np.ndarray | None = None,
+                      min_energy_cm: float = 5.0) -> PhononBath:
+    """PhononBath of the Gamma modes above ``min_energy_cm`` with V^a = sum_kq dB_k^q/dq_a O_k^q.
+
+    ``phonopy_source``: a ``phonopy.Phonopy`` object with force constants or a phonopy yaml path.
+    ``cf``: a :class:`CFDisplacements` or the path of its .npz. ``linewidths_cm``: None, one width
+    for every mode, or (3N,) widths for all Gamma modes in :func:`gamma_modes` order (cm^-1).
+    Energies cm^-1; couplings (n_kept, 2J+1, 2J+1) cm^-1 per unit q in |J, M>, M descending.
+    """
+    if not isinstance(cf, CFDisplacements):
+        cf = load_cf_displacements(cf)
+    w, e, m = gamma_modes(phonopy_source)
+    if cf.atoms is not None and np.any(cf.atoms >= m.size):
+        raise ValueError(f"atoms: index {int(cf.atoms.max())} is outside the {m.size}-atom primitive cell")
+    dBdq, kept = project_on_modes(cf.gradient, e, m, w, min_energy_cm, cf.atoms)
+    lw = None
+    if linewidths_cm is not None:
+        lw = np.broadcast_to(np.asarray(linewidths_cm, dtype=float), w.shape) \
+            if np.ndim(linewidths_cm) == 0 else np.asarray(linewidths_cm, dtype=float)
+        if lw.shape != w.shape:
+            raise ValueError(f"linewidths_cm must be a number or have shape {w.shape}, got {lw.shape}")
+        lw = lw[kept]
+    V = couplings_from_cf_derivatives(cf.J, dBdq, cf.keys)
+    return PhononBath(w[kept], V, lw, source=f"phonopy Gamma modes ({kept.size} of {w.size} kept, "
+                      f"|E| >= {min_energy_cm} cm^-1) + CF central differences, step {cf.step_A} A")
