@@ -7,12 +7,13 @@ import pytest
 
 from spinbath.quantum.liouville import change_basis
 from spinbath.quantum.relaxation import (
-    coherence_times, evolve, magnetization, relaxation_modes, relaxation_time, steady_state,
+    coherence_times, effective_generator, evolve, magnetization, relaxation_modes, relaxation_time,
+    steady_state,
 )
 from spinbath.quantum.spin_phonon import SpinPhononRates, spin_phonon_superoperator
 from spinbath.spins.operators import spin_matrices
 from spinbath.units import CM_TO_RAD_PER_S, KB_CM
-from test_spin_phonon_models import kramers_model
+from test_spin_phonon_models import crystal_field, kramers_model, quadrupoles, time_even_couplings
 
 
 def two_level(T=30.0):
@@ -139,3 +140,70 @@ def test_gibbs_helper_consistency():
     assert np.allclose(rho, rho.conj().T)
     ratio = rho[1, 1].real / rho[0, 0].real
     assert 0 < ratio < 1 and ratio == pytest.approx(np.exp(-40.0 / (KB_CM * 300.0)), rel=0.2)
+
+
+# ----------------------------------------------------------------------------- stiff R (low T)
+def _orbach_model(offsets=(-4, -1, 2, 5), width=4.0):
+    J = 2.5
+    H = crystal_field(J, -5.0, 0.0, 0.8)  # mixed excited doublets: an Orbach path exists
+    E0 = np.linalg.eigvalsh(H)
+    D1 = E0[2] - E0[0]
+    w = np.array([D1 + x for x in offsets] + [0.15 * D1, 0.3 * D1])
+    V = time_even_couplings(J, w.size, 1.0, np.random.default_rng(7))
+    m = SpinPhononRates(H, V, w, width)
+    Jz = m.eigenvectors.conj().T @ spin_matrices(J)[2] @ m.eigenvectors
+    return m, Jz, D1
+
+
+def test_doublet_block_and_full_eigenvalues_agree_where_both_are_accurate():
+    m, Jz, D1 = _orbach_model()
+    R = m.superoperator(0.1 * D1 / KB_CM, 2)
+    tau, info = relaxation_time(R, m.energies, Jz, return_details=True)
+    assert info["method"] == "doublet block" and info["separation"] < 1e-3
+    lam_full, _ = relaxation_modes(R, Jz, np.diag([1.0, -1.0, 0, 0, 0, 0]))
+    assert tau == pytest.approx(-1.0 / lam_full[0].real, rel=1e-8)
+    # The Schur complement at the selected eigenvalue has it as an eigenvalue (self-consistency).
+    ev = np.linalg.eigvals(effective_generator(R, [0, 1], info["eigenvalue"]))
+    assert np.min(np.abs(ev - info["eigenvalue"])) <= 1e-12 * abs(info["eigenvalue"])
+
+
+def test_stiff_low_temperature_tau_matches_a_high_precision_eigenvalue():
+    # At k_B T = D1/40 the flip rate (~1e-8 s^-1) is below the round-off of a double-precision
+    # eigen-decomposition of the full R (~1e-6 s^-1 for rates up to ~1e10 s^-1). The doublet-block
+    # Schur complement must still give it: compare with the eigenvalues of the same R computed
+    # with 40 significant digits (mpmath).
+    mpmath = pytest.importorskip("mpmath")
+    m, Jz, D1 = _orbach_model()
+    R = m.superoperator(D1 / KB_CM / 40.0, 2)
+    tau, info = relaxation_time(R, m.energies, Jz, return_details=True)
+    assert info["method"] == "doublet block"
+    rate_floor = 1e3 * np.finfo(float).eps * np.abs(np.linalg.eigvals(R)).max()
+    assert 1.0 / tau < rate_floor  # invisible to the full-R route
+    mpmath.mp.dps = 40
+    ev = mpmath.eig(mpmath.matrix(R.tolist()), left=False, right=False)
+    ev = np.array([complex(e) for e in ev])
+    assert np.min(np.abs(ev - info["eigenvalue"])) <= 1e-6 * abs(info["eigenvalue"])
+
+
+def test_population_block_of_R_keeps_the_trace_to_the_last_digit():
+    # Elastic lineshape tails (|A_cc|^2) are large compared with a slow escape rate; the diagonal
+    # R_cc,cc must not inherit their round-off.
+    m, Jz, D1 = _orbach_model()
+    R = m.superoperator(D1 / KB_CM / 40.0, 2)
+    d = 6
+    pops = [a + d * a for a in range(d)]
+    col = R[np.ix_(pops, pops)]
+    assert np.all(np.abs(col.sum(axis=0)) <= 1e-14 * np.abs(np.diag(col)))
+
+
+def test_a_reversal_that_no_process_allows_is_not_reported_as_a_number():
+    # Pure |M> ladder (axial field) and rank-2 couplings: the moment never reverses. The doublet
+    # block sees a vanishing rate (tau = inf); it must not return a round-off eigenvalue as tau.
+    J = 7.5
+    H = crystal_field(J, -7.0)
+    w = np.array([290.0, 300.0, 60.0])
+    V = np.array([quadrupoles(J)[k] for k in (1, 2, 4)])  # {Jx,Jy}... ; couple Delta M <= 2
+    m = SpinPhononRates(H + 1e-9 * spin_matrices(J)[2], V, w, 4.0)
+    Jz = m.eigenvectors.conj().T @ spin_matrices(J)[2] @ m.eigenvectors
+    tau = relaxation_time(m.superoperator(40.0, 2), m.energies, Jz)
+    assert not (np.isfinite(tau) and tau < 1e15)

@@ -12,11 +12,13 @@ import warnings
 
 import numpy as np
 import scipy.linalg as sla
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 from ..units import CM_TO_RAD_PER_S
 from .liouville import superoperator_to_tensor, unvec, vec
 
-__all__ = ["relaxation_time", "relaxation_modes", "coherence_times", "evolve", "magnetization",
+__all__ = ["relaxation_time", "relaxation_modes", "effective_generator", "coherence_times", "evolve", "magnetization",
            "steady_state"]
 
 
@@ -42,13 +44,20 @@ def steady_state(R: np.ndarray) -> np.ndarray:
     return 0.5 * (rho + rho.conj().T)
 
 
+#: Eigenvalues of R are computed with an absolute error of about eps * ||R||; closer ones are merged.
+_ROUNDOFF = 1e3 * np.finfo(float).eps
+
+
 def relaxation_modes(R: np.ndarray, observable: np.ndarray, initial: np.ndarray,
                      group_rtol: float = 1e-8):
     """Decompose <O>(t) = Tr(O rho(t)), rho(0) = initial, on the eigenmodes of R.
 
-    <O>(t) = sum_g A_g exp(lambda_g t): eigenvalues closer than group_rtol * max|lambda| form one
-    group g (its amplitude is then basis independent). Returns (lambdas, amplitudes), sorted by
-    decreasing |amplitude|. A_g = sum_{i in g} (l_i^H vec(rho0)) / (l_i^H r_i) * Tr(O unvec(r_i)).
+    <O>(t) = sum_g A_g exp(lambda_g t): neighbouring eigenvalues (sorted) closer than
+    group_rtol * max(|lambda_i|, |lambda_j|) plus a round-off floor (~1e-13 max|lambda|) form one
+    group g (its amplitude is then basis independent). The tolerance is relative to each eigenvalue,
+    not to the spectral radius: R of a spin with fast excited states spans many decades.
+    Returns (lambdas, amplitudes), sorted by decreasing |amplitude|.
+    A_g = sum_{i in g} (l_i^H vec(rho0)) / (l_i^H r_i) * Tr(O unvec(r_i)).
     """
     R = np.asarray(R)
     _dim(R)
@@ -57,19 +66,82 @@ def relaxation_modes(R: np.ndarray, observable: np.ndarray, initial: np.ndarray,
     obs = vec(np.asarray(observable).T)  # Tr(O X) = vec(O^T) . vec(X)
     coef = (vl.conj().T @ x) / np.einsum("ij,ij->j", vl.conj(), vr)
     amp = coef * (obs @ vr)
-    order = np.argsort(lam)  # complex: by real part, then imaginary part
-    lam, amp = lam[order], amp[order]
-    tol = group_rtol * max(np.abs(lam).max(), 1e-300)
-    groups_l, groups_a = [], []
-    start = 0
-    for k in range(1, lam.size + 1):
-        if k == lam.size or abs(lam[k] - lam[k - 1]) > tol:
-            groups_l.append(lam[start:k].mean())
-            groups_a.append(amp[start:k].sum())
-            start = k
+    # Single-linkage groups on complex distances (a sort by real part can interleave unrelated
+    # eigenvalues with large imaginary parts between members of a cluster).
+    floor = _ROUNDOFF * max(np.abs(lam).max(), 1e-300)
+    dist = np.abs(lam[:, None] - lam[None, :])
+    close = dist <= group_rtol * np.maximum(np.abs(lam)[:, None], np.abs(lam)[None, :]) + floor
+    n_groups, labels = connected_components(csr_matrix(close), directed=False)
+    groups_l = [lam[labels == g].mean() for g in range(n_groups)]
+    groups_a = [amp[labels == g].sum() for g in range(n_groups)]
     groups_l, groups_a = np.array(groups_l), np.array(groups_a)
     o = np.argsort(-np.abs(groups_a), kind="stable")
     return groups_l[o], groups_a[o]
+
+
+def _liouville_indices(states, d: int) -> np.ndarray:
+    """vec indices a + d b of rho_ab for a, b in ``states`` (column stacking)."""
+    st = np.asarray(states)
+    return (st[:, None] + d * st[None, :]).ravel(order="F")
+
+
+def _coupled_complement(R: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Liouville indices outside s, without the inert ones (zero row and column: they neither decay
+    nor are fed, e.g. levels no mode reaches), which would make R_ff singular and play no role."""
+    f = np.setdiff1d(np.arange(R.shape[0]), s)
+    active = (np.abs(R[f]).max(axis=1) > 0) | (np.abs(R[:, f]).max(axis=0) > 0)
+    return f[active]
+
+
+def effective_generator(R: np.ndarray, states, lam: complex = 0.0) -> np.ndarray:
+    """Schur complement of R on the block of rho_ab with a, b in ``states`` (s), at eigenvalue lam:
+
+        L_eff(lam) = R_ss + R_sf (lam - R_ff)^-1 R_fs .
+
+    lam is an eigenvalue of R exactly when it is one of L_eff(lam). When the other elements (f)
+    relax much faster than |lam| (excited states of a molecular magnet at low T), L_eff depends
+    weakly on lam and its slow eigenvalues carry relative round-off ~eps of their own size, while
+    eigenvalues of the full R carry absolute round-off ~eps ||R||, which can exceed a slow rate.
+    Inert elements (zero row and column of R) are left out of f.
+    """
+    R = np.asarray(R)
+    d = _dim(R)
+    s = _liouville_indices(states, d)
+    f = _coupled_complement(R, s)
+    Rff = R[np.ix_(f, f)]
+    A = lam * np.eye(f.size) - Rff
+    return R[np.ix_(s, s)] + R[np.ix_(s, f)] @ np.linalg.solve(A, R[np.ix_(f, s)])
+
+
+def _slow_block_rate(R, idx, Mb, xb, d, group_rtol, max_iter: int = 50):
+    """Eigenvalue of the tau mode from L_eff on the doublet block, iterated to self-consistency.
+
+    Returns (lam, weight, separation) or None when the block is not slow compared with the rest.
+    """
+    s = _liouville_indices(idx, d)
+    f = _coupled_complement(R, s)
+    if not f.size:
+        return None
+    fast = np.abs(np.linalg.eigvals(R[np.ix_(f, f)]).real).min()
+    if not fast > 0:  # an element outside the block does not decay: no separation of time scales
+        return None
+    try:
+        L = effective_generator(R, idx, 0.0)
+    except np.linalg.LinAlgError:
+        return None
+    lam_s, amp = relaxation_modes(L, Mb, xb, group_rtol)
+    lam = lam_s[0]
+    separation = abs(lam) / fast
+    if not separation < 1e-3:
+        return None
+    for _ in range(max_iter):
+        ev = np.linalg.eigvals(effective_generator(R, idx, lam))
+        new = ev[np.argmin(np.abs(ev - lam))]
+        done = abs(new - lam) <= 1e-13 * max(abs(new), 1e-300)
+        lam = new
+        if done:
+            break
+    return lam, float(np.abs(amp[0]) / np.abs(amp).sum()), separation
 
 
 def relaxation_time(R: np.ndarray, E: np.ndarray, M: np.ndarray, doublet=None,
@@ -80,15 +152,24 @@ def relaxation_time(R: np.ndarray, E: np.ndarray, M: np.ndarray, doublet=None,
     eigenstates of E) and M the magnetization operator in the eigenbasis (e.g. U^H Jz U, or
     U^H (J . n) U), start from x = P M P - Tr(P M P) P / 2 (a "magnetized" ground doublet with the
     trace removed, so the stationary state carries no weight) and decompose M(t) = Tr(M rho(t)) on
-    the eigenmodes of R (:func:`relaxation_modes`). The eigenmode (group) with the largest
-    amplitude in M(t) is the magnetization-reversal mode; tau^-1 = -Re(lambda) of that mode.
-    Within a degenerate doublet P M P does not depend on the basis chosen for it, nor does the
-    result. Returns inf if that mode does not decay.
+    the eigenmodes (:func:`relaxation_modes`). The eigenmode (group) with the largest amplitude in
+    M(t) is the magnetization-reversal mode; tau^-1 = -Re(lambda) of that mode. Within a degenerate
+    doublet P M P does not depend on the basis chosen for it, nor does the result. Returns inf if
+    that mode does not decay.
+
+    Stiffness: when the doublet block of R is slow compared with everything else (ratio below
+    1e-3), the mode is found from the 4x4 Schur complement :func:`effective_generator` (exact
+    eigenvalue, iterated to self-consistency), which keeps full relative precision for tau up to
+    eps^-1 times the fastest lifetime; otherwise from the eigenmodes of the full R. If the full R
+    is used and the selected rate is at its round-off level (~1e-13 of the largest rate), tau is
+    returned as NaN (method "unresolved"): it cannot be told from a non-decaying mode.
 
     With return_details=True returns (tau, info) with info = dict(rate, eigenvalue, weight: the
-    selected |amplitude| over the sum of all |amplitudes|, eigenvalues, amplitudes).
+    selected |amplitude| over the sum of all |amplitudes|, method: "doublet block" or "full",
+    separation: |lambda| / slowest rate outside the block, eigenvalues and amplitudes of the full R).
     """
     d = _dim(R)
+    R = np.asarray(R)
     E = np.asarray(E, dtype=float)
     M = np.asarray(M)
     if E.shape != (d,) or M.shape != (d, d):
@@ -100,14 +181,23 @@ def relaxation_time(R: np.ndarray, E: np.ndarray, M: np.ndarray, doublet=None,
     P[idx, idx] = 1.0
     x = P @ M @ P
     x = x - np.trace(x) * P / 2
-    lam, amp = relaxation_modes(R, M, x, group_rtol)
-    sel = 0
-    rate = float(-lam[sel].real)
+    lam_all, amp_all = relaxation_modes(R, M, x, group_rtol)
+    block = _slow_block_rate(R, idx, M[np.ix_(idx, idx)], x[np.ix_(idx, idx)], d, group_rtol)
+    if block is not None:
+        lam, weight, separation = block
+        method = "doublet block"
+    else:
+        lam, weight = lam_all[0], float(np.abs(amp_all[0]) / np.abs(amp_all).sum())
+        method, separation = "full", np.nan
+    rate = float(-lam.real)
     tau = 1.0 / rate if rate > 0 else np.inf
+    if method == "full" and abs(lam) <= _ROUNDOFF * np.abs(lam_all).max():
+        # Indistinguishable from the stationary eigenvalue in double precision: not a measurement.
+        tau, method = np.nan, "unresolved (below round-off of R)"
     if not return_details:
         return tau
-    info = dict(rate=rate, eigenvalue=lam[sel], weight=float(np.abs(amp[sel]) / np.abs(amp).sum()),
-                eigenvalues=lam, amplitudes=amp)
+    info = dict(rate=rate, eigenvalue=lam, weight=weight, method=method, separation=separation,
+                eigenvalues=lam_all, amplitudes=amp_all)
     return tau, info
 
 

@@ -532,6 +532,14 @@ class SpinPhononRates:
         for b in range(d):
             R4[:, :, b, :, b] -= 0.5 * K  # -delta_bd K_ac / 2
             R4[:, b, :, b, :] -= 0.5 * K.transpose(0, 2, 1)  # -delta_ac K_db / 2
+        # Population diagonal without cancellation: K_cc contains the elastic |A_cc|^2 (lineshape
+        # tails at zero frequency), which the jump term cancels exactly but in floating point leaves
+        # a round-off ~eps * |A_cc|^2 that can exceed a slow escape rate. R_cc,cc = -sum_{a!=c} R_aa,cc
+        # is the same quantity written as a sum of positive rates (and keeps the trace exactly).
+        pop = np.einsum("taacc->tac", R4).real  # (t, a, c): rates c -> a, diagonal to be replaced
+        idx = np.arange(d)
+        pop[:, idx, idx] = 0.0
+        R4[:, idx, idx, idx, idx] = -pop.sum(axis=1)
         return tensor_to_superoperator(R4)
 
 
