@@ -42,11 +42,11 @@ def _figure_path(results: Path, fmt: str) -> Path:
     return results.with_suffix(f".{fmt}")
 
 
-def _run_config_text(text: str, source: str, out: Path, args) -> Path:
+def _run_config_text(text: str, source: str, out: Path, args, base_dir: Path | None = None) -> Path:
     from .config import parse_config_text
     from .io import write_results
 
-    study, cfg = parse_config_text(text, source=source)
+    study, cfg = parse_config_text(text, source=source, base_dir=base_dir)
     try:
         ds = study.run(cfg)
     except ConfigError:
@@ -79,7 +79,7 @@ def cmd_run(args) -> int:
     if not cfg_path.is_file():
         raise ConfigError(f"config file {str(cfg_path)!r} does not exist")
     out = Path(args.out) if args.out else Path.cwd() / (cfg_path.stem + ".nc")
-    _run_config_text(cfg_path.read_text(encoding="utf-8"), str(cfg_path), out, args)
+    _run_config_text(cfg_path.read_text(encoding="utf-8"), str(cfg_path), out, args, base_dir=cfg_path.parent)
     return 0
 
 
@@ -89,7 +89,7 @@ def cmd_rerun(args) -> int:
     src = Path(args.results)
     ds = read_results(src)
     out = Path(args.out) if args.out else src.with_name(src.stem + "-rerun.nc")
-    _run_config_text(ds.attrs["config_toml"], f"{src} (embedded config)", out, args)
+    _run_config_text(ds.attrs["config_toml"], f"{src} (embedded config)", out, args, base_dir=src.parent)
     return 0
 
 

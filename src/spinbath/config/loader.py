@@ -12,8 +12,11 @@ from .base import ConfigError, format_validation_error
 __all__ = ["load_config", "parse_config_text"]
 
 
-def parse_config_text(text: str, source: str = "<config>"):
-    """Validate TOML text; return (study, config model). Raises ConfigError naming the key and reason."""
+def parse_config_text(text: str, source: str = "<config>", base_dir: str | Path | None = None):
+    """Validate TOML text; return (study, config model). Raises ConfigError naming the key and reason.
+
+    ``base_dir``: folder against which relative input paths in the config are resolved (default: cwd).
+    """
     from ..studies import get_study, study_names
 
     try:
@@ -27,7 +30,8 @@ def parse_config_text(text: str, source: str = "<config>"):
         raise ConfigError(f"{source}: study = {name!r} is not a known study; one of: {', '.join(study_names())}")
     study = get_study(name)
     try:
-        cfg = study.config_model.model_validate(data)
+        cfg = study.config_model.model_validate(
+            data, context={"base_dir": None if base_dir is None else str(base_dir)})
     except ValidationError as err:
         raise ConfigError(f"{source}: " + format_validation_error(err)) from None
     return study, cfg
@@ -42,5 +46,5 @@ def load_config(path: str | Path):
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"cannot read config file {str(p)!r}: {err}") from None
-    study, cfg = parse_config_text(text, source=str(p))
+    study, cfg = parse_config_text(text, source=str(p), base_dir=p.parent)
     return study, cfg, text

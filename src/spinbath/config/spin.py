@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .base import FieldT, SpinQuantumNumber, StrictModel, hermitian_matrix
 
-__all__ = ["CrystalFieldConfig", "SpinConfig", "FieldConfig", "builtin_crystal_field", "BUILTIN_CF"]
+__all__ = ["CrystalFieldConfig", "SpinConfig", "FieldConfig", "StaticFieldConfig", "builtin_crystal_field", "BUILTIN_CF"]
 
 #: Crystal-field data sets shipped in spinbath/data (source notes in data/SOURCES.md).
 BUILTIN_CF = {"dycp": "dycp_cf.json"}
@@ -125,6 +125,14 @@ class SpinConfig(StrictModel):
         return h
 
 
+def unit_direction(d) -> list[float]:
+    """A field direction normalized to unit length (ValueError unless a finite non-zero 3-vector)."""
+    a = np.asarray(d, dtype=float)
+    if a.shape != (3,) or not np.all(np.isfinite(a)) or np.linalg.norm(a) == 0:
+        raise ValueError("direction must be a non-zero 3-vector")
+    return list(a / np.linalg.norm(a))
+
+
 class FieldConfig(StrictModel):
     """Applied magnetic field: a direction (normalized here) and magnitudes in T.
 
@@ -140,10 +148,7 @@ class FieldConfig(StrictModel):
     @field_validator("direction")
     @classmethod
     def _dir(cls, d):
-        a = np.asarray(d, dtype=float)
-        if a.shape != (3,) or not np.all(np.isfinite(a)) or np.linalg.norm(a) == 0:
-            raise ValueError("direction must be a non-zero 3-vector")
-        return list(a / np.linalg.norm(a))
+        return unit_direction(d)
 
     @model_validator(mode="after")
     def _grid(self):
@@ -161,3 +166,29 @@ class FieldConfig(StrictModel):
         if self.num is not None:
             return np.linspace(self.start, self.stop, self.num)
         return np.zeros(1)
+
+
+class StaticFieldConfig(StrictModel):
+    """One applied field: ``direction`` (normalized here) and ``value`` (magnitude, T, >= 0).
+
+    ``field_vector()`` gives B in T. At zero field the direction still matters: it sets the axis
+    along which the magnetization is measured and on which degenerate doublets are quantized.
+    """
+
+    direction: list[float] = [0.0, 0.0, 1.0]
+    value: FieldT = 0.0
+
+    @field_validator("direction")
+    @classmethod
+    def _dir(cls, d):
+        return unit_direction(d)
+
+    @field_validator("value")
+    @classmethod
+    def _nonneg(cls, v):
+        if v < 0:
+            raise ValueError("the field magnitude must be >= 0 T (reverse 'direction' instead)")
+        return v
+
+    def field_vector(self) -> np.ndarray:
+        return self.value * np.asarray(self.direction)

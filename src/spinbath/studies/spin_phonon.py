@@ -1,0 +1,268 @@
+"""Study ``spin-phonon``: tau(T), T1, T2 and T2* from second- and fourth-order master equations.
+
+The spin Hamiltonian ([spin], [field]) and a phonon bath ([bath]) give rate superoperators R^(2)
+(one phonon: direct and Orbach), R^(4) (two phonons: Raman) or their sum, in Lindblad form and
+secular approximation (:mod:`spinbath.quantum.spin_phonon`), at every temperature. From each R:
+
+    tau    magnetization relaxation time: tau^-1 = -Re of the eigenvalue of R whose eigenmode carries
+           the decay of a magnetized ground doublet (:func:`spinbath.quantum.relaxation.relaxation_time`)
+    T1     population lifetime of the pair (a, b): 1/T1 = Gamma_a + Gamma_b (escape rates)
+    T2     coherence time of the pair: 1/T2 = -Re R_ab,ab = 1/(2 T1) + 1/T2*
+    T2*    pure-dephasing time (infinite at second order for a Kramers doublet)
+
+At zero field the ground doublet is degenerate; a vanishing probe field (``method.probe_field``,
+default 1e-7 T, splitting ~1e-6 cm^-1, far below the secular tolerance) along [field].direction
+picks its basis (states of definite moment along that axis) without changing any rate.
+
+Output variables (xarray.Dataset):
+    tau, T1, T2, T2_star (order, temperature)        s
+    relaxation_rate(order, temperature, slowest)     s^-1, the slowest decay rates -Re(lambda) of R
+    tau_weight(order, temperature)                   share of M(t) carried by the tau mode
+    U_eff(order)                                     cm^-1, k_B d ln(tau)/d(1/T) over the hottest points
+    energy(level), moment(level)                     cm^-1 above the ground state; <m . n> in mu_B
+    mode_energy(mode), coupling_norm(mode)           cm^-1; ||V^a||_F of each mode, cm^-1
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Union
+
+import numpy as np
+import xarray as xr
+from pydantic import Field, field_validator, model_validator
+
+from ..config.base import EnergyCm, FieldT, StrictModel
+from ..config.bath import PhononBathConfig
+from ..config.grids import TemperatureSpec, temperature_values
+from ..config.spin import SpinConfig, StaticFieldConfig
+from ..progress import track
+from ..units import KB_CM
+from . import Study
+
+__all__ = ["SpinPhononConfig", "MethodConfig", "run", "plot", "summary", "STUDY"]
+
+#: Number of slowest decay rates of R stored per (order, temperature).
+N_SLOWEST = 6
+#: Fraction of the hottest temperatures used for the effective-barrier fit (at least 3 points).
+ARRHENIUS_FRACTION = 0.25
+
+Order = Union[Literal[2, 4], Literal["2", "4", "2+4"]]
+
+
+class MethodConfig(StrictModel):
+    """[method]: which orders, lineshape and regularizations (energies in cm^-1).
+
+    orders: any of 2, 4, "2+4" (default all three). lineshape: "gaussian" (width = standard
+    deviation) or "lorentzian" (width = HWHM); per-mode linewidths of the bath take precedence over
+    ``width``. eta: imaginary part of fourth-order denominators, 1/(x - i eta). secular_tol: Bohr
+    frequencies closer than this are treated as equal.
+    """
+
+    orders: list[Order] = Field(default_factory=lambda: [2, 4, "2+4"], min_length=1)
+    lineshape: Literal["gaussian", "lorentzian"] = "gaussian"
+    width: EnergyCm = Field(default=10.0, gt=0)
+    eta: EnergyCm = Field(default=1.0, ge=0)
+    secular_tol: EnergyCm = Field(default=1e-4, ge=0)
+    probe_field: FieldT = Field(default=1e-7, gt=0)
+
+    @field_validator("orders")
+    @classmethod
+    def _unique(cls, v):
+        names = [str(o) for o in v]
+        if len(set(names)) != len(names):
+            raise ValueError(f"orders contains duplicates: {names}")
+        return v
+
+    def order_names(self) -> list[str]:
+        return [str(o) for o in self.orders]
+
+
+class SpinPhononConfig(StrictModel):
+    """``study = "spin-phonon"``: [spin], [field], [bath], [method], temperatures and the T2 pair."""
+
+    study: Literal["spin-phonon"]
+    title: str = "Spin-phonon relaxation"
+    spin: SpinConfig
+    field: StaticFieldConfig = StaticFieldConfig()
+    bath: PhononBathConfig
+    method: MethodConfig = MethodConfig()
+    temperatures: TemperatureSpec
+    pair: list[int] = Field(default=[0, 1], min_length=2, max_length=2,
+                            description="eigenstates (0 = ground, ascending energy) for T1, T2, T2*")
+
+    @model_validator(mode="after")
+    def _check(self):
+        d = int(round(2 * self.spin.J)) + 1
+        a, b = self.pair
+        if a == b or min(a, b) < 0 or max(a, b) >= d:
+            raise ValueError(f"pair must name two different eigenstates in 0..{d - 1}, got {self.pair}")
+        temperature_values(self.temperatures)
+        return self
+
+
+def _moment_axis_operator(ham, n: np.ndarray) -> np.ndarray:
+    """g J . n (moment along n in units of -mu_B), in the |J, M> basis."""
+    return np.einsum("a,aij->ij", n, ham.magnetic_moment)
+
+
+def _slowest_rates(eigenvalues: np.ndarray, n: int) -> np.ndarray:
+    """The n smallest non-zero decay rates -Re(lambda) (s^-1), NaN-padded."""
+    rates = np.sort(-np.real(eigenvalues))
+    scale = max(np.abs(rates).max(), 1e-300)
+    rates = rates[rates > 1e-10 * scale]
+    out = np.full(n, np.nan)
+    out[: min(n, rates.size)] = rates[:n]
+    return out
+
+
+def effective_barrier(temperature: np.ndarray, tau: np.ndarray, fraction: float = ARRHENIUS_FRACTION) -> float:
+    """U_eff (cm^-1) = k_B d ln(tau) / d(1/T), least squares over the hottest ``fraction`` of points.
+
+    NaN if fewer than 3 finite points are available.
+    """
+    ok = np.isfinite(tau) & (tau > 0)
+    T, t = temperature[ok], tau[ok]
+    n = max(3, int(np.ceil(fraction * T.size)))
+    if T.size < 3:
+        return float("nan")
+    idx = np.argsort(T)[-n:]
+    slope = np.polyfit(1.0 / T[idx], np.log(t[idx]), 1)[0]
+    return float(slope * KB_CM)
+
+
+def run(cfg: SpinPhononConfig) -> xr.Dataset:
+    """Build H and the bath once; for each order, R at all temperatures; tau, T1, T2, T2*."""
+    from ..quantum.relaxation import coherence_times, relaxation_time
+    from ..quantum.spin_phonon import SpinPhononRates
+
+    ham = cfg.spin.hamiltonian()
+    n = np.asarray(cfg.field.direction)
+    B = cfg.field.field_vector()
+    H = ham.matrix(B if cfg.field.value > 0 else cfg.method.probe_field * n)
+    bath = cfg.bath.build(cfg.spin.J, B)
+    rates = SpinPhononRates.from_bath(
+        H, bath, width=cfg.method.width, lineshape=cfg.method.lineshape,
+        secular_tol=cfg.method.secular_tol, eta=cfg.method.eta,
+    )
+    E, U = rates.energies, rates.eigenvectors
+    gJn = U.conj().T @ _moment_axis_operator(ham, n) @ U
+    T = temperature_values(cfg.temperatures)
+    orders = cfg.method.order_names()
+    shape = (len(orders), T.size)
+    tau, T1, T2, T2s, weight = (np.full(shape, np.nan) for _ in range(5))
+    slowest = np.full(shape + (N_SLOWEST,), np.nan)
+    # One rate sweep per order covers all temperatures at once, so the bar counts orders.
+    for i, order in enumerate(track(orders, f"spin-phonon rates ({bath.n_modes} modes, {T.size} T)",
+                                    total=len(orders))):
+        R_all = rates.superoperator(T, order if order == "2+4" else int(order))
+        for j in range(T.size):
+            R = R_all[j]
+            tau[i, j], info = relaxation_time(R, E, gJn, return_details=True)
+            weight[i, j] = info["weight"]
+            slowest[i, j] = _slowest_rates(info["eigenvalues"], N_SLOWEST)
+            T1[i, j], T2[i, j], T2s[i, j] = coherence_times(R, cfg.pair)
+
+    levels = np.arange(E.size)
+    ds = xr.Dataset(
+        {
+            "tau": (("order", "temperature"), tau, {"units": "s", "long_name": "magnetization relaxation time"}),
+            "T1": (("order", "temperature"), T1, {"units": "s", "long_name": "population lifetime of the pair"}),
+            "T2": (("order", "temperature"), T2, {"units": "s", "long_name": "coherence time of the pair"}),
+            "T2_star": (("order", "temperature"), T2s, {"units": "s", "long_name": "pure-dephasing time of the pair"}),
+            "tau_weight": (("order", "temperature"), weight, {"units": "1", "long_name": "share of M(t) in the tau mode"}),
+            "relaxation_rate": (("order", "temperature", "slowest"), slowest,
+                                {"units": "s^-1", "long_name": "slowest decay rates -Re(lambda) of R"}),
+            "U_eff": ("order", [effective_barrier(T, tau[i]) for i in range(len(orders))],
+                      {"units": "cm^-1", "long_name": "effective barrier over the hottest temperatures"}),
+            "energy": ("level", E - E[0], {"units": "cm^-1", "long_name": "level energy above the ground state"}),
+            "moment": ("level", -np.real(np.diag(gJn)), {"units": "mu_B", "long_name": "<m . n> of each level"}),
+            "mode_energy": ("mode", np.sort(bath.energies_cm), {"units": "cm^-1", "long_name": "phonon energy"}),
+            "coupling_norm": ("mode", np.linalg.norm(rates.couplings_eigenbasis, axis=(1, 2)),
+                              {"units": "cm^-1", "long_name": "Frobenius norm of dH/dq"}),
+        },
+        coords={
+            "order": ("order", orders, {"units": "1", "long_name": "perturbation order of the master equation"}),
+            "temperature": ("temperature", T, {"units": "K"}),
+            "slowest": ("slowest", np.arange(N_SLOWEST), {"units": "1"}),
+            "level": ("level", levels, {"units": "1"}),
+            "mode": ("mode", np.arange(bath.n_modes), {"units": "1"}),
+        },
+        attrs={
+            "title": cfg.title, "J": cfg.spin.J, "pair": list(cfg.pair),
+            "field_T": list(B), "field_direction": list(n),
+            "lineshape": cfg.method.lineshape,
+            "width_cm": cfg.method.width if bath.linewidths_cm is None else "per-mode linewidths",
+            "eta_cm": cfg.method.eta, "secular_tol_cm": cfg.method.secular_tol,
+            "bath_source": bath.source or "(not given)",
+        },
+    )
+    return ds
+
+
+_ORDER_STYLE = {"2": ("C0", "2nd order"), "4": ("C3", "4th order"), "2+4": ("k", "2nd + 4th")}
+
+
+def plot(ds: xr.Dataset, path) -> None:
+    """(a) tau and T2 vs T (log scale) per order; (b) T1 vs T2 with T2 = 2 T1; (c) coupling spectrum."""
+    from ..plotting import paper_style, plt, save_figure
+
+    with paper_style():
+        fig, (a, b, c) = plt.subplots(1, 3, figsize=(7.2, 2.6))
+        T = ds.temperature.values
+        for o in ds.order.values:
+            color, label = _ORDER_STYLE.get(str(o), ("C2", str(o)))
+            a.plot(T, ds.tau.sel(order=o), color=color, lw=1.4, label=rf"$\tau$ {label}")
+            a.plot(T, ds.T2.sel(order=o), color=color, lw=1.0, ls="--", label=rf"$T_2$ {label}")
+            b.plot(ds.T2.sel(order=o), ds.T1.sel(order=o), "o-", ms=2.5, lw=0.8, color=color, label=label)
+        a.set_yscale("log")
+        a.set_xlabel("temperature (K)")
+        a.set_ylabel("time (s)")
+        a.legend(fontsize=5.5, ncol=1, frameon=False)
+        a.set_title(ds.attrs.get("title", ""), fontsize=7)
+        t2 = ds.T2.values[np.isfinite(ds.T2.values) & (ds.T2.values > 0)]
+        if t2.size:
+            lim = np.array([t2.min(), t2.max()])
+            b.plot(lim, lim / 2, color="0.6", lw=0.8, ls=":", label=r"$T_2 = 2T_1$")
+        b.set_xscale("log")
+        b.set_yscale("log")
+        b.set_xlabel(r"$T_2$ (s)")
+        b.set_ylabel(r"$T_1$ (s)")
+        b.legend(fontsize=5.5, frameon=False)
+        b.set_title(f"pair {tuple(ds.attrs.get('pair', (0, 1)))}", fontsize=7)
+        c.vlines(ds.mode_energy, 0, ds.coupling_norm, color="0.3", lw=0.5)
+        for e in np.unique(np.round(ds.energy.values, 3)):
+            c.axvline(e, color="C1", lw=0.6, alpha=0.6)
+        c.set_xlabel(r"mode energy (cm$^{-1}$)")
+        c.set_ylabel(r"$\|\partial H/\partial q\|$ (cm$^{-1}$)")
+        c.set_title("couplings; levels in orange", fontsize=7)
+        save_figure(fig, path)
+
+
+def _fmt(x: float) -> str:
+    return "inf" if not np.isfinite(x) else f"{x:.3g}"
+
+
+def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
+    T = ds.temperature.values
+    rows = [("levels (cm^-1)", ", ".join(f"{e:.1f}" for e in np.unique(np.round(ds.energy.values, 1)))),
+            ("modes", f"{ds.sizes['mode']} ({float(ds.mode_energy.min()):.0f}-{float(ds.mode_energy.max()):.0f} cm^-1)"),
+            ("temperatures (K)", f"{T.min():g} .. {T.max():g} ({T.size})")]
+    for o in ds.order.values:
+        label = _ORDER_STYLE.get(str(o), (None, str(o)))[1]
+        tau = ds.tau.sel(order=o).values
+        rows.append((f"tau {label} (s)", f"{_fmt(tau[0])} at {T[0]:g} K .. {_fmt(tau[-1])} at {T[-1]:g} K"))
+        rows.append((f"T2 {label} (s)", f"{_fmt(float(ds.T2.sel(order=o)[0]))} at {T[0]:g} K"))
+        u = float(ds.U_eff.sel(order=o))
+        if np.isfinite(u):
+            rows.append((f"U_eff {label} (cm^-1)", f"{u:.0f}"))
+    return rows
+
+
+STUDY = Study(
+    name="spin-phonon",
+    description="tau(T), T1, T2, T2* from 2nd/4th-order spin-phonon master equations",
+    config_model=SpinPhononConfig,
+    run=run,
+    plot=plot,
+    summary=summary,
+)
