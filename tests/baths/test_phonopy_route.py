@@ -125,16 +125,31 @@ def route():
     return ph, w, e, m, cf, bath_from_phonopy(ph, cf)
 
 
-def hand_length(m_amu, e_cm):  # sqrt(hbar/(m w)) in A, straight from CODATA
-    return np.sqrt(constants.hbar / (m_amu * constants.atomic_mass * 2 * np.pi * constants.c * 100 * e_cm)) * 1e10
+def hand_length(m_amu, e_cm):  # rms zero-point amplitude sqrt(hbar/(2 m w)) in A, straight from CODATA
+    return np.sqrt(constants.hbar / (2 * m_amu * constants.atomic_mass * 2 * np.pi * constants.c * 100 * e_cm)) * 1e10
+
+
+def oscillator_x10(m_amu, e_cm):
+    """<1|x|0> (A) of a 1-D oscillator by quadrature of its explicit eigenfunctions (no ladder operators).
+
+    psi_0 ~ exp(-y^2/2), psi_1 ~ y exp(-y^2/2), y = x / s, s = sqrt(hbar/(m w)), normalized on the grid.
+    """
+    y, dy = np.linspace(-12, 12, 4001, retstep=True)  # uniform grid, tails ~ e^-144: a plain sum is exact
+    p0, p1 = np.exp(-y**2 / 2), y * np.exp(-y**2 / 2)
+    p0, p1 = p0 / np.sqrt(np.sum(p0**2) * dy), p1 / np.sqrt(np.sum(p1**2) * dy)
+    s = np.sqrt(constants.hbar / (m_amu * constants.atomic_mass * 2 * np.pi * constants.c * 100 * e_cm)) * 1e10
+    return s * np.sum(p1 * y * p0) * dy
 
 
 # ----------------------------------------------------------------------------- units, modes
 def test_zero_point_length_by_hand():
     # hbar = 1.054571817e-34 J s, 1 amu = 1.66053906660e-27 kg, w = 2 pi * 2.99792458e10 cm/s * 1000 cm^-1
-    # = 1.883652e14 rad/s  ->  hbar/(m w) = 3.37155e-22 m^2  ->  0.183617 A (sqrt(hbar/(2 m w)) = 0.129837 A)
-    assert zero_point_length_A(1.0, 1000.0) == pytest.approx(0.183617, rel=2e-6)
-    assert zero_point_length_A(16.0, 250.0) == pytest.approx(0.183617 / 2, rel=2e-6)  # L ~ 1/sqrt(m E)
+    # = 1.883652e14 rad/s  ->  hbar/(2 m w) = 1.685763e-22 m^2  ->  0.129837 A, the rms zero-point
+    # amplitude, i.e. one unit of Q = a + a^+ (sqrt(hbar/(m w)) = 0.183617 A would be the unit of q = Q/sqrt(2))
+    assert zero_point_length_A(1.0, 1000.0) == pytest.approx(0.129837, rel=2e-6)
+    assert zero_point_length_A(16.0, 250.0) == pytest.approx(0.129837 / 2, rel=2e-6)  # L ~ 1/sqrt(m E)
+    # = <1|x|0> of the oscillator, from its wavefunctions (so <n+1|Q|n> = sqrt(n+1): the rate has no 1/2)
+    assert oscillator_x10(1.0, 1000.0) == pytest.approx(0.129837, rel=2e-6)
 
 
 def test_gamma_modes_match_phonopy_and_the_harmonic_energy(route):
@@ -146,11 +161,14 @@ def test_gamma_modes_match_phonopy_and_the_harmonic_energy(route):
     assert np.all(np.abs(w[:6]) < 1e-3) and np.all(w[6:] > 50)  # 3 translations + 3 rotations
     flat = e.reshape(3 * N, 3 * N)
     assert np.allclose(flat @ flat.T, np.eye(3 * N), atol=1e-12)  # orthonormal, real
-    # Independent unit chain: u = L e q with q = 1 stores hbar w / 2 in the springs (H = hbar w (p^2+q^2)/2).
+    # Independent unit chain: u = L e Q with Q = 1 stores (1/2) m w^2 x_zp^2 = hbar w / 4 in the springs
+    # (H = hbar w (P^2 + Q^2)/4 for Q = a + a^+, P = i (a^+ - a)).
     Phi = force_constants().transpose(0, 2, 1, 3).reshape(3 * N, 3 * N)  # eV/A^2
     for a in range(6, 3 * N):
         u = (hand_length(m, w[a])[:, None] * e[a]).ravel()
-        assert 0.5 * u @ Phi @ u * EV_TO_CM == pytest.approx(w[a] / 2, rel=1e-5)
+        assert 0.5 * u @ Phi @ u * EV_TO_CM == pytest.approx(w[a] / 4, rel=1e-5)
+        u_lib = (zero_point_length_A(m, w[a])[:, None] * e[a]).ravel()
+        assert 0.5 * u_lib @ Phi @ u_lib * EV_TO_CM == pytest.approx(w[a] / 4, rel=1e-5)
     # and the energies of a hand-diagonalized mass-weighted Hessian, converted with CODATA
     s = 1 / np.sqrt(np.repeat(m, 3))
     lam = np.linalg.eigvalsh(Phi * np.outer(s, s))[6:]  # eV / (A^2 amu)
@@ -158,17 +176,17 @@ def test_gamma_modes_match_phonopy_and_the_harmonic_energy(route):
     assert np.allclose(w[6:], hand, rtol=1e-5)
 
 
-# ----------------------------------------------------------------------------- dB/dq
-def test_dBdq_matches_the_analytic_toy_model(route):
+# ----------------------------------------------------------------------------- dB/dQ
+def test_dBdQ_matches_the_analytic_toy_model(route):
     _, w, e, m, cf, _ = route
-    dBdq, kept = project_on_modes(cf.gradient, e, m, w)
+    dBdQ, kept = project_on_modes(cf.gradient, e, m, w)
     assert kept.tolist() == list(range(6, 3 * N))
     g = toy_cf_gradient(POS)
     L = hand_length(m[None, :], w[kept][:, None])  # (modes, atoms)
     exact = np.einsum("ai,aix,ixk->ak", L, e[kept], g)
     scale = np.abs(exact).max(axis=0)
-    assert np.all(scale > 1e-4)  # every key is modulated by some mode
-    assert np.all(np.abs(dBdq - exact) <= 1e-6 * scale)
+    assert np.all(scale > 5e-5)  # every key is modulated by some mode (the weakest, B_4^4: 9.0e-5 cm^-1)
+    assert np.all(np.abs(dBdQ - exact) <= 1e-6 * scale)
     # central differences: the error falls as h^2
     err = [np.abs(project_on_modes(toy_displacements(h).gradient, e, m, w)[0] - exact).max() for h in (0.02, 0.04)]
     assert err[1] / err[0] == pytest.approx(4.0, rel=0.05)
@@ -187,20 +205,20 @@ def test_translation_does_not_couple_and_is_dropped(route):
 
 
 # ----------------------------------------------------------------------------- couplings and rates
-def test_couplings_are_hermitian_stevens_sums_and_dH_dq(route):
+def test_couplings_are_hermitian_stevens_sums_and_dH_dQ(route):
     _, w, e, m, cf, bath = route
-    dBdq, kept = project_on_modes(cf.gradient, e, m, w)
+    dBdQ, kept = project_on_modes(cf.gradient, e, m, w)
     V = bath.couplings_cm
     assert V.shape == (3 * N - 6, 16, 16)
     assert np.allclose(V, V.conj().transpose(0, 2, 1), atol=0)
     O = np.array([stevens(J, k, q) for k, q in KEYS])
-    assert np.allclose(V, np.einsum("ak,kij->aij", dBdq, O), rtol=0, atol=1e-12 * np.abs(V).max())
-    # end to end: V^a = dH_CF/dq_a along the mode (u = L e^a q), by a finite difference in q
-    dq = 1e-4
+    assert np.allclose(V, np.einsum("ak,kij->aij", dBdQ, O), rtol=0, atol=1e-12 * np.abs(V).max())
+    # end to end: V^a = dH_CF/dQ_a along the mode (u = x_zp e^a Q), by a finite difference in Q
+    dQ = 1e-4
     for a, ia in enumerate(kept):
         u = hand_length(m, w[ia])[:, None] * e[ia]
-        H = [cf_matrix(J, dict(zip(KEYS, toy_cf(POS + s * dq * u)))) for s in (1, -1)]
-        assert np.allclose(V[a], (H[0] - H[1]) / (2 * dq), rtol=0, atol=1e-6 * np.abs(V[a]).max())
+        H = [cf_matrix(J, dict(zip(KEYS, toy_cf(POS + s * dQ * u)))) for s in (1, -1)]
+        assert np.allclose(V[a], (H[0] - H[1]) / (2 * dQ), rtol=0, atol=1e-6 * np.abs(V[a]).max())
 
 
 def test_bath_runs_through_second_order_rates(route):
@@ -223,6 +241,34 @@ def test_bath_runs_through_second_order_rates(route):
     got = np.array([[R[f + d * f, i + d * i].real if f != i else 0.0 for i in range(d)] for f in range(d)])
     assert hand.max() > 1e3  # s^-1: the toy modes do relax the spin
     assert np.allclose(got, hand, rtol=1e-6, atol=1e-9 * hand.max())
+
+
+def test_rates_equal_the_golden_rule_from_cartesian_derivatives(route):
+    """Independent of the Q convention: H_int = sum_{i,alpha} dH/du_{i,alpha} u_{i,alpha} (analytic toy
+    gradient), one-phonon matrix elements <n+1|u_{i,alpha}|n> = sqrt(n+1) e^a_{i,alpha} <1|x|0>(m_i, w_a)
+    from the oscillator wavefunctions, Gamma = (2 pi / hbar) |<f|M|i>|^2 (n or n+1) g, hbar from CODATA.
+    No factor sqrt(2) or 1/2 anywhere: the phonopy couplings feed the rate formula as they are."""
+    _, w, e, m, _, bath = route
+    H = cf_matrix(J, dict(zip(KEYS, toy_cf(POS)))) + 4 / 3 * MUB_CM * 0.5 * spin_matrices(J)[2]
+    T, width, d = 40.0, 30.0, 16
+    R = SpinPhononRates.from_bath(H, bath, width=width).superoperator(T, order=2)
+    E, U = np.linalg.eigh(H)
+    O = np.array([stevens(J, k, q) for k, q in KEYS])
+    W = np.einsum("ixk,kab->ixab", toy_cf_gradient(POS), O)  # dH/du, cm^-1/A
+    two_pi_over_hbar = 2 * np.pi / (constants.hbar / (constants.h * constants.c * 100))  # hbar in cm^-1 s
+    hand = np.zeros((d, d))
+    for ia in range(6, 3 * N):
+        x10 = np.array([oscillator_x10(mi, w[ia]) for mi in m])  # (N,) A
+        M = U.conj().T @ np.einsum("i,ix,ixab->ab", x10, e[ia], W) @ U  # <f|M|i>, cm^-1
+        nb = bose_einstein(w[ia], T)
+        x = E[:, None] - E[None, :]  # E_f - E_i
+        hand += two_pi_over_hbar * np.abs(M) ** 2 * (nb * gaussian(x - w[ia], width)
+                                                     + (nb + 1) * gaussian(x + w[ia], width))
+    np.fill_diagonal(hand, 0.0)
+    got = np.array([[R[f + d * f, i + d * i].real if f != i else 0.0 for i in range(d)] for f in range(d)])
+    assert hand.max() > 1e3
+    assert np.allclose(got, hand, rtol=1e-5, atol=1e-8 * hand.max())
+    assert RATE_PREFACTOR == pytest.approx(two_pi_over_hbar, rel=1e-12)
 
 
 # ----------------------------------------------------------------------------- subsets, files, errors

@@ -1,13 +1,15 @@
 """Spin-phonon couplings from crystal-field derivatives.
 
 A mode a modulates the crystal field and, optionally, the g tensor; to first order in the
-dimensionless displacement q_a (q_a = (a_a^+ + a_a)/sqrt(2)):
+dimensionless displacement Q_a = a_a + a_a^+ (the displacement in units of the rms zero-point
+amplitude sqrt(hbar/(2 m w_a)); the convention of :mod:`spinbath.baths.phonons` and of the rates):
 
-    V^a = dH_s/dq_a = sum_{k,q} (dB_k^q/dq_a) O_k^q  +  mu_B B . (dg/dq_a) . J ,
+    V^a = dH_s/dQ_a = sum_{k,q} (dB_k^q/dQ_a) O_k^q  +  mu_B B . (dg/dQ_a) . J ,
 
 with B_k^q Stevens parameters (cm^-1, DESIGN.md), O_k^q the extended Stevens operators of the J
 multiplet in the |J, M> basis (M descending), mu_B = 0.46686 cm^-1/T and B the applied field (T).
-The result is a (n_modes, d, d) Hermitian array in cm^-1 per unit q, in the same basis as
+Derivatives per unit q = (a + a^+)/sqrt(2) must be divided by sqrt(2) first.
+The result is a (n_modes, d, d) Hermitian array in cm^-1 per unit Q, in the same basis as
 :meth:`spinbath.spins.hamiltonian.SpinHamiltonian.matrix`.
 
 File format of a bath given by crystal-field derivatives (NumPy .npz, no pickles):
@@ -16,8 +18,8 @@ File format of a bath given by crystal-field derivatives (NumPy .npz, no pickles
     J               float (0-d)          total angular momentum of the multiplet
     energies_cm     float64 (n,)         mode energies, cm^-1, > 0
     kq              int (n_keys, 2)      the (k, q) of each column of dB_cm (Stevens convention)
-    dB_cm           float64 (n, n_keys)  dB_k^q/dq_a, cm^-1 per unit dimensionless displacement
-    dg              float64 (n, 3, 3)    optional, dg/dq_a (used with the applied field)
+    dB_cm           float64 (n, n_keys)  dB_k^q/dQ_a, cm^-1 per unit Q
+    dg              float64 (n, 3, 3)    optional, dg/dQ_a per unit Q (used with the applied field)
     linewidths_cm   float64 (n,)         optional, per-mode linewidths, cm^-1
     source          str (0-d)            optional free text
 """

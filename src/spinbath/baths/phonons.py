@@ -2,11 +2,14 @@
 
 The bath is a set of harmonic modes a = 0..n-1 with energies hbar w_a (cm^-1) and linear couplings
 
-    H = H_s + sum_a hbar w_a (n_a + 1/2) + sum_a V^a q_a,     q_a = (a_a^+ + a_a) / sqrt(2),
+    H = H_s + sum_a hbar w_a (n_a + 1/2) + sum_a V^a Q_a,     Q_a = a_a + a_a^+,
 
-where V^a = dH_s/dq_a (cm^-1 per unit dimensionless displacement) is a Hermitian (d, d) matrix in the
-*spin basis* (the basis in which H_s is written, e.g. |J, M>), not in the eigenbasis of H_s. An
-optional per-mode linewidth (cm^-1) replaces the global lineshape width of rate calculations.
+where Q_a is the displacement of mode a in units of its rms zero-point amplitude sqrt(hbar/(2 m w_a))
+(<0|Q_a^2|0> = 1) and V^a = dH_s/dQ_a (cm^-1 per unit Q) is a Hermitian (d, d) matrix in the
+*spin basis* (the basis in which H_s is written, e.g. |J, M>), not in the eigenbasis of H_s. This is
+the convention of the golden-rule rates 2 pi |V_fi|^2 G / hbar of :mod:`spinbath.quantum.spin_phonon`
+(<n+1|Q_a|n> = sqrt(n+1)); a derivative dH/dq with q = (a + a^+)/sqrt(2) must be divided by sqrt(2).
+An optional per-mode linewidth (cm^-1) replaces the global lineshape width of rate calculations.
 
 File format (``save_npz`` / ``load_npz``, NumPy .npz, no pickles):
 
@@ -44,7 +47,8 @@ class PhononBath:
     Parameters
     ----------
     energies_cm : (n,) mode energies hbar w_a, cm^-1, finite and > 0.
-    couplings_cm : (n, d, d) Hermitian matrices V^a = dH_s/dq_a in the spin basis, cm^-1.
+    couplings_cm : (n, d, d) Hermitian matrices V^a = dH_s/dQ_a (Q_a = a_a + a_a^+) in the spin
+        basis, cm^-1 per unit Q.
     linewidths_cm : optional (n,) per-mode linewidths, cm^-1, finite and > 0.
     source : free text describing the origin of the data.
     """

@@ -10,14 +10,20 @@ The "ab initio route" to a :class:`~spinbath.baths.phonons.PhononBath`:
    chemistry code at the 6N geometries of :func:`cartesian_displacements`, all in *one fixed frame*
    (the frame must not follow the displaced atoms). Central differences (:func:`cf_gradient`):
        dB/du_{i,alpha} = [B(+h e_{i,alpha}) - B(-h e_{i,alpha})] / (2h)     cm^-1/Angstrom, error O(h^2).
-3. Projection on the modes (:func:`project_on_modes`), with q_a = (a_a^+ + a_a)/sqrt(2):
-       u_{i,alpha} = sum_a L_{i,a} e^a_{i,alpha} q_a,        L_{i,a} = sqrt(hbar / (m_i w_a)),
-       dB/dq_a     = sum_{i,alpha} L_{i,a} e^a_{i,alpha} dB/du_{i,alpha}                 (cm^-1),
-   so that a mode's harmonic energy is hbar w_a (p_a^2 + q_a^2)/2. Units (:func:`zero_point_length_A`):
-   m in amu, E = hbar w in cm^-1 (w = 2 pi c E, c in cm/s), scipy.constants (CODATA):
-       L [Angstrom] = 1e10 sqrt(hbar / (m * amu * 2 pi c E));  m = 1 amu, E = 1000 cm^-1 -> 0.18362 A
-   (the rms zero-point amplitude sqrt(hbar/(2 m w)) would be 0.12984 A).
-4. V^a = sum_kq (dB_k^q/dq_a) O_k^q in |J, M> (M descending) by
+3. Projection on the modes (:func:`project_on_modes`) on the dimensionless displacement
+   Q_a = a_a + a_a^+, i.e. the displacement in units of the rms zero-point amplitude (<0|Q_a^2|0> = 1):
+       u_{i,alpha} = sum_a L_{i,a} e^a_{i,alpha} Q_a,        L_{i,a} = sqrt(hbar / (2 m_i w_a)),
+       dB/dQ_a     = sum_{i,alpha} L_{i,a} e^a_{i,alpha} dB/du_{i,alpha}                 (cm^-1),
+   so that a mode's harmonic energy is hbar w_a (P_a^2 + Q_a^2)/4 (P_a = i (a_a^+ - a_a)); a static
+   displacement Q_a stores (1/2) m w^2 x^2 = hbar w_a Q_a^2 / 4. This is the convention of the rates
+   (:mod:`spinbath.quantum.spin_phonon`): H_int = sum_a V^a Q_a, <n+1|Q_a|n> = sqrt(n+1), so
+   Gamma = (2 pi / hbar) |V_fi|^2 G with no factor 1/2 (V^a = dH/dx_a sqrt(hbar/(2 m_a w_a)), as in
+   Lunghi's work). Units (:func:`zero_point_length_A`): m in amu, E = hbar w in cm^-1
+   (w = 2 pi c E, c in cm/s), scipy.constants (CODATA):
+       L [Angstrom] = 1e10 sqrt(hbar / (2 m * amu * 2 pi c E));  m = 1 amu, E = 1000 cm^-1 -> 0.129837 A
+   (sqrt(hbar/(m w)) = 0.18362 A would be the length unit of q = Q/sqrt(2) = (a^+ + a)/sqrt(2); a
+   derivative per unit q is sqrt(2) times one per unit Q).
+4. V^a = sum_kq (dB_k^q/dQ_a) O_k^q in |J, M> (M descending) by
    :func:`~spinbath.baths.cf_couplings.couplings_from_cf_derivatives` (:func:`bath_from_phonopy`).
 
 Modes with |hbar w_a| < ``min_energy_cm`` (translations; rotations of a molecule in a box) are
@@ -71,11 +77,15 @@ def _import_phonopy():
 
 
 def zero_point_length_A(mass_amu, energy_cm) -> np.ndarray:
-    """sqrt(hbar / (m w)) in Angstrom for m in amu and hbar w in cm^-1 (> 0); broadcasts."""
+    """Rms zero-point amplitude sqrt(hbar / (2 m w)) in Angstrom (m in amu, hbar w in cm^-1, > 0).
+
+    The length of one unit of Q = a + a^+ (module docstring); broadcasts.
+    m = 1 amu, hbar w = 1000 cm^-1 -> 0.129837 A.
+    """
     m, e = np.asarray(mass_amu, dtype=float), np.asarray(energy_cm, dtype=float)
     if np.any(m <= 0) or np.any(e <= 0):
         raise ValueError("masses (amu) and mode energies (cm^-1) must be > 0")
-    return 1e10 * np.sqrt(_c.hbar / (m * _c.atomic_mass * 2 * np.pi * _c.c * 100.0 * e))
+    return 1e10 * np.sqrt(_c.hbar / (2.0 * m * _c.atomic_mass * 2 * np.pi * _c.c * 100.0 * e))
 
 
 def cartesian_displacements(n_atoms: int, step_A: float) -> np.ndarray:
@@ -140,7 +150,7 @@ def gamma_modes(phonopy_source) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def project_on_modes(gradient: np.ndarray, eigenvectors: np.ndarray, masses_amu: np.ndarray,
                      energies_cm: np.ndarray, min_energy_cm: float = 5.0,
                      atoms: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """dB/dq_a = sum_{i,alpha} sqrt(hbar/(m_i w_a)) e^a_{i,alpha} dB/du_{i,alpha} (module docstring).
+    """dB/dQ_a = sum_{i,alpha} sqrt(hbar/(2 m_i w_a)) e^a_{i,alpha} dB/du_{i,alpha} (module docstring).
 
     Parameters
     ----------
@@ -152,7 +162,7 @@ def project_on_modes(gradient: np.ndarray, eigenvectors: np.ndarray, masses_amu:
 
     Returns
     -------
-    (dB/dq (n_kept, n_keys) in cm^-1 per unit q, indices of the kept modes (n_kept,)).
+    (dB/dQ (n_kept, n_keys) in cm^-1 per unit Q = a + a^+, indices of the kept modes (n_kept,)).
     """
     g, e = np.asarray(gradient, dtype=float), np.asarray(eigenvectors)
     m, w = np.asarray(masses_amu, dtype=float), np.asarray(energies_cm, dtype=float)
@@ -181,7 +191,7 @@ def project_on_modes(gradient: np.ndarray, eigenvectors: np.ndarray, masses_amu:
     kept = np.flatnonzero(np.abs(w) >= thr) if thr > 0 else np.flatnonzero(w > 0)
     full = np.zeros((n_at, 3, g.shape[1]))
     full[idx] = g.reshape(idx.size, 3, -1)
-    L = zero_point_length_A(m[None, :], w[kept][:, None])  # (n_kept, N), Angstrom
+    L = zero_point_length_A(m[None, :], w[kept][:, None])  # (n_kept, N), Angstrom per unit Q
     return np.einsum("ai,aix,ixk->ak", L, e[kept], full), kept
 
 
@@ -268,19 +278,20 @@ def load_cf_displacements(path: str | os.PathLike) -> CFDisplacements:
 def bath_from_phonopy(phonopy_source, cf: CFDisplacements | str | os.PathLike,
                       linewidths_cm: float | np.ndarray | None = None,
                       min_energy_cm: float = 5.0) -> PhononBath:
-    """PhononBath of the Gamma modes above ``min_energy_cm`` with V^a = sum_kq dB_k^q/dq_a O_k^q.
+    """PhononBath of the Gamma modes above ``min_energy_cm`` with V^a = sum_kq dB_k^q/dQ_a O_k^q.
 
     ``phonopy_source``: a ``phonopy.Phonopy`` object with force constants or a phonopy yaml path.
     ``cf``: a :class:`CFDisplacements` or the path of its .npz. ``linewidths_cm``: None, one width
     for every mode, or (3N,) widths for all Gamma modes in :func:`gamma_modes` order (cm^-1).
-    Energies cm^-1; couplings (n_kept, 2J+1, 2J+1) cm^-1 per unit q in |J, M>, M descending.
+    Energies cm^-1; couplings (n_kept, 2J+1, 2J+1) cm^-1 per unit Q = a + a^+ in |J, M>, M
+    descending.
     """
     if not isinstance(cf, CFDisplacements):
         cf = load_cf_displacements(cf)
     w, e, m = gamma_modes(phonopy_source)
     if cf.atoms is not None and np.any(cf.atoms >= m.size):
         raise ValueError(f"atoms: index {int(cf.atoms.max())} is outside the {m.size}-atom primitive cell")
-    dBdq, kept = project_on_modes(cf.gradient, e, m, w, min_energy_cm, cf.atoms)
+    dBdQ, kept = project_on_modes(cf.gradient, e, m, w, min_energy_cm, cf.atoms)
     lw = None
     if linewidths_cm is not None:
         lw = np.broadcast_to(np.asarray(linewidths_cm, dtype=float), w.shape) \
@@ -288,6 +299,6 @@ def bath_from_phonopy(phonopy_source, cf: CFDisplacements | str | os.PathLike,
         if lw.shape != w.shape:
             raise ValueError(f"linewidths_cm must be a number or have shape {w.shape}, got {lw.shape}")
         lw = lw[kept]
-    V = couplings_from_cf_derivatives(cf.J, dBdq, cf.keys)
+    V = couplings_from_cf_derivatives(cf.J, dBdQ, cf.keys)
     return PhononBath(w[kept], V, lw, source=f"phonopy Gamma modes ({kept.size} of {w.size} kept, "
                       f"|E| >= {min_energy_cm} cm^-1) + CF central differences, step {cf.step_A} A")

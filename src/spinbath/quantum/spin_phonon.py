@@ -2,13 +2,17 @@ r"""Spin-phonon rate superoperators at second and fourth order (Lindblad form, s
 
 Model
 -----
-    H = H_s + sum_a hbar w_a (n_a + 1/2) + sum_a V^a q_a,      q_a = (a_a^+ + a_a) / sqrt(2),
+    H = H_s + sum_a hbar w_a (n_a + 1/2) + sum_a V^a Q_a,      Q_a = a_a + a_a^+,
 
-with H_s (d, d) and V^a = dH_s/dq_a (d, d) in cm^-1, mode energies hbar w_a in cm^-1. Everything below
-is written in the eigenbasis of H_s (energies E_i ascending, cm^-1); V^a_fi = <f|V^a|i>. The factor
-1/2 of <n+1|q|n>^2 is absorbed into V: a two-level system coupled to one mode relaxes with the
-golden-rule rate 2 pi |V|^2 G / hbar exactly. Bohr frequencies are w_fi = E_f - E_i (final f,
-initial i): w_fi > 0 means the spin absorbs energy.
+with Q_a the displacement of mode a in units of its rms zero-point amplitude sqrt(hbar/(2 m w_a))
+(<0|Q_a^2|0> = 1), H_s (d, d) and V^a = dH_s/dQ_a (d, d) in cm^-1 per unit Q (for Cartesian
+derivatives, V^a = dH_s/dx_a sqrt(hbar/(2 m_a w_a)), Lunghi's convention), mode energies hbar w_a in
+cm^-1. Everything below is written in the eigenbasis of H_s (energies E_i ascending, cm^-1);
+V^a_fi = <f|V^a|i>. Because <n+1|Q_a|n> = sqrt(n+1) with no further factor, a two-level system
+coupled to one mode relaxes with the golden-rule rate 2 pi |V|^2 G / hbar exactly: this is why the
+rates below carry no factor 1/2. A user who has dH/dq for q = (a + a^+)/sqrt(2) (the length unit
+sqrt(hbar/(m w))) must divide it by sqrt(2) to get V. Bohr frequencies are w_fi = E_f - E_i (final
+f, initial i): w_fi > 0 means the spin absorbs energy.
 
 Jump operators (k labels a mode or a pair of modes and a process)
 ---------------------------------------------------------------
