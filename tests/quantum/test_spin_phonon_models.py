@@ -2,7 +2,7 @@
 
 Crystal fields are built directly from Jz polynomials and J+- (independent of spins/stevens.py):
 O_2^0 = 3Jz^2 - X, O_4^0 = 35Jz^4 - (30X - 25)Jz^2 + 3X^2 - 6X (X = J(J+1)), O_2^2 = (J+^2 + J-^2)/2.
-Couplings dH/dq are time-even Hermitian operators (symmetrized products of two or four spin matrices),
+Couplings dH/dQ are time-even Hermitian operators (symmetrized products of two or four spin matrices),
 as derivatives of a crystal field are, so Kramers' theorem applies to them.
 """
 

@@ -49,14 +49,14 @@ def couplings_from_cf_derivatives(
     dg: np.ndarray | None = None,
     field_T: Sequence[float] = (0.0, 0.0, 0.0),
 ) -> np.ndarray:
-    """V^a = sum_j dB[a, j] O_{keys[j]} (+ mu_B B.dg[a].J), cm^-1 per unit dimensionless q.
+    """V^a = sum_j dB[a, j] O_{keys[j]} (+ mu_B B.dg[a].J), cm^-1 per unit Q = a + a^+.
 
     Parameters
     ----------
     J : total angular momentum of the multiplet (multiple of 1/2).
-    dB : (n_modes, n_keys) real derivatives dB_k^q/dq_a, cm^-1.
+    dB : (n_modes, n_keys) real derivatives dB_k^q/dQ_a, cm^-1.
     keys : the (k, q) of each column of ``dB`` (Stevens convention).
-    dg : optional (n_modes, 3, 3) real derivatives of the g tensor (dimensionless per unit q).
+    dg : optional (n_modes, 3, 3) real derivatives of the g tensor (dimensionless, per unit Q).
     field_T : applied field (T), needed only for the ``dg`` term.
 
     Returns
@@ -68,7 +68,7 @@ def couplings_from_cf_derivatives(
     if dB.ndim != 2:
         raise ValueError(f"dB must have shape (n_modes, n_keys), got {dB.shape}")
     if not np.isrealobj(dB) or not np.all(np.isfinite(dB)):
-        raise ValueError("dB must be real and finite (cm^-1 per unit q)")
+        raise ValueError("dB must be real and finite (cm^-1 per unit Q)")
     keys = [check_kq(*k) for k in keys]
     if len(keys) != dB.shape[1]:
         raise ValueError(f"dB has {dB.shape[1]} columns but {len(keys)} (k, q) keys were given")

@@ -2,7 +2,7 @@
 
 Exactly one source:
     model = "dycp-model"               a seeded model bath shipped with spinbath (optional seed, scale)
-    file = "bath.npz"                  a PhononBath (V^a) or a CFDerivativeBath (dB_k^q/dq) .npz file
+    file = "bath.npz"                  a PhononBath (V^a) or a CFDerivativeBath (dB_k^q/dQ) .npz file
     phonopy = "phonopy_params.yaml"    phonopy force constants + cf_displacements = "cf.npz"
                                        (crystal-field parameters at displaced geometries)
     [[bath.modes]]                     inline modes: energy, dB2/dB4/dB6 tables, optional dg, linewidth
@@ -37,10 +37,10 @@ def resolve_input_path(value: str, info: ValidationInfo) -> str:
 
 
 class InlineModeConfig(StrictModel):
-    """One phonon mode written in the config: energy (cm^-1) and dB_k^q/dq (cm^-1) as rank tables.
+    """One phonon mode written in the config: energy (cm^-1) and dB_k^q/dQ (cm^-1 per unit Q = a + a^+) as rank tables.
 
     Example: ``{energy = "180 cm^-1", dB2 = {"0" = 0.8, "2" = -0.1}, dB4 = {"0" = 2e-4}}``.
-    ``dg``: optional 3x3 derivative of the g tensor per unit q; ``linewidth``: optional, cm^-1.
+    ``dg``: optional 3x3 derivative of the g tensor per unit Q = a + a^+; ``linewidth``: optional, cm^-1.
     """
 
     energy: EnergyCm = Field(gt=0)

@@ -247,7 +247,7 @@ class SpinPhononRates:
     Parameters
     ----------
     H : (d, d) spin Hamiltonian, cm^-1 (any basis; the basis of V).
-    V : (n_modes, d, d) couplings dH/dq_a in the same basis, cm^-1 per unit dimensionless displacement.
+    V : (n_modes, d, d) couplings dH/dQ_a in the same basis, cm^-1 per unit Q_a = a_a + a_a^+.
     mode_energies : (n_modes,) phonon energies, cm^-1 (> 0).
     width : lineshape width, cm^-1 (Gaussian standard deviation or Lorentzian HWHM). May be None if
         ``linewidths`` is given; per-mode linewidths take precedence over it.
@@ -580,7 +580,7 @@ def spin_phonon_superoperator(H, V, mode_energies, temperature, order, width, li
     Parameters
     ----------
     H : (d, d) spin Hamiltonian, cm^-1.
-    V : (n_modes, d, d) couplings dH/dq_a in the basis of H, cm^-1 per unit dimensionless displacement.
+    V : (n_modes, d, d) couplings dH/dQ_a in the basis of H, cm^-1 per unit Q_a = a_a + a_a^+.
     mode_energies : (n_modes,) cm^-1.
     temperature : K (a number, or a 1-D array for a stack of superoperators).
     order : 2, 4 (or "2+4").

@@ -178,7 +178,7 @@ def run(cfg: SpinPhononConfig) -> xr.Dataset:
             "moment": ("level", -np.real(np.diag(gJn)), {"units": "mu_B", "long_name": "<m . n> of each level"}),
             "mode_energy": ("mode", np.sort(bath.energies_cm), {"units": "cm^-1", "long_name": "phonon energy"}),
             "coupling_norm": ("mode", np.linalg.norm(rates.couplings_eigenbasis, axis=(1, 2)),
-                              {"units": "cm^-1", "long_name": "Frobenius norm of dH/dq"}),
+                              {"units": "cm^-1", "long_name": "Frobenius norm of dH/dQ"}),
         },
         coords={
             "order": ("order", orders, {"units": "1", "long_name": "perturbation order of the master equation"}),
@@ -200,6 +200,7 @@ def run(cfg: SpinPhononConfig) -> xr.Dataset:
 
 
 _ORDER_STYLE = {"2": ("C0", "2nd order"), "4": ("C3", "4th order"), "2+4": ("k", "2nd + 4th")}
+_ORDER_MARKER = {"2": "o", "4": "s", "2+4": "^"}
 
 
 def plot(ds: xr.Dataset, path) -> None:
@@ -213,8 +214,11 @@ def plot(ds: xr.Dataset, path) -> None:
             color, label = _ORDER_STYLE.get(str(o), ("C2", str(o)))
             a.plot(T, ds.tau.sel(order=o), color=color, lw=1.4, label=rf"$\tau$ {label}")
             a.plot(T, ds.T2.sel(order=o), color=color, lw=1.0, ls="--", label=rf"$T_2$ {label}")
-            b.plot(ds.T2.sel(order=o), ds.T1.sel(order=o), "o-", ms=2.5, lw=0.8, color=color, label=label)
+            b.plot(ds.T2.sel(order=o), ds.T1.sel(order=o), _ORDER_MARKER.get(str(o), "o") + "-", ms=3.0,
+                   lw=0.8, color=color, mfc="none", label=label)
         a.set_yscale("log")
+        if T.size > 1 and T.max() / T.min() >= 5:
+            a.set_xscale("log")
         a.set_xlabel("temperature (K)")
         a.set_ylabel("time (s)")
         a.legend(fontsize=5.5, ncol=1, frameon=False)
@@ -233,7 +237,7 @@ def plot(ds: xr.Dataset, path) -> None:
         for e in np.unique(np.round(ds.energy.values, 3)):
             c.axvline(e, color="C1", lw=0.6, alpha=0.6)
         c.set_xlabel(r"mode energy (cm$^{-1}$)")
-        c.set_ylabel(r"$\|\partial H/\partial q\|$ (cm$^{-1}$)")
+        c.set_ylabel(r"$\|\partial H/\partial Q\|_F$ (cm$^{-1}$)")
         c.set_title("couplings; levels in orange", fontsize=7)
         save_figure(fig, path)
 
