@@ -1,0 +1,282 @@
+r"""Model phonon baths: seeded, documented recipes for systems without public ab initio phonons.
+
+Everything here is a MODEL. No ab initio phonons or spin-phonon couplings of DyCp are public, so
+:func:`dycp_model_bath` builds a stand-in with the right *size* and *shape* (the number of optical
+modes of the 276-atom unit cell, a molecular-crystal density of states, crystal-field derivatives
+of the right size for each rank) from a fixed random seed, with one global coupling scale tuned so
+that the relaxation time is of the measured order near 77 K. It is a test bed for the methods, not
+a prediction for DyCp. ``benchmarks/tune_dycp_model.py`` prints the tuning table.
+
+Units: mode energies and couplings in cm^-1; couplings per unit dimensionless displacement
+Q_a = a_a + a_a^+ (the displacement in units of the rms zero-point amplitude sqrt(hbar/(2 m w_a)),
+the convention of :mod:`spinbath.baths.phonons` and of the rates).
+
+Recipe of :func:`dycp_model_bath`
+---------------------------------
+1. Mode energies (:func:`molecular_crystal_mode_energies`): the 3 N - 3 optical modes at Gamma of an
+   N-atom cell (N = 276: two formula units of [Dy(Cp^ttt)2][B(C6F5)4], 2 x (93 + 45) atoms, 116 of
+   them H), drawn band by band from ``DYCP_BANDS`` (counts from the composition, scaled in
+   proportion for other N), then sorted:
+
+   ============================================  =====  ==================================  ===============
+   band                                          count  origin of the count                 cm^-1
+   ============================================  =====  ==================================  ===============
+   lattice (rigid translations, librations)         21  6 x 4 molecules - 3 acoustic        uniform 20-130
+   soft intramolecular (bends, torsions, Dy-Cp)    292  3 x 160 heavy atoms - 21 - 3 - 164  gamma, 20-700
+   CH3 torsions                                     36  one per CH3 (18 per cation)         250 +- 40
+   skeletal stretches (C-C, C-F, B-C, ring C=C)    164  one per heavy-atom bond             uniform 750-1650
+   CH3 deformations and rocks                      180  5 per CH3                           uniform 900-1480
+   Cp ring C-H bends                                16  2 per ring H                        uniform 750-1250
+   C-H stretches (CH3)                             108  3 per CH3                           uniform 2850-3000
+   C-H stretches (Cp ring)                           8  1 per ring H                        uniform 3050-3120
+   ============================================  =====  ==================================  ===============
+
+   "gamma": density ~ w exp(-w / 100 cm^-1) truncated to [20, 700] cm^-1 (a rise from the lowest
+   optical modes to a broad maximum near 100 cm^-1, then a 1/w-like tail). The result has many soft
+   modes (about 70-100 below 100 cm^-1 and 10-20 below 40 cm^-1, by seed), skeletal modes up to 1650 cm^-1,
+   an empty gap from 1650 to 2850 cm^-1 and the C-H stretch band; all draws are clipped to
+   [20, 3000] cm^-1.
+
+2. Crystal-field derivatives, for all 27 Stevens parameters of even rank k <= 6 (``CF_KEYS``):
+
+       dB_k^q / dQ_a = scale * s_k * A(w_a) * xi_{a,kq},     xi ~ N(0, 1) independent,
+
+   s_k = root mean square over q of the DyCp parameters B_k^q of rank k (:func:`rank_scales`:
+   3.93, 3.20e-3, 8.30e-5 cm^-1 for k = 2, 4, 6), so that every rank changes in proportion to its
+   size, and the mode amplitude (:func:`mode_amplitude`)
+
+       A(w) = sqrt(w_ref / w) * exp(-w / w_c),         w_ref = 100 cm^-1, w_c = 1500 cm^-1.
+
+   sqrt(w_ref / w): the zero-point amplitude of a mode is sqrt(hbar / (2 m w)), so for equal
+   derivatives per unit Cartesian displacement the derivative per unit Q scales as w^(-1/2).
+   exp(-w / w_c): high-energy modes are localized on light, peripheral atoms (C-H, methyl groups,
+   the anion) and move the Dy coordination sphere less. ``scale`` is the relative change of every
+   B_k^q per unit Q of a 100 cm^-1 mode (apart from the factor exp(-1/15)); it is the tuned number.
+
+3. Couplings V^a = sum_kq (dB_k^q/dQ_a) O_k^q
+   (:func:`~spinbath.baths.cf_couplings.couplings_from_cf_derivatives`) in the |J, M> basis
+   (M descending) of J = 15/2, the basis of ``SpinHamiltonian.single_ion(7.5, B, g=4/3)`` with
+   B = ``builtin_crystal_field("dycp")["B"]``. Stevens operators are time-even, so every V^a is:
+   inside each Kramers doublet of H_s it is a multiple of the identity (it neither splits the doublet
+   nor connects the two partners).
+
+Draw order from ``numpy.random.default_rng(seed)``: the band energies (one uniform or normal number
+per mode, bands in table order), then the (n_modes, 27) standard-normal matrix xi. A seed gives the
+same arrays for a given NumPy version (NumPy's Generator streams may change between releases, NEP 19).
+
+Tuning (defaults: seed 2017, scale 0.008, Gaussian width ``DEFAULT_WIDTH_CM`` = 10 cm^-1, the
+default eta = 1 cm^-1 of the rates, zero field, M = g_J Jz; ``benchmarks/tune_dycp_model.py``):
+tau at order 2+4 is 0.25 s at 77 K, about 500 s at 20 K (tau ~ T^-3.5 at 10-40 K, fourth order) and
+6e-4 s at 100 K; the slope of ln tau against 1/T gives U_eff ~ 1400 cm^-1 over 77-150 K (order 2
+alone: 1370-1400 cm^-1, relaxation through the doublets at 1185-1474 cm^-1) and ~ 1210 cm^-1 over
+65-90 K, where the Raman tail bends the curve (experiment: 1223 cm^-1). The scale enters the
+rates as scale^2 (order 2) and scale^4 (order 4).
+
+Caveat: at exactly zero field the fourth-order tau of this model is seed sensitive at low
+temperature (tau(20 K) spans 0.06-550 s over seeds 0-4 and 2017, while with 0.01 T along z it
+spans 300-1050 s). The zero-field spread comes from the coupling of ground-doublet populations to
+its coherences (kept by the secular approximation for a degenerate doublet; a probe field that
+splits the doublet by more than ``secular_tol`` removes it); most likely it is fed by pairs of
+modes with w_a != w_b inside the lineshape window, off shell, where the processes a -> b and
+b -> a no longer cancel each other's time-odd parts. The default seed is one where zero field and
+0.01 T agree within 2 % at 20 K and 77 K.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import numpy as np
+from scipy import special
+
+from .cf_couplings import couplings_from_cf_derivatives
+from .phonons import PhononBath
+
+__all__ = [
+    "Band", "DYCP_BANDS", "CF_KEYS", "DEFAULT_SEED", "DEFAULT_SCALE", "DEFAULT_CUTOFF_CM",
+    "DEFAULT_WIDTH_CM", "REFERENCE_ENERGY_CM", "molecular_crystal_mode_energies", "band_counts",
+    "dycp_crystal_field", "rank_scales", "mode_amplitude", "dycp_cf_derivatives", "dycp_model_bath", "MODEL_BATHS",
+]
+
+#: Default seed of :func:`dycp_model_bath` (arbitrary: the year DyCp was reported).
+DEFAULT_SEED: int = 2017
+#: Tuned global coupling scale (relative dB_k^q per unit Q of a 100 cm^-1 mode); see the module docstring.
+DEFAULT_SCALE: float = 0.008
+#: Energy scale w_c (cm^-1) of the exp(-w / w_c) factor of the mode amplitude.
+DEFAULT_CUTOFF_CM: float = 1500.0
+#: Recommended Gaussian lineshape width (standard deviation, cm^-1) for rates with this bath.
+DEFAULT_WIDTH_CM: float = 10.0
+#: w_ref of the mode amplitude A(w) = sqrt(w_ref / w) exp(-w / w_c), cm^-1.
+REFERENCE_ENERGY_CM: float = 100.0
+#: Energy window of all modes, cm^-1.
+ENERGY_RANGE_CM: tuple[float, float] = (20.0, 3000.0)
+
+#: The 27 (k, q) of the crystal-field derivatives: even k <= 6, q = -k..k.
+CF_KEYS: tuple[tuple[int, int], ...] = tuple((k, q) for k in (2, 4, 6) for q in range(-k, k + 1))
+
+
+@dataclass(frozen=True)
+class Band:
+    """A group of modes: ``count`` modes (for the reference cell of ``DYCP_BANDS``) on [lo, hi] cm^-1.
+
+    kind: "uniform"; "loguniform"; "gamma" (density ~ w^(k-1) exp(-w / theta), truncated to
+    [lo, hi], drawn by inverting its CDF); "normal" (mean (lo + hi)/2, standard deviation
+    (hi - lo)/4, clipped to the energy window). Every kind takes exactly one uniform or normal
+    number per mode from the generator.
+    """
+
+    name: str
+    count: int
+    kind: str
+    lo: float
+    hi: float
+    k: float = 2.0
+    theta: float = 100.0
+
+    def draw(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        lo, hi = self.lo, self.hi
+        if self.kind == "uniform":
+            return rng.uniform(lo, hi, n)
+        if self.kind == "loguniform":
+            return np.exp(rng.uniform(np.log(lo), np.log(hi), n))
+        if self.kind == "gamma":
+            f_lo, f_hi = special.gammainc(self.k, np.array([lo, hi]) / self.theta)
+            return self.theta * special.gammaincinv(self.k, rng.uniform(f_lo, f_hi, n))
+        if self.kind == "normal":
+            return rng.normal(0.5 * (lo + hi), 0.25 * (hi - lo), n)
+        raise ValueError(f"unknown band kind {self.kind!r}")
+
+
+#: Bands of the 276-atom DyCp cell (module docstring); counts add up to 3 * 276 - 3 = 825.
+DYCP_BANDS: tuple[Band, ...] = (
+    Band("lattice (rigid translations and librations)", 21, "uniform", 20.0, 130.0),
+    Band("soft intramolecular (skeletal bends, tBu torsions, Dy-Cp, ring tilts)", 292, "gamma", 20.0, 700.0,
+         k=2.0, theta=100.0),
+    Band("CH3 torsions", 36, "normal", 170.0, 330.0),
+    Band("skeletal stretches (C-C, C-F, B-C, ring C=C)", 164, "uniform", 750.0, 1650.0),
+    Band("CH3 deformations and rocks", 180, "uniform", 900.0, 1480.0),
+    Band("Cp ring C-H bends", 16, "uniform", 750.0, 1250.0),
+    Band("C-H stretches (CH3)", 108, "uniform", 2850.0, 3000.0),
+    Band("C-H stretches (Cp ring)", 8, "uniform", 3050.0, 3120.0),
+)
+DYCP_CELL_ATOMS: int = 276
+
+
+def band_counts(n_modes: int, bands: Sequence[Band] = DYCP_BANDS) -> np.ndarray:
+    """Modes per band for ``n_modes`` in total: the reference counts scaled in proportion and
+    rounded by largest remainder (ties to the earlier band), so they add up to ``n_modes``."""
+    n_modes = int(n_modes)
+    if n_modes < 1:
+        raise ValueError(f"n_modes must be >= 1, got {n_modes}")
+    ref = np.array([b.count for b in bands], dtype=float)
+    exact = ref * n_modes / ref.sum()
+    counts = np.floor(exact).astype(int)
+    rest = n_modes - int(counts.sum())
+    order = np.argsort(-(exact - counts), kind="stable")
+    counts[order[:rest]] += 1
+    return counts
+
+
+def molecular_crystal_mode_energies(n_modes: int, rng: np.random.Generator,
+                                    bands: Sequence[Band] = DYCP_BANDS) -> np.ndarray:
+    """Sorted mode energies (cm^-1) of a molecular crystal: ``band_counts`` modes per band, drawn
+    in band order from ``rng`` and clipped to ENERGY_RANGE_CM = [20, 3000] cm^-1."""
+    counts = band_counts(n_modes, bands)
+    w = np.concatenate([b.draw(int(n), rng) for b, n in zip(bands, counts)])
+    return np.sort(np.clip(w, *ENERGY_RANGE_CM))
+
+
+@cache
+def _dycp_json() -> str:
+    return resources.files("spinbath.data").joinpath("dycp_cf.json").read_text()
+
+
+def dycp_crystal_field() -> dict:
+    """The shipped DyCp data set (spinbath/data/dycp_cf.json): J, gJ and B {(k, q): cm^-1}, Stevens.
+
+    Read here rather than through ``spinbath.config`` so that baths do not depend on the config layer;
+    it is the same file and parsing as ``spinbath.config.spin.builtin_crystal_field("dycp")``.
+    """
+    raw = json.loads(_dycp_json())
+    B = {(int(k), int(q)): float(v) for k, row in raw["B"].items() for q, v in row.items()}
+    return {"J": float(raw["J"]), "gJ": float(raw["gJ"]), "B": B}
+
+
+def rank_scales(B: dict[tuple[int, int], float], ranks: Sequence[int] = (2, 4, 6)) -> dict[int, float]:
+    """s_k = sqrt(sum_q (B_k^q)^2 / (2k + 1)), the rms of the rank-k parameters (missing q count as 0)."""
+    return {k: float(np.sqrt(sum(B.get((k, q), 0.0) ** 2 for q in range(-k, k + 1)) / (2 * k + 1)))
+            for k in ranks}
+
+
+def mode_amplitude(w_cm, cutoff_cm: float = DEFAULT_CUTOFF_CM,
+                   reference_cm: float = REFERENCE_ENERGY_CM) -> np.ndarray:
+    """A(w) = sqrt(w_ref / w) exp(-w / w_c) (dimensionless; w, w_ref, w_c in cm^-1)."""
+    w = np.asarray(w_cm, dtype=float)
+    return np.sqrt(reference_cm / w) * np.exp(-w / cutoff_cm)
+
+
+def dycp_cf_derivatives(energies_cm: np.ndarray, rng: np.random.Generator,
+                        scale: float = DEFAULT_SCALE,
+                        cutoff_cm: float = DEFAULT_CUTOFF_CM) -> np.ndarray:
+    """(n_modes, 27) derivatives dB_k^q/dQ_a (cm^-1, columns in ``CF_KEYS`` order), step 2 of the
+    recipe: scale * s_k * A(w_a) * xi with xi drawn from ``rng`` as one (n_modes, 27) normal array."""
+    s = rank_scales(dycp_crystal_field()["B"])
+    per_key = np.array([s[k] for k, _ in CF_KEYS])
+    xi = rng.standard_normal((np.asarray(energies_cm).size, len(CF_KEYS)))
+    return float(scale) * mode_amplitude(energies_cm, cutoff_cm)[:, None] * per_key[None, :] * xi
+
+
+def dycp_model_bath(seed: int = DEFAULT_SEED, n_atoms: int = DYCP_CELL_ATOMS,
+                    scale: float = DEFAULT_SCALE, cutoff_cm: float = DEFAULT_CUTOFF_CM,
+                    linewidth_cm: float | None = None) -> PhononBath:
+    """A MODEL phonon bath for DyCp ([Dy(Cp^ttt)2]+, J = 15/2), built by the seeded recipe of the
+    module docstring (no ab initio phonons of DyCp are public).
+
+    Parameters
+    ----------
+    seed : seed of ``numpy.random.default_rng`` (default ``DEFAULT_SEED``).
+    n_atoms : atoms in the cell; 3 n_atoms - 3 optical modes (default 276 -> 825 modes).
+    scale : global coupling scale (default ``DEFAULT_SCALE``, tuned; see the module docstring).
+    cutoff_cm : w_c of the amplitude factor exp(-w / w_c), cm^-1.
+    linewidth_cm : if given, every mode gets this linewidth (cm^-1) in the bath; by default none,
+        and rate calculations take a global width (``DEFAULT_WIDTH_CM`` is the recommended one).
+
+    Returns
+    -------
+    PhononBath with 3 n_atoms - 3 modes (sorted energies, cm^-1) and (n, 16, 16) couplings in the
+    |J, M> basis of J = 15/2, cm^-1 per unit dimensionless displacement.
+    """
+    n_atoms = int(n_atoms)
+    if n_atoms < 2:
+        raise ValueError(f"n_atoms must be >= 2, got {n_atoms}")
+    scale = float(scale)
+    cutoff_cm = float(cutoff_cm)
+    if not np.isfinite(scale) or scale <= 0:
+        raise ValueError(f"scale must be finite and > 0, got {scale!r}")
+    if not np.isfinite(cutoff_cm) or cutoff_cm <= 0:
+        raise ValueError(f"cutoff_cm must be finite and > 0 cm^-1, got {cutoff_cm!r}")
+    rng = np.random.default_rng(seed)
+    w = molecular_crystal_mode_energies(3 * n_atoms - 3, rng)
+    dB = dycp_cf_derivatives(w, rng, scale, cutoff_cm)
+    V = couplings_from_cf_derivatives(dycp_crystal_field()["J"], dB, CF_KEYS)
+    lw = None if linewidth_cm is None else np.full(w.size, float(linewidth_cm))
+    source = (
+        f"MODEL phonon bath for DyCp ([Dy(Cp^ttt)2]+, J = 15/2), NOT ab initio: "
+        f"spinbath.baths.model_baths.dycp_model_bath(seed={seed}, n_atoms={n_atoms}, scale={scale:g}, "
+        f"cutoff_cm={cutoff_cm:g}). {w.size} = 3 x {n_atoms} - 3 optical mode energies drawn from a "
+        f"molecular-crystal band table (lattice, soft intramolecular, CH3 torsions, skeletal, C-H bends, "
+        f"gap 1650-2850, C-H stretches) with numpy default_rng(seed); crystal-field derivatives "
+        f"dB_k^q/dQ = scale * rms_q(B_k^q of DyCp) * sqrt({REFERENCE_ENERGY_CM:g}/w) * exp(-w/{cutoff_cm:g}) "
+        f"* N(0,1) for the 27 Stevens parameters of even rank k <= 6; V^a = sum dB O_k^q in the |J, M> "
+        f"basis (M descending), cm^-1 per unit Q = a + a^+. The scale was tuned so that tau is of "
+        f"the measured order near 77 K (benchmarks/tune_dycp_model.py). Drawn with numpy {np.__version__}."
+    )
+    return PhononBath(w, V, lw, source=source)
+
+
+#: Model baths by name, for configs (``model = "dycp-model"``).
+MODEL_BATHS: dict[str, Callable[..., PhononBath]] = {"dycp-model": dycp_model_bath}
