@@ -133,7 +133,7 @@ def cmd_example(args) -> int:
     return 0
 
 
-DEMO_EXAMPLE = "spectrum"
+DEMO_EXAMPLE = "dycp"
 
 
 def cmd_demo(args) -> int:

@@ -69,6 +69,17 @@ def test_demo_writes_results_and_figure(tmp_path, capsys, monkeypatch):
     files = sorted(p.name for p in (tmp_path / "spinbath-demo").iterdir())
     assert any(f.endswith(".nc") for f in files) and any(f.endswith(".png") for f in files)
     assert "summary" in out
+    # The flagship example claims what its comments say: the model bath gives tau of order
+    # 0.1-1 s near 77 K and an Orbach barrier in the region of the high doublets (1185-1474 cm^-1).
+    import numpy as np
+    import xarray as xr
+
+    with xr.open_dataset(tmp_path / "spinbath-demo" / "dycp.nc") as ds:
+        tau = ds.tau.sel(order="2+4")
+        t77 = float(np.exp(np.interp(1 / 77.0, 1 / ds.temperature.values[::-1], np.log(tau.values[::-1]))))
+        assert 0.1 < t77 < 1.0
+        assert 1150 < float(ds.U_eff.sel(order="2")) < 1500
+        assert np.all(np.diff(tau.values) < 0)
 
 
 def test_version(capsys):

@@ -207,3 +207,16 @@ def test_a_reversal_that_no_process_allows_is_not_reported_as_a_number():
     Jz = m.eigenvectors.conj().T @ spin_matrices(J)[2] @ m.eigenvectors
     tau = relaxation_time(m.superoperator(40.0, 2), m.energies, Jz)
     assert not (np.isfinite(tau) and tau < 1e15)
+
+
+def test_second_order_kramers_coherence_keeps_T2_equal_2T1_when_rates_are_tiny():
+    # At k_B T = D1/40 the escape rates of the ground doublet (~1e-7 s^-1) are far below the
+    # elastic terms |A_aa|^2 (~1e9 s^-1 from the zero-frequency tails of the soft modes). Pure
+    # dephasing is sum |A_aa - A_bb|^2 / 2 = 0 for Kramers partners; it must not come out as the
+    # round-off of J_aa + J_bb - 2 Re J_ab.
+    m, Jz, D1 = _orbach_model()
+    R = m.superoperator(D1 / KB_CM / 40.0, 2)
+    T1, T2, T2s = coherence_times(R, (0, 1))
+    assert np.isfinite(T1)
+    assert T2 == pytest.approx(2 * T1, rel=1e-9)
+    assert not np.isfinite(T2s) or T2s > 1e9 * T2

@@ -508,6 +508,8 @@ class SpinPhononRates:
         do2, do4 = _parse_order(order)
         nb = bose_einstein(self._w[None, :], T[:, None])  # (n_T, n_modes)
         acc = [np.zeros((T.size, cl.iu[0].size), dtype=complex) for cl in self.clusters]
+        c0, pos, pa, pb = self._diagonal_pairs
+        dephasing = np.zeros((T.size, pa.size))
         chunks: list[Iterator[_Chunk]] = []
         if do2:
             chunks.append(self._second_order_chunks())
@@ -516,10 +518,23 @@ class SpinPhononRates:
         for it in chunks:
             for ch in it:
                 _accumulate(acc[ch.cluster], self.clusters[ch.cluster], ch, nb)
-        R = self._assemble(acc) * RATE_PREFACTOR
+                if ch.cluster == c0:
+                    _accumulate_dephasing(dephasing, pos[pa], pos[pb], ch, nb)
+        R = self._assemble(acc, dephasing) * RATE_PREFACTOR
         return R[0] if scalar else R
 
-    def _assemble(self, acc: list[np.ndarray]) -> np.ndarray:
+    @cached_property
+    def _diagonal_pairs(self) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+        """Cluster of the diagonal elements (a, a), position of each in it, and all pairs a < b."""
+        c0 = int(self.labels[0, 0])
+        cl = self.clusters[c0]
+        pos = np.empty(self.dim, dtype=np.int64)
+        diag = np.flatnonzero(cl.f == cl.i)
+        pos[cl.f[diag]] = diag
+        pa, pb = np.triu_indices(self.dim, k=1)
+        return c0, pos, pa, pb
+
+    def _assemble(self, acc: list[np.ndarray], dephasing: np.ndarray | None = None) -> np.ndarray:
         d = self.dim
         nT = acc[0].shape[0]
         R4 = np.zeros((nT, d, d, d, d), dtype=complex)
@@ -543,7 +558,16 @@ class SpinPhononRates:
         pop = np.einsum("taacc->tac", R4).real  # (t, a, c): rates c -> a, diagonal to be replaced
         idx = np.arange(d)
         pop[:, idx, idx] = 0.0
-        R4[:, idx, idx, idx, idx] = -pop.sum(axis=1)
+        escape = pop.sum(axis=1)  # (t, c): total rate out of level c
+        R4[:, idx, idx, idx, idx] = -escape
+        if dephasing is not None:
+            # Coherence decay without cancellation, for the same reason:
+            # Re R_ab,ab = -(Gamma_a + Gamma_b)/2 - sum_k |A^k_aa - A^k_bb|^2 / 2, the last sum
+            # accumulated directly (``_accumulate_dephasing``) instead of as J_aa + J_bb - 2 Re J_ab.
+            _, _, pa, pb = self._diagonal_pairs
+            re = -0.5 * (escape[:, pa] + escape[:, pb] + dephasing)
+            for a, b, col in ((pa, pb, re), (pb, pa, re)):
+                R4[:, a, b, a, b] = col + 1j * R4[:, a, b, a, b].imag
         return tensor_to_superoperator(R4)
 
 
@@ -572,6 +596,21 @@ def _accumulate(out: np.ndarray, cl: _Cluster, ch: _Chunk, nb: np.ndarray) -> No
         tmp = (Y.reshape(ntri * A, B) @ ch.right(nb).astype(complex)).reshape(ntri, A, -1)
         res = np.einsum("kat,at->kt", tmp, left)
     out += res.T
+
+
+def _accumulate_dephasing(out: np.ndarray, ja: np.ndarray, jb: np.ndarray, ch: _Chunk, nb: np.ndarray) -> None:
+    """out[t, p] += sum over the chunk's jump operators of B(t) |Z_ja[p] - Z_jb[p]|^2 (pure dephasing).
+
+    ja, jb: rows of the chunk's Z holding the diagonal elements (a, a) and (b, b) of each pair p.
+    """
+    D = np.abs(ch.Z[ja] - ch.Z[jb]) ** 2  # (n_pairs, P) or (n_pairs, A, B), real
+    left = ch.left(nb)
+    if D.ndim == 2:
+        out += (D @ left).T
+    else:
+        n, A, B = D.shape
+        tmp = (D.reshape(n * A, B) @ ch.right(nb)).reshape(n, A, -1)
+        out += np.einsum("kat,at->tk", tmp, left)
 
 
 def spin_phonon_superoperator(H, V, mode_energies, temperature, order, width, lineshape="gaussian"):
