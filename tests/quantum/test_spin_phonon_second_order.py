@@ -215,3 +215,12 @@ def test_orbach_slope_equals_first_excited_doublet():
     assert slope * KB_CM == pytest.approx(D1, rel=0.05)
     # and it is not the second doublet's energy
     assert abs(slope * KB_CM - D2) > 0.3 * D1
+
+
+def test_public_api_is_reachable_from_the_package():
+    import spinbath.quantum as q
+
+    E, R = q.spin_phonon_superoperator(np.diag([0.0, 40.0]), np.array([[[0.0, 1.0], [1.0, 0.0]]]), [40.0],
+                                       30.0, 2, 5.0)
+    assert E.shape == (2,) and R.shape == (4, 4)
+    assert set(q.__all__) >= {"spin_phonon_superoperator", "steady_state", "evolve"}
