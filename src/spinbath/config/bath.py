@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .base import EnergyCm, StrictModel
+from .spin import check_rank_tables
 
 __all__ = ["InlineModeConfig", "PhononBathConfig", "resolve_input_path"]
 
@@ -55,16 +56,7 @@ class InlineModeConfig(StrictModel):
 
     @model_validator(mode="after")
     def _check(self):
-        for k in _DB_RANKS:
-            for q, v in getattr(self, f"dB{k}").items():
-                try:
-                    qi = int(q)
-                except ValueError:
-                    raise ValueError(f"dB{k}: key {q!r} is not an integer q") from None
-                if abs(qi) > k:
-                    raise ValueError(f"dB{k}: q = {qi} is out of range |q| <= {k}")
-                if not np.isfinite(v):
-                    raise ValueError(f"dB{k}[{q}] must be finite, got {v!r}")
+        check_rank_tables(self, "dB", _DB_RANKS)
         if self.dg is not None:
             g = np.asarray(self.dg, dtype=float)
             if g.shape != (3, 3) or not np.all(np.isfinite(g)):

@@ -20,6 +20,20 @@ BUILTIN_CF = {"dycp": "dycp_cf.json"}
 _RANKS = (2, 4, 6, 8, 10, 12)
 
 
+def check_rank_tables(section, prefix: str, ranks=_RANKS) -> None:
+    """Validate the tables ``<prefix>2 .. <prefix>12`` of a section: integer q with |q| <= k, finite values."""
+    for k in ranks:
+        for q, v in getattr(section, f"{prefix}{k}").items():
+            try:
+                qi = int(q)
+            except ValueError:
+                raise ValueError(f"{prefix}{k}: key {q!r} is not an integer q") from None
+            if abs(qi) > k:
+                raise ValueError(f"{prefix}{k}: q = {qi} is out of range |q| <= {k}")
+            if not np.isfinite(v):
+                raise ValueError(f"{prefix}{k}[{q}] = {v} is not finite")
+
+
 @cache
 def builtin_crystal_field(name: str) -> dict:
     """Shipped data set ``name``: dict with J, gJ, B {(k, q): cm^-1}, source and reference levels."""
@@ -50,16 +64,7 @@ class CrystalFieldConfig(StrictModel):
     def _check(self):
         if self.convention == "wybourne" and not self.theta and not self.dataset:
             raise ValueError("convention 'wybourne' needs theta = {'2' = alpha_J, '4' = beta_J, '6' = gamma_J}")
-        for k in _RANKS:
-            for q, v in getattr(self, f"B{k}").items():
-                try:
-                    qi = int(q)
-                except ValueError:
-                    raise ValueError(f"B{k}: key {q!r} is not an integer q") from None
-                if abs(qi) > k:
-                    raise ValueError(f"B{k}: q = {qi} is out of range |q| <= {k}")
-                if not np.isfinite(v):
-                    raise ValueError(f"B{k}[{q}] = {v} is not finite")
+        check_rank_tables(self, "B")
         if self.dataset and any(getattr(self, f"B{k}") for k in _RANKS):
             raise ValueError("give either 'dataset' or B2..B12 tables, not both")
         return self
