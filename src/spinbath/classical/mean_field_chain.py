@@ -74,6 +74,7 @@ from scipy.integrate import solve_ivp
 from scipy.optimize import root
 
 from spinbath.classical.stoner_wohlfarth import HysteresisLoop
+from spinbath.quantum.open_chain import thermal_rates  # one definition for both methods
 
 __all__ = [
     "AXES", "RateDict", "rate_vectors", "thermal_rates", "chain_adjacency", "generalized_ll_rhs",
@@ -82,6 +83,7 @@ __all__ = [
 
 AXES = ("x", "y", "z")
 RateDict = Mapping[tuple[str, str], float]
+
 Boundary = Literal["open", "periodic"]
 
 
@@ -102,20 +104,6 @@ def rate_vectors(rates: RateDict | None) -> tuple[np.ndarray, np.ndarray]:
         a, s = _axis_sign(key)
         out[s, a] += float(value)
     return out[0], out[1]
-
-
-def thermal_rates(damping: float, n_b: float, ratio: float = 0.1) -> tuple[dict, dict]:
-    """On-site and neighbour rates of a thermal boson bath coupled through S_z-ladder operators.
-
-    gamma_{z,+} = g0 n_b, gamma_{z,-} = g0 (n_b + 1), g0 = Gamma/(2 n_b + 1), so that the total
-    longitudinal rate gamma_{z,+} + gamma_{z,-} = Gamma (``damping``); g = ratio * gamma. The
-    paper's values are n_b = 0.08, ratio = 1/10. Returns (onsite, neighbour) dicts keyed
-    (axis, sign).
-    """
-    g0 = damping / (2.0 * n_b + 1.0)
-    onsite = {("z", "+"): g0 * n_b, ("z", "-"): g0 * (n_b + 1.0)}
-    neighbour = {key: ratio * value for key, value in onsite.items()}
-    return onsite, neighbour
 
 
 def chain_adjacency(n: int, boundary: Boundary = "open") -> np.ndarray:

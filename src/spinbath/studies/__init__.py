@@ -16,6 +16,7 @@ __all__ = ["Study", "get_study", "study_names"]
 _MODULES = {
     "spectrum": "spinbath.studies.spectrum",
     "spin-phonon": "spinbath.studies.spin_phonon",
+    "open-chain": "spinbath.studies.open_chain",
 }
 
 

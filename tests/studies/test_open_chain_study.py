@@ -1,0 +1,121 @@
+"""Study ``open-chain``: exact vs mean field through the config, with units and clean bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from spinbath.cli import main
+
+BASE = """
+study = "open-chain"
+n = 3
+field = [0.25, 0.25, -0.5]
+coupling = [0.5, 0.1, 0.1]
+initial = [1, 0, 0]
+"""
+BATH = """
+[bath]
+damping = 0.1
+n_b = 0.08
+ratio = 0.1
+"""
+EVOL = """
+[evolution]
+t_end = 20
+num = 81
+"""
+
+
+def run(tmp_path, text, name="c"):
+    cfg = tmp_path / f"{name}.toml"
+    cfg.write_text(text)
+    out = tmp_path / f"{name}.nc"
+    code = main(["--quiet", "run", str(cfg), "--out", str(out)])
+    return code, out
+
+
+@pytest.fixture(scope="module")
+def n3(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("oc")
+    code, out = run(tmp, BASE + BATH + EVOL)
+    assert code == 0
+    with xr.open_dataset(out) as ds:
+        return ds.load(), out
+
+
+def test_results_carry_units_and_start_from_the_initial_state(n3):
+    ds, out = n3
+    for v in ("M_exact", "M_mf", "concurrence", "M_steady", "mismatch", "correlation"):
+        assert "units" in ds[v].attrs, v
+    assert ds.time.attrs["units"] == "1/gamma"
+    np.testing.assert_allclose(ds.M_exact.isel(time=0), [[1, 0, 0]] * 3, atol=1e-12)
+    np.testing.assert_allclose(ds.M_mf.isel(time=0), [[1, 0, 0]] * 3, atol=1e-12)
+    assert out.with_suffix(".png").exists()
+
+
+def test_exact_state_stays_physical_and_entangles(n3):
+    ds, _ = n3
+    norms = np.linalg.norm(ds.M_exact.values, axis=-1)
+    assert np.all(norms <= 1 + 1e-9)  # Bloch vectors of reduced states
+    C = ds.concurrence.values
+    assert np.all((C >= -1e-12) & (C <= 1 + 1e-12))
+    assert C[0].max() < 1e-10  # product state at t = 0
+    assert C.max() > 1e-3  # anisotropic exchange entangles neighbours
+    # mean field is a product state: it cannot follow the exact dynamics exactly
+    assert np.all(ds.mismatch.values > 1e-6)
+
+
+def test_steady_state_is_reached_by_the_exact_evolution(tmp_path):
+    text = BASE + BATH + EVOL.replace("t_end = 20", "t_end = 400").replace("num = 81", "num = 41")
+    code, out = run(tmp_path, text)
+    assert code == 0
+    with xr.open_dataset(out) as ds:
+        np.testing.assert_allclose(ds.M_exact.isel(time=-1), ds.M_steady, atol=1e-4)
+
+
+def test_closed_isotropic_chain_mean_field_is_exact_and_anisotropy_breaks_it(tmp_path):
+    text = (BASE.replace("[0.5, 0.1, 0.1]", "[0.3, 0.3, 0.3]")
+            + "anisotropy_shifts = [0.0, 0.2, 0.4]\nsteady_state = false\n"
+            + "[bath]\nonsite = {}\nneighbour = {}\n" + EVOL)
+    code, out = run(tmp_path, text)
+    assert code == 0
+    with xr.open_dataset(out) as ds:
+        mis = ds.mismatch_vs_shift.values
+        assert mis[0] < 1e-12
+        assert mis[1] > 1e-4 and mis[2] > mis[1]
+
+
+def test_field_loop_exact_steady_state_has_no_hysteresis(tmp_path):
+    text = (BASE.replace("n = 3", "n = 2") + "steady_state = false\n" + BATH
+            + "[hysteresis]\ndirection = [0, 0, 1]\nstart = -1\nstop = 1\nnum = 9\n")
+    code, out = run(tmp_path, text)
+    assert code == 0
+    with xr.open_dataset(out) as ds:
+        ex = ds.m_exact_loop
+        np.testing.assert_allclose(ex.sel(branch="up"), ex.sel(branch="down"))
+        assert np.all(ds.mf_converged.values == 1)
+        assert ds.sw_m.attrs["units"] == "1"
+
+
+BAD = {
+    "bad rate key": (BASE + "[bath]\nonsite = {\"w+\" = 0.1}\n", ["bath.onsite", "w+"]),
+    "thermal and explicit": (BASE + "[bath]\ndamping = 0.1\nn_b = 0.1\nonsite = {}\n", ["bath", "either"]),
+    "exact too large": (BASE.replace("n = 3", "n = 14") + BATH, ["n = 14", "4^n"]),
+    "negative damping": (BASE + "[bath]\ndamping = -0.1\nn_b = 0.1\n", ["bath.damping"]),
+    "field length": (BASE.replace("[0.25, 0.25, -0.5]", "[0.25, 0.25]"), ["field"]),
+    "shifts without evolution": (BASE + "anisotropy_shifts = [0.1]\nevolution = false\n" + BATH, ["evolution"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_open_chain_input_is_reported_cleanly(case, tmp_path, capsys):
+    text, needles = BAD[case]
+    code, out = run(tmp_path, text, "bad")
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    for n in needles:
+        assert n in err, (n, err)
+    assert not out.exists()
