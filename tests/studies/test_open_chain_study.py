@@ -119,3 +119,17 @@ def test_bad_open_chain_input_is_reported_cleanly(case, tmp_path, capsys):
     for n in needles:
         assert n in err, (n, err)
     assert not out.exists()
+
+
+def test_relaxation_gap_is_the_late_decay_rate(tmp_path):
+    # Long run: the distance to the steady state decays at late times as exp(-gap t) (the slowest
+    # Liouvillian mode, with its oscillation averaged by fitting the envelope over a long window).
+    text = BASE + BATH + "[evolution]\nt_end = 300\nnum = 601\n"
+    code, out = run(tmp_path, text, "gap")
+    assert code == 0
+    with xr.open_dataset(out) as ds:
+        t = ds.time.values
+        dev = np.linalg.norm((ds.M_exact - ds.M_steady).values, axis=(1, 2))
+        win = (t > 100) & (t < 250)
+        rate = -np.polyfit(t[win], np.log(dev[win]), 1)[0]
+        assert rate == pytest.approx(float(ds.relaxation_gap), rel=0.1)

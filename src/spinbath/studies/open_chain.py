@@ -13,7 +13,7 @@ Output variables (xarray.Dataset):
     mismatch(site)                       (1/T) int |M_mf - M_exact|^2 dt
     concurrence(time, bond)              Wootters concurrence of neighbours (j, j+1), exact
     correlation(site_i, site_j, axis_a, axis_b)   <S^i_a S^j_b> - <S^i_a><S^j_b> at the last time
-    M_steady(site, axis), relaxation_gap the exact steady state and -Re of the slowest decay
+    M_steady(site, axis), relaxation_gap the exact steady state and -Re of the slowest decay (N <= 6)
     m_mf_loop, m_exact_loop (branch, h, axis)  site-averaged <sigma> in a field loop (up/down)
     sw_m(branch, h_sw)                   Stoner-Wohlfarth loop (reduced field h/H_K) at angle psi
     mismatch_vs_shift(shift)             site-averaged mismatch with V_x shifted (anisotropy scan)
@@ -36,6 +36,9 @@ __all__ = ["OpenChainConfig", "run", "plot", "summary", "STUDY"]
 
 #: Largest chain for which the exact (4^N Liouville space) parts are run by default.
 EXACT_MAX_SITES = 10
+
+#: Largest chain for which the Liouvillian gap (slowest eigenvalues) is computed.
+GAP_MAX_SITES = 6
 
 _RATE_KEYS = tuple(f"{a}{s}" for a in "xyz" for s in "+-")
 
@@ -237,6 +240,11 @@ def run(cfg: OpenChainConfig) -> xr.Dataset:
         rho_ss = steady_state(L)
         data["M_steady"] = (("site", "axis"), 2.0 * measures.site_magnetization(rho_ss, n),
                             {"units": "1", "long_name": "exact steady-state <sigma>"})
+        if n <= GAP_MAX_SITES:
+            from ..quantum import relaxation_gap
+
+            data["relaxation_gap"] = ((), relaxation_gap(L),
+                                      {"units": "gamma", "long_name": "slowest decay rate -Re(lambda) of L"})
         ss_mf = mf.steady_state(np.tile(cfg.initial, (n, 1)))
         data["M_steady_mf"] = (("site", "axis"), ss_mf.M,
                                {"units": "1", "long_name": "mean-field steady state reached from the initial state"})
@@ -368,6 +376,8 @@ def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
         rows.append(("time-averaged |M_mf - M_exact|^2 (per site)", ", ".join(f"{x:.3g}" for x in ds.mismatch.values)))
     if "concurrence" in ds:
         rows.append(("max concurrence (neighbours)", f"{float(ds.concurrence.max()):.3f}"))
+    if "relaxation_gap" in ds:
+        rows.append(("Liouvillian gap (gamma)", f"{float(ds.relaxation_gap):.4g}"))
     if "M_steady" in ds:
         rows.append(("exact steady <sigma> per site", ", ".join(f"{x:+.3f}" for x in ds.M_steady.mean("site").values)))
     if "m_mf_loop" in ds:
