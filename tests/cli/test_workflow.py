@@ -87,3 +87,16 @@ def test_version(capsys):
         main(["--version"])
     assert e.value.code == 0
     assert "spinbath" in capsys.readouterr().out
+
+
+def test_every_shipped_example_is_a_valid_config():
+    from importlib import resources
+
+    from spinbath.config import parse_config_text
+
+    folder = resources.files("spinbath.examples")
+    names = [p for p in folder.iterdir() if p.name.endswith(".toml")]
+    assert len(names) >= 6
+    for p in names:
+        study, cfg = parse_config_text(p.read_text(), source=p.name)
+        assert cfg.study == study.name
