@@ -19,8 +19,8 @@ from spinbath.quantum.chain_solvers import (
 )
 from spinbath.quantum.liouville import hamiltonian_superoperator, lindblad_dissipator, spost, spre, sprepost, unvec, vec
 from spinbath.quantum.open_chain import (
-    OpenChainLiouvillian, OpenChainSparse, jump_operator, neighbour_pairs, normalize_rates,
-    open_chain_hamiltonian, open_chain_liouvillian, spin_half, thermal_rates,
+    OpenChainLiouvillian, OpenChainSparse, hermitian_to_real, jump_operator, neighbour_pairs, normalize_rates,
+    open_chain_hamiltonian, open_chain_liouvillian, real_to_hermitian, spin_half, thermal_rates,
 )
 from spinbath.spins.operators import embed
 
@@ -152,6 +152,11 @@ def test_matrix_free_action_equals_sparse_matrix(n, block, periodic):
     assert np.allclose(op.apply_hermitian(X), unvec(L @ vec(X)), atol=1e-12 * np.abs(ref).max())
     assert np.allclose(op.apply(X), unvec(L @ vec(X)), atol=1e-12 * np.abs(ref).max())
     assert op.trace() == pytest.approx(L.diagonal().sum(), abs=1e-9)
+    # real coordinates of Hermitian matrices: isometric, and apply_real is L in them
+    r = hermitian_to_real(X.T)
+    assert np.dot(r, r) == pytest.approx(np.vdot(X, X).real)
+    assert np.allclose(real_to_hermitian(r), X.T)
+    assert np.allclose(op.apply_real(r), hermitian_to_real(unvec(L @ vec(X)).T), atol=1e-12 * np.abs(ref).max())
 
 
 def test_trace_preservation_and_hermiticity_preservation_for_random_rates():

@@ -26,9 +26,10 @@ see ``benchmarks/bench_open_chain.py``):
   W_ab = sum_terms c <a|A|b> conj(<a|B|b>) - delta_ab Gamma_a (Gamma_a = <a| i(H_eff - H_eff^+) |a>).
   Applying it costs four d x d products (in single precision by default; the flexible variant keeps
   the residual exact).
-* :func:`slowest_eigenvalues` -- eigenvalues of L nearest ``sigma`` (default a tiny negative shift,
-  i.e. the slowest modes) by ARPACK shift-invert on a sparse LU; :func:`relaxation_gap` = smallest
-  decay rate -Re(lambda) over lambda != 0 among them.
+* :func:`slowest_eigenvalues` -- the eigenvalues with the largest real parts: all of them from the
+  dense L (small n), ARPACK on the propagator exp(tau L) (matrix-free; its dominant eigenvalues are
+  the slowest modes whatever their frequency), or ARPACK shift-invert near a chosen sigma;
+  :func:`relaxation_gap` = smallest decay rate -Re(lambda) over lambda != 0.
 """
 
 from __future__ import annotations
@@ -41,10 +42,13 @@ from typing import Callable, Union
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
+from scipy.linalg.blas import dgemv as _dgemv
 from scipy.linalg.blas import zgemv as _zgemv
 from scipy.sparse.linalg import LinearOperator, aslinearoperator
 
-from .open_chain import OpenChainLiouvillian, _hermitian_part
+from .open_chain import (
+    OpenChainLiouvillian, _hermitian_part, _real_of_hermitian_part, hermitian_to_real, real_to_hermitian,
+)
 
 __all__ = [
     "Eig", "Krylov", "ExpmMultiply", "ODE", "Direct", "Iterative", "evolve", "steady_state",
@@ -144,7 +148,8 @@ class Eig:
 class Krylov:
     """Adaptive Arnoldi exponential: error per step <= tol * ||rho0||_F * (step / t_final).
 
-    m: Krylov dimension (None: 30); m_max bounds it.
+    m: fixed Krylov dimension, or None: start at 30 and adapt it after every step to the dimension
+    with the longest step per second of measured work (products + orthogonalization); m_max bounds it.
     """
 
     tol: float = 1e-10
@@ -247,6 +252,7 @@ class _Apply:
             op = self.model
             self.matvec = op._matvec
             self.hermitian_matvec = op.apply_hermitian_vec
+            self.real_matvec = op.apply_real
             self.preserves_hermiticity = True
             return
         if isinstance(L, np.ndarray):
@@ -260,6 +266,8 @@ class _Apply:
             self.matvec = lambda v: np.asarray(A.matvec(v)).reshape(-1)
         self.preserves_hermiticity = self._check_hermiticity_preserving()
         self.hermitian_matvec = self.matvec
+        d, mv = self.d, self.matvec
+        self.real_matvec = lambda r: hermitian_to_real(mv(real_to_hermitian(r).reshape(-1)).reshape(d, d))
 
     def _check_hermiticity_preserving(self) -> bool:
         d = self.d
@@ -323,12 +331,22 @@ def _evolve(L, rho0, times, method) -> np.ndarray:
         method = Krylov()
     ap = _Apply(L)
     v0 = _vec(rho0)
-    hermitian = ap.preserves_hermiticity and np.allclose(rho0, rho0.conj().T, atol=1e-14, rtol=0)
+    hermitian = ap.preserves_hermiticity and bool(
+        np.abs(rho0 - rho0.conj().T).max() <= 1e-13 * max(1.0, float(np.abs(rho0).max())))
     if hermitian:
         v0 = _vec(0.5 * (rho0 + rho0.conj().T))
     if isinstance(method, Krylov):
-        mv = ap.hermitian_matvec if hermitian else ap.matvec
-        V = krylov_expmv(mv, v0, t, tol=method.tol, m=method.m, m_max=method.m_max, real=hermitian)
+        if hermitian:
+            # real coordinates R = Re(M) + Im(M) of M = rho^T; rho = conj(M) = ((R + R^T) - i (R - R^T))/2
+            out = np.empty((t.size, d, d), dtype=complex)
+
+            def sink(i, r):
+                real_to_hermitian(r, out=out[i])
+                np.conjugate(out[i], out=out[i])
+            r0 = hermitian_to_real(v0.reshape(d, d))
+            krylov_expmv(ap.real_matvec, r0, t, tol=method.tol, m=method.m, m_max=method.m_max, sink=sink)
+            return out
+        V = krylov_expmv(ap.matvec, v0, t, tol=method.tol, m=method.m, m_max=method.m_max)
     elif isinstance(method, ExpmMultiply):
         V = _evolve_expm_multiply(L, ap, v0, t, hermitian)
     elif isinstance(method, ODE):
@@ -365,19 +383,21 @@ def _evolve_eig(L, rho0, t, method: Eig):
 
 
 def _orthogonalize(V: np.ndarray, j: int, w: np.ndarray, real: bool) -> tuple[np.ndarray, float]:
-    """Classical Gram-Schmidt of w against V[:j+1], repeated once if the norm drops by more than
-    1/sqrt(2) (Daniel-Gragg-Kaufman-Stewart criterion). Returns (coefficients, ||w|| after)."""
+    """Classical Gram-Schmidt of w against V[:j+1], repeated once if the norm drops below half
+    (a Daniel-Gragg-Kaufman-Stewart test; with 1/sqrt(2) every other step was repeated, with 1/2
+    about one in 15, at the same accuracy of exp(tL) v). Returns (coefficients, ||w|| after)."""
     Vj = V[: j + 1].T  # (N, j+1) Fortran-ordered view, no copy
-    h_total = np.zeros(j + 1, dtype=complex)
+    gemv = _dgemv if V.dtype == np.float64 else _zgemv
+    h_total = np.zeros(j + 1, dtype=V.dtype)
     norm = float(np.linalg.norm(w))
     for _ in range(2):
-        h = _zgemv(1.0, Vj, w, trans=2)  # V^H w
-        if real:
+        h = gemv(1.0, Vj, w, trans=2)  # V^H w
+        if real and V.dtype != np.float64:
             h = h.real.astype(complex)
-        _zgemv(-1.0, Vj, h, beta=1.0, y=w, overwrite_y=1)
+        gemv(-1.0, Vj, h, beta=1.0, y=w, overwrite_y=1)
         h_total += h
         new = float(np.linalg.norm(w))
-        if new > 0.7071 * norm:
+        if new > 0.5 * norm:
             return h_total, new
         norm = new
     return h_total, norm
@@ -392,46 +412,113 @@ def _phi_error(H: np.ndarray, hnext: float, k: int, tau: float, beta: float) -> 
     return float(beta * abs(F[k, 0]))
 
 
+def _max_step(H: np.ndarray, k: int, beta: float, rate: float, remaining: float,
+              guess: float | None, rel: float = 0.02) -> float:
+    """Largest s <= remaining with error estimate(s) <= rate * s for the leading k x k Arnoldi block."""
+    hnext = H[k, k - 1]
+
+    def ok(s):
+        return _phi_error(H, hnext, k, s, beta) <= rate * s
+
+    if ok(remaining):
+        return remaining
+    lo = guess if guess is not None and guess < remaining else remaining / 2
+    while not ok(lo):
+        lo /= 2
+        if lo < 1e-14 * max(1.0, remaining):
+            raise RuntimeError("Krylov step size underflow; increase m or tol")
+    hi = min(remaining, 2 * lo)
+    while hi < remaining and ok(hi):
+        lo, hi = hi, min(remaining, 2 * hi)
+    for _ in range(20):
+        if hi - lo <= rel * lo:
+            break
+        mid = 0.5 * (lo + hi)
+        if ok(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def _next_dimension(H, k, beta, rate, remaining, tau_k, stats, m_max, N) -> int:
+    """Krylov dimension for the next step: the one with the most time step per second of work.
+
+    Work for dimension j ~ j a + b j (j + 1)/2 (a: seconds per product, b: per vector in the
+    orthogonalization), both measured on the run so far; the steps of smaller j come from the same
+    Arnoldi relation. Grows by 25% when the largest j wins.
+    """
+    a = stats["t_matvec"] / max(stats["matvecs"], 1)
+    b = stats["t_orth"] / max(stats["orth_units"], 1)
+    best, best_rate = k, tau_k / (k * a + b * k * (k + 1) / 2)
+    for j in sorted({max(4, (k + 1) // 2), max(4, (3 * k) // 4)}):
+        if j >= k:
+            continue
+        tj = _max_step(H, j, beta, rate, remaining, None, rel=0.05)
+        r = tj / (j * a + b * j * (j + 1) / 2)
+        if r > best_rate:
+            best, best_rate = j, r
+    if best == k:
+        return int(min(m_max, max(k + 2, round(1.25 * k))))
+    return int(max(4, best))
+
+
 def krylov_expmv(matvec: Callable[[np.ndarray], np.ndarray], v0: np.ndarray, times: np.ndarray,
                  tol: float = 1e-10, m: int | None = None, m_max: int = 60, real: bool = False,
-                 info: dict | None = None) -> np.ndarray:
+                 info: dict | None = None, sink: Callable[[int, np.ndarray], None] | None = None
+                 ) -> np.ndarray | None:
     """exp(t A) v0 at each time (sorted, >= 0) by restarted Arnoldi with adaptive steps.
 
     Each step builds an Arnoldi basis V_m of A at the current vector w (norm beta), takes the longest
     step tau (<= the remaining time) whose error estimate beta |tau h_{m+1,m} [phi_1(tau H_m)]_{m,1}|
     is <= tol ||v0|| tau / t_final, and evaluates every output time inside the step as
-    beta V_m exp(s H_m) e_1. ``real``: the inner products are taken real (valid when A preserves
-    Hermiticity and v0 = vec of a Hermitian matrix; the iterates then stay Hermitian).
-    Returns an (len(times), N) array. ``info`` (a dict) receives counters.
+    beta V_m exp(s H_m) e_1. Real v0 (float64) means a real operator and real arithmetic throughout;
+    ``real`` with complex v0: the Arnoldi coefficients are taken real (A Hermiticity preserving, v0 =
+    vec of a Hermitian matrix). Returns an (len(times), N) array, or None if ``sink(i, y)`` is given
+    (it then receives each output i as it is computed). ``info`` (a dict) receives counters.
     """
-    v0 = np.ascontiguousarray(v0, dtype=complex)
+    v0 = np.ascontiguousarray(v0)
+    if v0.dtype != np.float64:
+        v0 = v0.astype(complex)
+    dtype = v0.dtype
+    real_arith = dtype == np.float64
+    coef_real = real or real_arith
     N = v0.size
     t = np.asarray(times, dtype=float)
     nt = t.size
-    out = np.empty((nt, N), dtype=complex)
+    out = None
+    if sink is None:
+        out = np.empty((nt, N), dtype=dtype)
+
+        def sink(i, y):
+            out[i] = y
+    adaptive = m is None
     m = int(m or 30)
-    m = max(2, min(m, m_max, N))
-    stats = {"matvecs": 0, "steps": 0, "t_matvec": 0.0, "t_orth": 0.0}
+    m_max = max(1, min(int(m_max), N))
+    m = max(1, min(m, m_max))
+    stats = {"matvecs": 0, "steps": 0, "t_matvec": 0.0, "t_orth": 0.0, "orth_units": 0, "m": []}
     k_out = 0
     while k_out < nt and t[k_out] <= 0:
-        out[k_out] = v0
+        sink(k_out, v0)
         k_out += 1
     t_final = float(t[-1])
     norm0 = float(np.linalg.norm(v0))
     if norm0 == 0:
-        out[k_out:] = 0
+        for i in range(k_out, nt):
+            sink(i, np.zeros_like(v0))
         return out
-    V = np.empty((m + 1, N), dtype=complex)
+    V = np.empty(((m_max if adaptive else m) + 1, N), dtype=dtype)
     w = v0.copy()
     tnow = 0.0
     tau_prev = None
     while k_out < nt:
         beta = float(np.linalg.norm(w))
         if beta == 0:
-            out[k_out:] = 0
+            for i in range(k_out, nt):
+                sink(i, np.zeros_like(v0))
             break
         np.multiply(w, 1.0 / beta, out=V[0])
-        H = np.zeros((m + 1, m), dtype=float if real else complex)
+        H = np.zeros((m + 1, m), dtype=float if coef_real else complex)
         k = m
         breakdown = False
         for j in range(m):
@@ -439,10 +526,11 @@ def krylov_expmv(matvec: Callable[[np.ndarray], np.ndarray], v0: np.ndarray, tim
             V[j + 1] = matvec(V[j])
             t1 = time.perf_counter()
             stats["matvecs"] += 1
-            h, hn = _orthogonalize(V, j, V[j + 1], real)
+            h, hn = _orthogonalize(V, j, V[j + 1], coef_real)
             stats["t_matvec"] += t1 - t0
             stats["t_orth"] += time.perf_counter() - t1
-            H[: j + 1, j] = h.real if real else h
+            stats["orth_units"] += j + 1
+            H[: j + 1, j] = h.real if coef_real else h
             H[j + 1, j] = hn
             if hn <= 1e-13 * max(1.0, np.abs(H[: j + 1, : j + 1]).max()):
                 k, breakdown = j + 1, True
@@ -452,30 +540,10 @@ def krylov_expmv(matvec: Callable[[np.ndarray], np.ndarray], v0: np.ndarray, tim
         if breakdown:
             tau = remaining
         else:
-            hnext = H[k, k - 1]
-            budget = lambda s: tol * norm0 * s / t_final  # noqa: E731
-            ok = lambda s: _phi_error(H, hnext, k, s, beta) <= budget(s)  # noqa: E731
-            if ok(remaining):
-                tau = remaining
-            else:
-                # bracket and bisect the largest acceptable step (the estimate grows ~ s^k)
-                lo = tau_prev if tau_prev is not None and tau_prev < remaining else remaining / 2
-                while not ok(lo):
-                    lo /= 2
-                    if lo < 1e-12 * max(1.0, t_final):
-                        raise RuntimeError("Krylov step size underflow; increase m or tol")
-                hi = min(remaining, 2 * lo)
-                while hi < remaining and ok(hi):
-                    lo, hi = hi, min(remaining, 2 * hi)
-                for _ in range(12):
-                    mid = 0.5 * (lo + hi)
-                    if ok(mid):
-                        lo = mid
-                    else:
-                        hi = mid
-                    if hi - lo <= 0.01 * lo:
-                        break
-                tau = lo
+            rate = tol * norm0 / t_final  # allowed error per unit time
+            tau = _max_step(H, k, beta, rate, remaining, tau_prev)
+            if adaptive and tau < remaining:
+                m = _next_dimension(H, k, beta, rate, remaining, tau, stats, m_max, N)
         tau_prev = tau
         Hk = H[:k, :k]
         tend = t_final if tau >= remaining else tnow + tau
@@ -485,17 +553,20 @@ def krylov_expmv(matvec: Callable[[np.ndarray], np.ndarray], v0: np.ndarray, tim
         svals = [t[i] - tnow for i in idx]
         if tend < t_final:
             svals.append(tau)  # the vector to restart from
-        C = np.empty((len(svals), k), dtype=complex)
+        C = np.empty((len(svals), k), dtype=float if coef_real else complex)
         for r, s_ in enumerate(svals):
-            C[r] = beta * sla.expm(s_ * Hk)[:, 0]
-        Y = C @ V[:k]
+            e = sla.expm(s_ * Hk)[:, 0]
+            C[r] = beta * (e.real if coef_real else e)
+        Y = C.astype(dtype) @ V[:k]
+        for r, i in enumerate(idx):
+            sink(i, Y[r])
         if idx:
-            out[idx[0]: idx[-1] + 1] = Y[: len(idx)]
             k_out = idx[-1] + 1
         if tend < t_final:
             w = Y[-1].copy()
         tnow = tend
         stats["steps"] += 1
+        stats["m"].append(k)
     if info is not None:
         info.update(stats)
     return out
@@ -507,8 +578,8 @@ def _evolve_expm_multiply(L, ap: _Apply, v0, t, hermitian: bool):
     N = v0.size
     model = ap.model
     if model is not None:
-        mv = model.apply_hermitian_vec if hermitian else model._matvec
-        A = LinearOperator((N, N), matvec=mv, rmatvec=model._rmatvec, dtype=complex)
+        # the general product: expm_multiply's norm estimates apply A to non-Hermitian vectors
+        A = LinearOperator((N, N), matvec=model._matvec, rmatvec=model._rmatvec, dtype=complex)
         traceA = model.trace()
     elif sp.issparse(L) or isinstance(L, np.ndarray):
         A = sp.csr_matrix(L, dtype=complex)
@@ -574,9 +645,10 @@ def _steady_state(L, method, info) -> np.ndarray:
         raise TypeError(f"unknown steady-state method {method!r}")
     rho = rho / np.trace(rho)
     rho = 0.5 * (rho + rho.conj().T)
-    if info is not None:
+    if info is not None:  # ||L vec(rho)||_2, via the real coordinates where L preserves Hermiticity
         ap = _Apply(L)
-        info["residual"] = float(np.linalg.norm(ap.matvec(_vec(rho))))
+        r = ap.real_matvec(hermitian_to_real(rho.T)) if ap.preserves_hermiticity else ap.matvec(_vec(rho))
+        info["residual"] = float(np.linalg.norm(r))
     return rho
 
 
@@ -667,6 +739,15 @@ class SecularPreconditioner:
         self.d = d
         self.U = U
 
+    def apply_real(self, r: np.ndarray) -> np.ndarray:
+        """M^-1 in the real coordinates of Hermitian matrices (see ``open_chain.hermitian_to_real``)."""
+        d = self.d
+        Z = self(real_to_hermitian(r).reshape(-1), hermitian=False).reshape(d, d)
+        out = np.empty((d, d))
+        _real_of_hermitian_part(Z, out)  # of Z + Z^+ : the Hermitian part, doubled
+        out *= 0.5
+        return out.reshape(-1)
+
     def initial_guess(self) -> np.ndarray:
         """vec of the secular steady state U diag(p) U^+ (trace 1)."""
         rho = (self.U * self.populations) @ self.U.conj().T
@@ -696,17 +777,18 @@ def _steady_iterative(model: OpenChainLiouvillian, method: Iterative, info: dict
     t0 = time.perf_counter()
     P = SecularPreconditioner(model, method.preconditioner, method.single)
     t_setup = time.perf_counter() - t0
-    x0 = P.initial_guess()
+    d = model.d
+    # real coordinates of M = rho^T (half the memory of complex Krylov vectors)
+    x0 = hermitian_to_real(P.initial_guess().reshape(d, d))
     scale = P.norm_estimate
-    x, it, res = fgmres(model.apply_hermitian_vec, lambda v: P(v, hermitian=True), np.zeros_like(x0), x0, tol=method.tol * scale,
+    x, it, res = fgmres(model.apply_real, P.apply_real, np.zeros_like(x0), x0, tol=method.tol * scale,
                         restart=method.restart, maxiter=method.maxiter, real=True)
     if info is not None:
-        info.update(iterations=it, relative_residual=res / scale, setup_s=t_setup)
+        info.update(iterations=it, relative_residual=float(res / (scale * np.linalg.norm(x))), setup_s=t_setup)
     if res > method.tol * scale * np.linalg.norm(x) * 10:
-        warnings.warn(f"Iterative steady state: relative residual {res / scale:.2e} after {it} "
-                      f"iterations (tol {method.tol:.1e})", stacklevel=3)
-    d = model.d
-    return x.reshape(d, d).T
+        warnings.warn(f"Iterative steady state: relative residual {res / (scale * np.linalg.norm(x)):.2e} "
+                      f"after {it} iterations (tol {method.tol:.1e})", stacklevel=3)
+    return np.conjugate(real_to_hermitian(x))  # rho = conj(rho^T) for Hermitian rho
 
 
 def fgmres(A: Callable, M: Callable, b: np.ndarray, x0: np.ndarray, tol: float, restart: int = 40,
@@ -717,10 +799,13 @@ def fgmres(A: Callable, M: Callable, b: np.ndarray, x0: np.ndarray, tol: float, 
     tol * ||L||_est). ``real``: Arnoldi coefficients taken real (A, M Hermiticity preserving and
     b, x0 vec of Hermitian matrices). Returns (x, iterations, final residual norm).
     """
-    x = np.array(x0, dtype=complex)
+    x = np.array(x0)
+    if x.dtype != np.float64:
+        x = x.astype(complex)
+    real = real or x.dtype == np.float64
     N = x.size
-    V = np.empty((restart + 1, N), dtype=complex)
-    Z = np.empty((restart, N), dtype=complex)
+    V = np.empty((restart + 1, N), dtype=x.dtype)
+    Z = np.empty((restart, N), dtype=x.dtype)
     it = 0
     r = b - A(x)
     beta = float(np.linalg.norm(r))
@@ -768,9 +853,7 @@ def fgmres(A: Callable, M: Callable, b: np.ndarray, x0: np.ndarray, tol: float, 
             if abs(g[j + 1]) <= tol * xnorm or it >= maxiter or hn == 0:
                 break
         y = sla.solve_triangular(Hh[:k, :k], g[:k])
-        if real:
-            y = y.real
-        x += y.astype(complex) @ Z[:k]
+        x += y.astype(x.dtype) @ Z[:k]
         r = b - A(x)
         beta = float(np.linalg.norm(r))
 
