@@ -16,6 +16,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = {
     "bench_fourth_order.py": ["--quick"],
     "tune_dycp_model.py": [],
+    "bench_open_chain.py": ["--quick"],
 }
 
 
