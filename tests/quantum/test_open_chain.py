@@ -397,3 +397,28 @@ def test_blas_thread_limiter_restores_settings():
     with single_threaded_blas():
         assert all(get() == 1 for get, _ in libs) or not libs
     assert [get() for get, _ in libs] == before
+
+
+def test_matrix_free_product_works_in_a_forked_child():
+    """The worker-thread pool is per process: a forked child (e.g. a multiprocessing worker) must
+    not wait on the parent's threads."""
+    import multiprocessing as mp
+    import os
+    import queue
+
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    op = OpenChainLiouvillian(8, FIELD, COUPLING, *paper_rates())
+    v = np.random.default_rng(0).normal(size=4**8) + 0j
+    ref = op @ v  # starts the pool in the parent
+    ctx = mp.get_context("fork")
+    q_ = ctx.Queue()
+    p = ctx.Process(target=lambda: q_.put(float(np.abs(op @ v - ref).max())))
+    p.start()
+    try:
+        err = q_.get(timeout=60)
+    except queue.Empty:
+        p.kill()
+        pytest.fail("matrix-free product hangs in a forked child")
+    p.join()
+    assert err < 1e-12

@@ -470,9 +470,7 @@ def _apply_site(op: np.ndarray, site: int, n: int, X: np.ndarray) -> np.ndarray:
     return Y.reshape(X.shape)
 
 
-_POOL: ThreadPoolExecutor | None = None
-
-
+_POOL: tuple[int, ThreadPoolExecutor] | None = None  # (pid, pool): a forked child makes its own
 _THREADS = max(1, min(2, os.cpu_count() or 1))
 
 
@@ -487,9 +485,9 @@ def _run_parallel(tasks) -> None:
     if len(tasks) == 1:
         tasks[0]()
         return
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="spinbath")
-    futures = [_POOL.submit(t) for t in tasks[1:]]
+    if _POOL is None or _POOL[0] != os.getpid():
+        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="spinbath"))
+    futures = [_POOL[1].submit(t) for t in tasks[1:]]
     tasks[0]()
     for f in futures:
         f.result()
