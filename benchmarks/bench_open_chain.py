@@ -39,11 +39,9 @@ T_FINAL, N_TIMES = 100.0, 200
 
 
 def initial_state(n: int) -> np.ndarray:
-    px = np.array([1.0, 1.0]) / np.sqrt(2)
-    psi = px
-    for _ in range(n - 1):
-        psi = np.kron(psi, px)
-    return np.outer(psi, psi.conj()).astype(complex)
+    from spinbath.quantum.open_chain import product_state
+
+    return product_state(n, (1.0, 0.0, 0.0))  # all spins along +x
 
 
 def site_moments(rhos: np.ndarray, n: int) -> np.ndarray:

@@ -422,3 +422,16 @@ def test_matrix_free_product_works_in_a_forked_child():
         pytest.fail("matrix-free product hangs in a forked child")
     p.join()
     assert err < 1e-12
+
+
+def test_product_state_points_every_spin_along_the_direction():
+    from spinbath.quantum.measures import site_magnetization
+    from spinbath.quantum.open_chain import product_state
+
+    np.testing.assert_allclose(product_state(3, (1, 0, 0)), all_plus_x(3), atol=1e-15)
+    u = np.array([0.3, -0.4, 0.5])
+    rho = product_state(2, u)
+    assert np.trace(rho) == pytest.approx(1.0) and np.allclose(rho @ rho, rho)
+    np.testing.assert_allclose(site_magnetization(rho, 2), np.tile(u / np.linalg.norm(u) / 2, (2, 1)), atol=1e-14)
+    with pytest.raises(ValueError):
+        product_state(2, (0, 0, 0))

@@ -70,7 +70,7 @@ from ..spins.operators import spin_matrices
 __all__ = [
     "spin_half", "jump_operator", "site_operator", "thermal_rates", "normalize_rates", "bonds",
     "neighbour_pairs", "open_chain_hamiltonian", "open_chain_liouvillian", "OpenChainLiouvillian",
-    "JumpTerm", "OpenChainSparse", "hermitian_to_real", "real_to_hermitian",
+    "JumpTerm", "OpenChainSparse", "hermitian_to_real", "real_to_hermitian", "product_state",
 ]
 
 _AXES = ("x", "y", "z")
@@ -134,6 +134,23 @@ def normalize_rates(rates: Rates | None, name: str = "rates") -> dict[tuple[str,
         if v.real != 0.0:
             out[(axis, sign)] = out.get((axis, sign), 0.0) + v.real
     return out
+
+
+def product_state(n: int, direction=(1.0, 0.0, 0.0)) -> np.ndarray:
+    """rho = kron_j (1 + u . sigma)/2 with u = direction/|direction|: every spin pure along u.
+
+    (2^n, 2^n) complex, site 0 most significant (the basis of :func:`open_chain_liouvillian`).
+    """
+    u = np.asarray(direction, dtype=float)
+    if u.shape != (3,) or not np.all(np.isfinite(u)) or np.linalg.norm(u) == 0:
+        raise ValueError(f"direction must be a non-zero 3-vector, got {direction!r}")
+    u = u / np.linalg.norm(u)
+    sx, sy, sz = (2.0 * s for s in spin_half())
+    one = 0.5 * (np.eye(2) + u[0] * sx + u[1] * sy + u[2] * sz)
+    rho = np.ones((1, 1), dtype=complex)
+    for _ in range(_check_n(n)):
+        rho = np.kron(rho, one)
+    return rho
 
 
 def thermal_rates(Gamma: float, n_b: float, ratio: float = 0.0

@@ -30,6 +30,7 @@ from pydantic import Field, field_validator, model_validator
 from ..config.base import StrictModel
 from ..config.spin import unit_direction
 from ..progress import track
+from ..quantum.open_chain import product_state
 from . import Study
 
 __all__ = ["OpenChainConfig", "run", "plot", "summary", "STUDY"]
@@ -160,16 +161,6 @@ class OpenChainConfig(StrictModel):
         return self
 
 
-def _product_state(n: int, direction: np.ndarray) -> np.ndarray:
-    """rho = kron_j (1 + n . sigma)/2 (pure), site 0 most significant."""
-    sig = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]])
-    one = 0.5 * (np.eye(2) + np.einsum("a,aij->ij", direction, sig))
-    rho = np.ones((1, 1), dtype=complex)
-    for _ in range(n):
-        rho = np.kron(rho, one)
-    return rho
-
-
 def _exact_liouvillian(cfg: OpenChainConfig, field):
     from ..quantum import open_chain_liouvillian
 
@@ -215,7 +206,7 @@ def run(cfg: OpenChainConfig) -> xr.Dataset:
 
             next(bar, None)
             L = _exact_liouvillian(cfg, cfg.field)
-            rhos = np.asarray(evolve(L, _product_state(n, np.asarray(cfg.initial)), t))
+            rhos = np.asarray(evolve(L, product_state(n, np.asarray(cfg.initial)), t))
             M_ex = 2.0 * measures.site_magnetization(rhos, n)
             data["M_exact"] = (("time", "site", "axis"), M_ex, {"units": "1", "long_name": "exact <sigma>"})
             data["mismatch"] = ("site", measures.time_averaged_mismatch(t, M_mf, M_ex),
@@ -272,7 +263,7 @@ def _mismatch(cfg: OpenChainConfig, shift: float) -> float:
     M_mf = mf.evolve(np.asarray(cfg.initial), t).M
     L = open_chain_liouvillian(cfg.n, tuple(cfg.field), tuple(V), onsite, neighbour,
                                periodic=cfg.boundary == "periodic")
-    M_ex = 2.0 * measures.site_magnetization(np.asarray(evolve(L, _product_state(cfg.n, np.asarray(cfg.initial)), t)), cfg.n)
+    M_ex = 2.0 * measures.site_magnetization(np.asarray(evolve(L, product_state(cfg.n, np.asarray(cfg.initial)), t)), cfg.n)
     return float(np.mean(measures.time_averaged_mismatch(t, M_mf, M_ex)))
 
 
