@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from conftest import _run_config as run
 from spinbath.cli import main
 
 BASE = """
@@ -28,12 +29,6 @@ num = 81
 """
 
 
-def run(tmp_path, text, name="c"):
-    cfg = tmp_path / f"{name}.toml"
-    cfg.write_text(text)
-    out = tmp_path / f"{name}.nc"
-    code = main(["--quiet", "run", str(cfg), "--out", str(out)])
-    return code, out
 
 
 @pytest.fixture(scope="module")

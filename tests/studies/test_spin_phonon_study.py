@@ -10,6 +10,7 @@ import xarray as xr
 
 from spinbath.baths.cf_couplings import couplings_from_cf_derivatives, save_cf_derivative_npz
 from spinbath.baths.phonons import PhononBath
+from conftest import _run_config as run_config
 from spinbath.cli import main
 from spinbath.config import parse_config_text
 from spinbath.quantum.relaxation import coherence_times, relaxation_time
@@ -53,12 +54,6 @@ METHOD = '[method]\nwidth = "5 cm^-1"\n'
 CONFIG = HEAD + SPIN + inline_bath() + METHOD
 
 
-def run_config(tmp_path, text, name="sp"):
-    cfg = tmp_path / f"{name}.toml"
-    cfg.write_text(text)
-    out = tmp_path / f"{name}.nc"
-    code = main(["--quiet", "run", str(cfg), "--out", str(out)])
-    return code, out
 
 
 @pytest.fixture(scope="module")
