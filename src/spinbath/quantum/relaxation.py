@@ -66,17 +66,22 @@ def relaxation_modes(R: np.ndarray, observable: np.ndarray, initial: np.ndarray,
     obs = vec(np.asarray(observable).T)  # Tr(O X) = vec(O^T) . vec(X)
     coef = (vl.conj().T @ x) / np.einsum("ij,ij->j", vl.conj(), vr)
     amp = coef * (obs @ vr)
-    # Single-linkage groups on complex distances (a sort by real part can interleave unrelated
-    # eigenvalues with large imaginary parts between members of a cluster).
+    groups_l, groups_a = _group_eigenvalues(lam, amp, group_rtol)
+    o = np.argsort(-np.abs(groups_a), kind="stable")
+    return groups_l[o], groups_a[o]
+
+
+def _group_eigenvalues(lam: np.ndarray, amp: np.ndarray, group_rtol: float):
+    """Merge eigenvalues closer than group_rtol * max(|l_i|, |l_j|) plus the round-off floor:
+    (group means, summed amplitudes). Single linkage on complex distances (a sort by real part can
+    interleave unrelated eigenvalues with large imaginary parts between members of a cluster)."""
     floor = _ROUNDOFF * max(np.abs(lam).max(), 1e-300)
     dist = np.abs(lam[:, None] - lam[None, :])
     close = dist <= group_rtol * np.maximum(np.abs(lam)[:, None], np.abs(lam)[None, :]) + floor
     n_groups, labels = connected_components(csr_matrix(close), directed=False)
-    groups_l = [lam[labels == g].mean() for g in range(n_groups)]
-    groups_a = [amp[labels == g].sum() for g in range(n_groups)]
-    groups_l, groups_a = np.array(groups_l), np.array(groups_a)
-    o = np.argsort(-np.abs(groups_a), kind="stable")
-    return groups_l[o], groups_a[o]
+    groups_l = np.array([lam[labels == g].mean() for g in range(n_groups)])
+    groups_a = np.array([amp[labels == g].sum() for g in range(n_groups)])
+    return groups_l, groups_a
 
 
 def _liouville_indices(states, d: int) -> np.ndarray:
@@ -166,7 +171,9 @@ def relaxation_time(R: np.ndarray, E: np.ndarray, M: np.ndarray, doublet=None,
 
     With return_details=True returns (tau, info) with info = dict(rate, eigenvalue, weight: the
     selected |amplitude| over the sum of all |amplitudes|, method: "doublet block" or "full",
-    separation: |lambda| / slowest rate outside the block, eigenvalues and amplitudes of the full R).
+    separation: |lambda| / slowest rate outside the block, eigenvalues (grouped) of the full R, and
+    amplitudes of its modes in M(t) - None when the doublet block was used, which does not need the
+    eigenvectors of the full R).
     """
     d = _dim(R)
     R = np.asarray(R)
@@ -181,12 +188,16 @@ def relaxation_time(R: np.ndarray, E: np.ndarray, M: np.ndarray, doublet=None,
     P[idx, idx] = 1.0
     x = P @ M @ P
     x = x - np.trace(x) * P / 2
-    lam_all, amp_all = relaxation_modes(R, M, x, group_rtol)
     block = _slow_block_rate(R, idx, M[np.ix_(idx, idx)], x[np.ix_(idx, idx)], d, group_rtol)
     if block is not None:
         lam, weight, separation = block
         method = "doublet block"
+        # The mode decomposition of the full R is not needed; its (grouped) spectrum only on request.
+        amp_all = None
+        lam_all = (_group_eigenvalues(lam_ := np.linalg.eigvals(R), np.zeros_like(lam_), group_rtol)[0]
+                   if return_details else None)
     else:
+        lam_all, amp_all = relaxation_modes(R, M, x, group_rtol)
         lam, weight = lam_all[0], float(np.abs(amp_all[0]) / np.abs(amp_all).sum())
         method, separation = "full", np.nan
     rate = float(-lam.real)
