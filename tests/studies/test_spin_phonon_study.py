@@ -191,3 +191,16 @@ def test_config_parses_to_the_documented_defaults():
     assert cfg.method.order_names() == ["2", "4", "2+4"]
     assert cfg.method.lineshape == "gaussian" and cfg.method.eta == 1.0 and cfg.pair == [0, 1]
     assert tomllib.loads(CONFIG)["study"] == "spin-phonon"
+
+
+@pytest.mark.parametrize("key", ["file", "cf_displacements"])
+def test_an_unreadable_bath_file_is_bad_input_naming_the_key(key, tmp_path, capsys):
+    (tmp_path / "junk.npz").write_text("not an npz archive")
+    bath = ('[bath]\nfile = "junk.npz"\n' if key == "file"
+            else '[bath]\nphonopy = "junk.npz"\ncf_displacements = "junk.npz"\n')
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(HEAD + SPIN + bath + METHOD)
+    code = main(["--quiet", "run", str(cfg), "--out", str(tmp_path / "c.nc")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and f"bath.{key}" in err and "junk.npz" in err, err
+    assert not (tmp_path / "c.nc").exists()

@@ -13,6 +13,7 @@ Relative paths are resolved against the folder of the config file (or of the res
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,20 @@ def resolve_input_path(value: str, info: ValidationInfo) -> str:
     if not p.is_file():
         raise ValueError(f"file {value!r} not found (looked for {str(p)!r})")
     return str(p.resolve())
+
+
+@contextmanager
+def _reading(key: str, path: str):
+    """Turn any failure to read or interpret an input file into one ValueError naming the key."""
+    try:
+        yield
+    except Exception as err:  # noqa: BLE001 - numpy, zipfile, yaml and phonopy raise many kinds
+        if isinstance(err, ImportError):
+            raise
+        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+        if "pickled" in msg:
+            msg = "not a NumPy .npz archive of plain arrays"
+        raise ValueError(f"{key}: cannot use {path!r}: {msg}") from None
 
 
 class InlineModeConfig(StrictModel):
@@ -123,11 +138,12 @@ class PhononBathConfig(StrictModel):
                                  f"but the spin has J = {J:g}")
             return bath
         if self.file is not None:
-            with np.load(self.file, allow_pickle=False) as f:
-                schema = str(f["schema"]) if "schema" in f.files else ""
-            if schema == CF_SCHEMA:
-                return load_cf_derivative_npz(self.file, J=J, field_T=field_T)
-            bath = PhononBath.load_npz(self.file)
+            with _reading("bath.file", self.file):
+                with np.load(self.file, allow_pickle=False) as f:
+                    schema = str(f["schema"]) if "schema" in f.files else ""
+                if schema == CF_SCHEMA:
+                    return load_cf_derivative_npz(self.file, J=J, field_T=field_T)
+                bath = PhononBath.load_npz(self.file)
             if bath.dim != int(round(2 * J)) + 1:
                 raise ValueError(f"bath.file: couplings are {bath.dim}x{bath.dim}, "
                                  f"but the spin has 2J+1 = {int(round(2 * J)) + 1}")
@@ -135,11 +151,13 @@ class PhononBathConfig(StrictModel):
         if self.phonopy is not None:
             from ..baths.phonopy_route import bath_from_phonopy, load_cf_displacements
 
-            cf = load_cf_displacements(self.cf_displacements)
+            with _reading("bath.cf_displacements", self.cf_displacements):
+                cf = load_cf_displacements(self.cf_displacements)
             if abs(float(cf.J) - J) > 1e-9:
                 raise ValueError(f"bath.cf_displacements holds crystal fields for J = {float(cf.J):g}, "
                                  f"but the spin has J = {J:g}")
-            return bath_from_phonopy(self.phonopy, cf)
+            with _reading("bath.phonopy", self.phonopy):
+                return bath_from_phonopy(self.phonopy, cf)
         keys = sorted({kq for m in self.modes for kq in m.derivatives()})
         dB = np.array([[m.derivatives().get(kq, 0.0) for kq in keys] for m in self.modes]).reshape(len(self.modes), len(keys))
         dg = None
