@@ -17,6 +17,7 @@ _MODULES = {
     "spectrum": "spinbath.studies.spectrum",
     "spin-phonon": "spinbath.studies.spin_phonon",
     "open-chain": "spinbath.studies.open_chain",
+    "junction-couplings": "spinbath.studies.junction_couplings",
 }
 
 
