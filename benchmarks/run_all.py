@@ -17,6 +17,7 @@ BENCHMARKS = {
     "bench_fourth_order.py": ["--quick"],
     "tune_dycp_model.py": [],
     "bench_open_chain.py": ["--quick"],
+    "bench_junction_map.py": ["--quick"],
 }
 
 
