@@ -55,7 +55,9 @@ def surface_green_function(E, t_e: float, eps_lead: float = 0.0) -> np.ndarray:
     if t_e <= 0:
         raise ValueError(f"lead hopping t_e must be positive (got {t_e} meV)")
     z = _as_z(E) - eps_lead
-    return (z - _root_product(z, t_e)) / (2.0 * t_e**2)
+    # [z - r] / (2 t_e^2) = 2 / (z + r), r = sqrt(z - 2t_e) sqrt(z + 2t_e): the second form has no
+    # cancellation far outside the band (|z + r| >= 2 t_e everywhere).
+    return 2.0 / (z + _root_product(z, t_e))
 
 
 def surface_green_derivative(E, t_e: float, eps_lead: float = 0.0) -> np.ndarray:

@@ -98,11 +98,11 @@ def bubble(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
 
     Returns shape (..., 2, 2, 3) [a, b, (xx, zz, xy)] in the frame t_hat = z.
     """
-    p_up, p_dn = P[..., 0, :, :], P[..., 1, :, :]
-    q_up = np.swapaxes(Q[..., 0, :, :], -1, -2)
-    q_dn = np.swapaxes(Q[..., 1, :, :], -1, -2)
-    # Same operand order in both products of the DM term: numpy's complex multiply may use FMA,
-    # which is not commutative bit for bit, and a symmetric junction must give exactly 0 at V = 0.
+    # Contiguous copies and the same operand order in both products of the DM term: numpy's
+    # complex multiply may take SIMD/FMA paths that depend on the memory layout and are not
+    # commutative bit for bit, and a symmetric junction must give exactly 0 at V = 0.
+    p_up, p_dn = (np.ascontiguousarray(P[..., s, :, :]) for s in (0, 1))
+    q_up, q_dn = (np.ascontiguousarray(np.swapaxes(Q[..., s, :, :], -1, -2)) for s in (0, 1))
     return np.stack(
         [p_dn * q_up + p_up * q_dn, p_up * q_up + p_dn * q_dn, 1j * (p_dn * q_up - q_dn * p_up)],
         axis=-1,
