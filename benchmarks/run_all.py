@@ -18,6 +18,7 @@ BENCHMARKS = {
     "tune_dycp_model.py": [],
     "bench_open_chain.py": ["--quick"],
     "bench_junction_map.py": ["--quick"],
+    "bench_fit.py": [],
 }
 
 
