@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from conftest import _assert_bad_input
 from conftest import _run_config as run
 from spinbath.junction import couplings
 
@@ -103,11 +104,4 @@ BAD = {
 
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_junction_input_is_reported_cleanly(case, tmp_path, capsys):
-    text, needles = BAD[case]
-    code, out = run(tmp_path, text, "bad")
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert err.startswith("error: ") and err.count("\n") == 1, err
-    for n in needles:
-        assert n in err, (n, err)
-    assert not out.exists()
+    _assert_bad_input(tmp_path, capsys, *BAD[case])

@@ -10,6 +10,7 @@ import xarray as xr
 
 from spinbath.baths.cf_couplings import couplings_from_cf_derivatives, save_cf_derivative_npz
 from spinbath.baths.phonons import PhononBath
+from conftest import _assert_bad_input
 from conftest import _run_config as run_config
 from spinbath.cli import main
 from spinbath.config import parse_config_text
@@ -163,17 +164,7 @@ BAD["duplicate orders"] = (CONFIG.replace("[method]", "[method]\norders = [2, \"
 
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_spin_phonon_input_is_reported_cleanly(case, tmp_path, capsys):
-    text, needles = BAD[case]
-    cfg = tmp_path / "bad.toml"
-    cfg.write_text(text)
-    out = tmp_path / "bad.nc"
-    code = main(["--quiet", "run", str(cfg), "--out", str(out)])
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert err.startswith("error: ") and err.count("\n") == 1, err
-    for n in needles:
-        assert n in err, (n, err)
-    assert not out.exists() and not list(tmp_path.glob("*.png"))
+    _assert_bad_input(tmp_path, capsys, *BAD[case])
 
 
 def test_bath_of_the_wrong_dimension_is_bad_input(tmp_path, capsys):
