@@ -19,6 +19,7 @@ BENCHMARKS = {
     "bench_open_chain.py": ["--quick"],
     "bench_junction_map.py": ["--quick"],
     "bench_fit.py": [],
+    "bench_sweeps.py": ["--quick"],
 }
 
 

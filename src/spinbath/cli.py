@@ -1,7 +1,8 @@
-"""Command line: ``spinbath run|plot|rerun|examples|example|demo``.
+"""Command line: ``spinbath run|plot|rerun|status|examples|example|demo``.
 
 Bad input (config, files, names) prints one line ``error: ...`` on stderr and exits with code 2,
-writing nothing. Results are written atomically (see :mod:`spinbath.io`).
+writing nothing. Results are written atomically (see :mod:`spinbath.io`). A config with a
+``[sweep]`` section runs as a sweep (:mod:`spinbath.sweeps`): exit code 1 if any task failed.
 """
 
 from __future__ import annotations
@@ -42,11 +43,15 @@ def _figure_path(results: Path, fmt: str) -> Path:
     return results.with_suffix(f".{fmt}")
 
 
-def _run_config_text(text: str, source: str, out: Path, args, base_dir: Path | None = None) -> Path:
+def _run_config_text(text: str, source: str, out: Path, args, base_dir: Path | None = None) -> int:
     from .config import parse_config_text
     from .io import write_results
 
-    study, cfg = parse_config_text(text, source=source, base_dir=base_dir)
+    study, cfg, sweep = parse_config_text(text, source=source, base_dir=base_dir, with_sweep=True)
+    if sweep is not None:
+        from .sweeps.runner import run_from_cli
+
+        return run_from_cli(sweep, text, out, args)
     try:
         ds = study.run(cfg)
     except ConfigError:
@@ -62,7 +67,7 @@ def _run_config_text(text: str, source: str, out: Path, args, base_dir: Path | N
     _say(args, f"[bold]{study.name}[/bold]: wrote {out}" + (f" and {fig}" if fig else ""))
     if not args.quiet:
         _print_summary(study, ds)
-    return out
+    return 0
 
 
 def _print_summary(study, ds) -> None:
@@ -79,8 +84,7 @@ def cmd_run(args) -> int:
     if not cfg_path.is_file():
         raise ConfigError(f"config file {str(cfg_path)!r} does not exist")
     out = Path(args.out) if args.out else Path.cwd() / (cfg_path.stem + ".nc")
-    _run_config_text(cfg_path.read_text(encoding="utf-8"), str(cfg_path), out, args, base_dir=cfg_path.parent)
-    return 0
+    return _run_config_text(cfg_path.read_text(encoding="utf-8"), str(cfg_path), out, args, base_dir=cfg_path.parent)
 
 
 def cmd_rerun(args) -> int:
@@ -89,8 +93,7 @@ def cmd_rerun(args) -> int:
     src = Path(args.results)
     ds = read_results(src)
     out = Path(args.out) if args.out else src.with_name(src.stem + "-rerun.nc")
-    _run_config_text(ds.attrs["config_toml"], f"{src} (embedded config)", out, args, base_dir=src.parent)
-    return 0
+    return _run_config_text(ds.attrs["config_toml"], f"{src} (embedded config)", out, args, base_dir=src.parent)
 
 
 def cmd_plot(args) -> int:
@@ -102,8 +105,20 @@ def cmd_plot(args) -> int:
     if ds.attrs["study"] not in study_names():
         raise ConfigError(f"{src}: unknown study {ds.attrs['study']!r}")
     fig = Path(args.out) if args.out else _figure_path(src, args.format)
-    get_study(ds.attrs["study"]).plot(ds, fig)
+    if "sweep" in ds.attrs:
+        from .sweeps.plot import plot_sweep
+
+        plot_sweep(get_study(ds.attrs["study"]), ds, fig)
+    else:
+        get_study(ds.attrs["study"]).plot(ds, fig)
     _say(args, f"wrote {fig}")
+    return 0
+
+
+def cmd_status(args) -> int:
+    from .sweeps.status import format_status, sweep_status
+
+    print(format_status(sweep_status(args.run_dir)))
     return 0
 
 
@@ -142,8 +157,7 @@ def cmd_demo(args) -> int:
     text = _example_names()[DEMO_EXAMPLE].read_text()
     (folder / f"{DEMO_EXAMPLE}.toml").write_text(text)
     _say(args, f"spinbath demo: running the '{DEMO_EXAMPLE}' example into {folder}/")
-    _run_config_text(text, f"example {DEMO_EXAMPLE}", folder / f"{DEMO_EXAMPLE}.nc", args)
-    return 0
+    return _run_config_text(text, f"example {DEMO_EXAMPLE}", folder / f"{DEMO_EXAMPLE}.nc", args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -155,11 +169,21 @@ def build_parser() -> argparse.ArgumentParser:
     def figure_opts(sp):
         sp.add_argument("--format", choices=("png", "svg", "pdf"), default="png", help="figure format (default png)")
 
+    def sweep_opts(sp):
+        g = sp.add_argument_group("sweeps (configs with a [sweep] section; ignored otherwise)")
+        g.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run the tasks on this dask.distributed scheduler, e.g. tcp://host:8786 "
+                            "(default: $SPINBATH_SCHEDULER, else a local cluster)")
+        g.add_argument("--workers", type=int, metavar="N",
+                       help="local cluster size (default: one per core); with a scheduler, wait for N workers")
+        g.add_argument("--serial", action="store_true", help="run the tasks one by one in this process (no Dask)")
+
     r = sub.add_parser("run", help="run a study from a TOML config; write results (.nc) and a figure")
     r.add_argument("config")
     r.add_argument("--out", help="results file (default: ./<config name>.nc)")
     r.add_argument("--no-figure", action="store_true", help="write the results file only")
     figure_opts(r)
+    sweep_opts(r)
     r.set_defaults(func=cmd_run)
 
     pl = sub.add_parser("plot", help="redraw the figure of a results file")
@@ -173,7 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
     rr.add_argument("--out", help="results file (default: <results>-rerun.nc)")
     rr.add_argument("--no-figure", action="store_true")
     figure_opts(rr)
+    sweep_opts(rr)
     rr.set_defaults(func=cmd_rerun)
+
+    st = sub.add_parser("status", help="progress of a sweep: done / failed / pending tasks")
+    st.add_argument("run_dir", metavar="RUN_DIR", help="the <results name>.sweep folder (or the results file)")
+    st.set_defaults(func=cmd_status)
 
     ex = sub.add_parser("examples", help="list the built-in example configs")
     ex.set_defaults(func=cmd_examples)
@@ -188,6 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--no-figure", action="store_true")
     figure_opts(d)
     d.set_defaults(func=cmd_demo)
+
+    from .analysis.fit_cli import add_fit_parser
+
+    add_fit_parser(sub)
     return p
 
 

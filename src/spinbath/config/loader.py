@@ -12,10 +12,15 @@ from .base import ConfigError, format_validation_error
 __all__ = ["load_config", "parse_config_text"]
 
 
-def parse_config_text(text: str, source: str = "<config>", base_dir: str | Path | None = None):
+def parse_config_text(text: str, source: str = "<config>", base_dir: str | Path | None = None,
+                      with_sweep: bool = False):
     """Validate TOML text; return (study, config model). Raises ConfigError naming the key and reason.
 
     ``base_dir``: folder against which relative input paths in the config are resolved (default: cwd).
+    A ``[sweep]`` section (any study; :mod:`spinbath.sweeps.spec`) is taken out before the rest is
+    validated, then expanded and every task validated, so a bad sweep fails here like any bad key.
+    The config model returned is the one without the sweep. ``with_sweep=True`` returns
+    (study, config, sweep) with sweep None when the config has no such section.
     """
     from ..studies import get_study, study_names
 
@@ -29,12 +34,18 @@ def parse_config_text(text: str, source: str = "<config>", base_dir: str | Path 
     if not isinstance(name, str) or name not in study_names():
         raise ConfigError(f"{source}: study = {name!r} is not a known study; one of: {', '.join(study_names())}")
     study = get_study(name)
+    sweep_section = data.pop("sweep", None)
     try:
         cfg = study.config_model.model_validate(
             data, context={"base_dir": None if base_dir is None else str(base_dir)})
     except ValidationError as err:
         raise ConfigError(f"{source}: " + format_validation_error(err)) from None
-    return study, cfg
+    sweep = None
+    if sweep_section is not None:
+        from ..sweeps.spec import expand_sweep
+
+        sweep = expand_sweep(sweep_section, data, study, cfg, source=source, base_dir=base_dir)
+    return (study, cfg, sweep) if with_sweep else (study, cfg)
 
 
 def load_config(path: str | Path):

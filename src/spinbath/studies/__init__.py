@@ -18,6 +18,8 @@ _MODULES = {
     "spin-phonon": "spinbath.studies.spin_phonon",
     "open-chain": "spinbath.studies.open_chain",
     "junction-couplings": "spinbath.studies.junction_couplings",
+    "dimer-llg": "spinbath.studies.dimer_llg",
+    "relaxation-laws": "spinbath.studies.relaxation_laws",
 }
 
 
@@ -30,6 +32,7 @@ class Study:
     run: config -> xarray.Dataset, every variable and coordinate with a ``units`` attribute.
     plot: (dataset, path) -> None, writes the figure (format from the suffix).
     summary: dataset -> list of (label, value) rows printed after a run.
+    plot_sweep: optional (dataset of a [sweep], path) -> None; without it the generic sweep figure.
     """
 
     name: str
@@ -38,6 +41,7 @@ class Study:
     run: Callable
     plot: Callable
     summary: Callable
+    plot_sweep: Callable | None = None
 
 
 def study_names() -> list[str]:

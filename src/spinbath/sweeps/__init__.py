@@ -1,0 +1,59 @@
+"""Parameter sweeps over any study, on Dask: ``[sweep]`` in a config, resumable, local or on a cluster.
+
+    spec      the [sweep] section: parse, expand over dotted config paths, validate every task
+    tasks     task keys (hash of the validated config), running one task, checkpoint files
+    execute   serial / embedded LocalCluster / existing scheduler; outcomes as tasks finish
+    rundir    the run folder next to the results: checkpoints, failure records, manifest, lock
+    runner    the whole run: resume, compute what is missing, gather, write, plot
+    gather    task datasets -> one Dataset with the swept keys as coordinates
+    plot      the generic sweep figure (or the study's own ``plot_sweep``)
+    status    `spinbath status RUN_DIR`
+
+Python use (same as the command line)::
+
+    from spinbath.sweeps import load_sweep, run_sweep, choose_backend
+    sweep, text = load_sweep("grid.toml")
+    result = run_sweep(sweep, text, "grid.nc", backend=choose_backend(workers=2))
+
+Worker processes of the local cluster are spawned (they re-import the main script), so a script
+that runs a parallel sweep must do so under ``if __name__ == "__main__":``. Nothing here imports
+dask until a parallel sweep starts.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+__all__ = ["load_sweep", "run_sweep", "choose_backend", "sweep_status", "Sweep", "Task", "Parameter",
+           "SweepResult", "Backend"]
+
+_EXPORTS = {
+    "run_sweep": "runner", "SweepResult": "runner",
+    "choose_backend": "execute", "Backend": "execute",
+    "sweep_status": "status",
+    "Sweep": "spec", "Task": "spec", "Parameter": "spec",
+}
+
+
+def load_sweep(path: str | Path):
+    """Read a config file with a ``[sweep]`` section: (Sweep, config text). ConfigError if it has none."""
+    from ..config import ConfigError
+    from ..config.loader import parse_config_text
+
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {str(p)!r} does not exist")
+    text = p.read_text(encoding="utf-8")
+    _, _, sweep = parse_config_text(text, source=str(p), base_dir=p.parent, with_sweep=True)
+    if sweep is None:
+        raise ConfigError(f"{p}: no [sweep] section")
+    return sweep, text
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

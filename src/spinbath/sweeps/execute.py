@@ -1,0 +1,286 @@
+"""Where the tasks of a sweep run: in this process, on an embedded local Dask cluster, or on a
+running dask.distributed cluster.
+
+Choice (:func:`choose_backend`), first match wins:
+
+    --serial                          in this process, one task after the other (no Dask; debugging)
+    --scheduler ADDRESS               an existing cluster (e.g. tcp://10.0.0.5:8786)
+    SPINBATH_SCHEDULER=ADDRESS        the same, from the environment
+    (default)                         an embedded LocalCluster: worker processes, one per core
+
+The local cluster uses processes (not threads: the studies are numpy/scipy/numba code that holds
+the GIL between calls), ``threads_per_worker = 1``, and sets OMP_NUM_THREADS, OPENBLAS_NUM_THREADS,
+MKL_NUM_THREADS, VECLIB_MAXIMUM_THREADS, NUMEXPR_NUM_THREADS and NUMBA_NUM_THREADS to 1 in the
+worker processes before they import numpy, so N workers use N cores instead of N x (BLAS threads).
+``--workers N`` sets its size (default: the cores this process may use, never more than the number
+of tasks); with a scheduler it means "wait until N workers have connected". No dashboard is
+started. For an external cluster, start its workers with ``--nthreads 1`` and the same variables
+(see README).
+
+:meth:`Executor.run` yields one :class:`Outcome` per task as tasks finish, in completion order; the
+caller checkpoints and reports them. A task that raises yields an Outcome with the error and does
+not stop the others. A worker that dies while running a task (e.g. killed for memory) makes Dask
+retry the task elsewhere, and after repeated deaths report it as failed (KilledWorker).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..config.base import ConfigError
+from .tasks import compute_task
+
+__all__ = ["Backend", "Job", "Outcome", "Executor", "choose_backend", "WORKER_ENV", "SCHEDULER_ENV_VAR",
+           "default_workers"]
+
+SCHEDULER_ENV_VAR = "SPINBATH_SCHEDULER"
+#: How long to keep trying to reach a scheduler before calling the address bad input.
+CONNECT_TIMEOUT = "20s"
+
+#: Thread counts of the numerical libraries in each worker process (one core per worker).
+WORKER_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                      "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "NUMBA_NUM_THREADS")}
+
+
+@dataclass(frozen=True)
+class Backend:
+    """kind: "serial", "local" (embedded LocalCluster) or "scheduler" (address of a running one).
+    workers: size of the local cluster, or the number of workers to wait for on a scheduler."""
+
+    kind: Literal["serial", "local", "scheduler"]
+    address: str | None = None
+    workers: int | None = None
+
+    def describe(self) -> str:
+        if self.kind == "serial":
+            return "serial (this process)"
+        if self.kind == "local":
+            return f"local Dask cluster, {self.workers or default_workers()} worker processes"
+        return f"Dask scheduler {self.address}"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One computation: the task key, the study and the validated config."""
+
+    key: str
+    study: Any
+    config: Any
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Result of one job: the dataset and compute seconds, or the error (one line) and traceback."""
+
+    key: str
+    dataset: Any = None
+    seconds: float = 0.0
+    error: str | None = None
+    traceback: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def default_workers() -> int:
+    """Cores this process may run on (the affinity mask, e.g. under taskset or a batch system)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def choose_backend(serial: bool = False, scheduler: str | None = None, workers: int | None = None,
+                   environ=None) -> Backend:
+    """Backend from the command-line choices and ``SPINBATH_SCHEDULER`` (see module docstring)."""
+    environ = os.environ if environ is None else environ
+    if workers is not None and workers < 1:
+        raise ConfigError(f"--workers must be >= 1, got {workers}")
+    if serial:
+        if scheduler:
+            raise ConfigError("--serial and --scheduler exclude each other")
+        if workers is not None:
+            raise ConfigError("--workers has no meaning with --serial (one task at a time in this process)")
+        return Backend("serial")
+    address = scheduler or environ.get(SCHEDULER_ENV_VAR) or None
+    if address:
+        return Backend("scheduler", address=address.strip(), workers=workers)
+    return Backend("local", workers=workers)
+
+
+def _error_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _run_serial(jobs: Sequence[Job]) -> Iterator[Outcome]:
+    for job in jobs:
+        try:
+            ds, seconds = compute_task(job.study, job.config)
+        except Exception as exc:  # a failing task is reported, the sweep goes on
+            yield Outcome(job.key, error=_error_line(exc), traceback=traceback.format_exc())
+        else:
+            yield Outcome(job.key, dataset=ds, seconds=seconds)
+
+
+def _import_module(name: str) -> bool:
+    import importlib
+
+    importlib.import_module(name)
+    return True
+
+
+def _dask():
+    try:
+        import distributed
+    except ImportError:
+        raise ConfigError("parallel sweeps need dask.distributed: pip install 'spinbath[dask]' "
+                          "(or run with --serial)") from None
+    return distributed
+
+
+def _open_client(backend: Backend, n_jobs: int):
+    """A connected Client (and the LocalCluster it owns, or None)."""
+    import logging
+
+    distributed = _dask()
+    if backend.kind == "local":
+        import dask
+
+        n = max(1, min(backend.workers or default_workers(), n_jobs))
+        # Set twice on purpose: pre-spawn-environ reaches the worker before its interpreter starts
+        # (BLAS libraries read these variables once, at import) but only while this block runs;
+        # env stays with each nanny, so a worker it restarts (e.g. after running out of memory)
+        # gets them too (dask's own pre-spawn default already covers OMP/MKL/OpenBLAS there).
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": {
+                **dask.config.get("distributed.nanny.pre-spawn-environ", {}), **WORKER_ENV}}):
+            cluster = distributed.LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                env=dict(WORKER_ENV), silence_logs=logging.ERROR)
+        try:
+            return distributed.Client(cluster), cluster
+        except BaseException:
+            cluster.close()
+            raise
+    try:
+        client = distributed.Client(backend.address, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise ConfigError(f"cannot connect to the dask scheduler at {backend.address!r}: {err}") from None
+    return client, None
+
+
+def _prepare_workers(client, backend: Backend, module: str) -> None:
+    if backend.kind == "scheduler":
+        n = backend.workers or 1
+        if len(client.scheduler_info(n_workers=-1).get("workers", {})) < n:
+            from ..progress import is_quiet
+
+            if not is_quiet():
+                print(f"waiting for {n} worker(s) to connect to {backend.address} ...", file=sys.stderr,
+                      flush=True)
+            client.wait_for_workers(n)
+    try:
+        # Import the study on every worker now: the first tasks then measure compute, not imports,
+        # and a cluster without spinbath fails here with one clear message.
+        client.run(_import_module, module)
+    except Exception as err:
+        raise ConfigError(f"the Dask workers cannot import {module} ({_error_line(err)}); "
+                          "install spinbath in the workers' environment") from None
+    if backend.kind == "scheduler":
+        _warn_oversubscription(client)
+
+
+def _thread_env() -> dict[str, str | None]:
+    return {k: os.environ.get(k) for k in WORKER_ENV}
+
+
+def _warn_oversubscription(client) -> None:
+    """One line on stderr if external workers may run several BLAS threads per task."""
+    threads = set(client.nthreads().values())
+    envs = client.run(_thread_env).values()
+    unset = sorted({k for env in envs for k, v in env.items() if v != "1" and k in ("OMP_NUM_THREADS",
+                                                                                      "OPENBLAS_NUM_THREADS")})
+    if threads - {1} or unset:
+        print("note: for one task per core, start the dask workers with --nthreads 1 and "
+              "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 (found "
+              f"nthreads {sorted(threads)}{', unset/other: ' + ', '.join(unset) if unset else ''})",
+              file=sys.stderr)
+
+
+class Executor:
+    """The backend, opened: ``with Executor(backend, n_jobs, module) as ex: for o in ex.run(jobs)``.
+
+    Entering starts the local cluster or connects to the scheduler and imports ``module`` (the
+    study) on every worker, so that a bad address or a cluster without spinbath is reported
+    (ConfigError) before anything is written. Leaving shuts down what was started.
+    """
+
+    def __init__(self, backend: Backend, n_jobs: int, module: str):
+        self.backend, self.n_jobs, self.module = backend, n_jobs, module
+        self.client = self.cluster = None
+
+    def __enter__(self) -> "Executor":
+        if self.backend.kind != "serial":
+            self.client, self.cluster = _open_client(self.backend, self.n_jobs)
+            try:
+                _prepare_workers(self.client, self.backend, self.module)
+            except BaseException:
+                self.__exit__(None, None, None)
+                raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+        self.client = self.cluster = None
+
+    @property
+    def n_workers(self) -> int:
+        if self.client is None:
+            return 1
+        return len(self.client.scheduler_info(n_workers=-1).get("workers", {}))
+
+    def run(self, jobs: Sequence[Job]) -> Iterator[Outcome]:
+        """Yield one Outcome per job, in completion order."""
+        if self.client is None:
+            yield from _run_serial(jobs)
+            return
+        distributed = _dask()
+        token = uuid.uuid4().hex[:8]
+        futures = {}
+        for job in jobs:
+            # A unique key per submission: a shared scheduler never merges two clients' runs.
+            f = self.client.submit(compute_task, job.study, job.config, key=f"spinbath-{job.key}-{token}",
+                                   pure=False)
+            futures[f] = job.key
+        try:
+            for f in distributed.as_completed(list(futures)):
+                key = futures.pop(f)
+                yield _outcome_of(f, key)
+                f.release()
+        finally:
+            for f in futures:  # interrupted: do not leave work queued on a shared cluster
+                f.cancel()
+
+
+def _outcome_of(f, key: str) -> Outcome:
+    if f.status == "finished":
+        try:
+            ds, seconds = f.result()
+        except Exception as exc:  # e.g. the result could not be deserialized
+            return Outcome(key, error=_error_line(exc), traceback=traceback.format_exc())
+        return Outcome(key, dataset=ds, seconds=seconds)
+    if f.status == "error":
+        exc = f.exception()
+        tb = "".join(traceback.format_exception(type(exc), exc, f.traceback()))
+        return Outcome(key, error=_error_line(exc), traceback=tb)
+    return Outcome(key, error=f"task {f.status} by the Dask cluster")
