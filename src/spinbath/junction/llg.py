@@ -25,7 +25,8 @@ from scipy import constants as _c
 from spinbath.junction.kernels import SpinKernels, spin_kernels
 from spinbath.junction.model import JunctionModel
 
-__all__ = ["DimerLLGParameters", "llg_parameters", "tensor", "HBAR_MEV_PS"]
+__all__ = ["DimerLLGParameters", "llg_parameters", "parameters_from_kernels", "parameters_from_couplings",
+           "tensor", "HBAR_MEV_PS"]
 
 #: hbar in meV ps.
 HBAR_MEV_PS: float = _c.hbar / _c.e * 1e3 * 1e12
@@ -86,6 +87,35 @@ def parameters_from_kernels(k: SpinKernels, index: int, *, S: float, Delta: floa
         exchange=W, zeeman=zeeman, damping=damping, noise=noise, S=float(S), Delta=float(Delta),
         t_hat=tuple(float(x) for x in n), V=float(k.V[index]), mu_F=float(k.mu_F[index]),
         T=k.T, T_eff=(float(named["T_eff1"][index]), float(named["T_eff2"][index])),
+    )
+
+
+def parameters_from_couplings(named: dict, index: int, *, S: float, Delta: float, t_hat,
+                              V: float, mu_F: float, T: float) -> DimerLLGParameters:
+    """LLG parameters from named couplings (:func:`spinbath.junction.couplings_from_kernels`, or a
+    ``junction-couplings`` results file): point ``index`` of arrays with a leading point axis.
+
+    The on-site isotropic kernel (a field along m_a itself, no torque) is not among the named
+    couplings and is set to 0 here; every torque is the same as with :func:`parameters_from_kernels`.
+    """
+    n = np.asarray(t_hat, dtype=float)
+    g = lambda key: float(np.asarray(named[key])[index])  # noqa: E731
+    static = np.zeros((2, 2, 3))
+    for a, b in ((0, 1), (1, 0)):
+        tag = str(a + 1)
+        static[a, b] = (-g("J" + tag), -g("A" + tag), -g("D" + tag))
+        static[a, a] = (0.0, -2.0 * g("K" + tag), -g("Dloc" + tag))
+    mat = lambda key: np.asarray(named[key])[index]  # noqa: E731
+    W = Delta**2 * S**2 * tensor(static[..., 0], static[..., 1], static[..., 2], n)
+    spin = np.array([g("s1"), g("s2")])
+    zeeman = -Delta * S * spin[:, None] * n
+    zero = np.zeros((2, 2))
+    damping = Delta**2 * S * tensor(mat("alpha_i"), mat("alpha_an"), zero, n)
+    noise = Delta**2 * S**2 * HBAR_MEV_PS * tensor(mat("j_i"), mat("j_an"), zero, n)
+    return DimerLLGParameters(
+        exchange=W, zeeman=zeeman, damping=damping, noise=noise, S=float(S), Delta=float(Delta),
+        t_hat=tuple(float(x) for x in n), V=float(V), mu_F=float(mu_F), T=float(T),
+        T_eff=(g("T_eff1"), g("T_eff2")),
     )
 
 

@@ -1,0 +1,286 @@
+"""Study ``dimer-llg``: bias-driven switching of a spin pinned next to a free one in a junction.
+
+For each bias V the couplings of the junction (computed from [junction], or read from a
+``junction-couplings`` results file) give the generalized stochastic LLG of the dimer
+(:mod:`spinbath.junction.llg`, :mod:`spinbath.classical.llg`). In reduced time (unit hbar S / meV,
+0.658 S ps):
+
+    dm_a/dt = -m_a x (h_a + eta_a - sum_b alpha^G_ab dm_b/dt),   h_a = sum_b W_ab m_b + h0_a (meV)
+    <eta_a(t) eta_b(t')> = Q_ab delta(t - t'),   Q = Delta^2 S^2 hbar C / (hbar S)
+
+(the precession sense of a spin operator; the damping relaxes toward h). Spin 1 is pinned along
+``spins.pinned``; spin 2 starts along ``spins.initial``. Two estimates of its stationary mean:
+
+    m_langevin(V, axis)       ensemble and time average of the Langevin trajectories (1)
+    m_fokker_planck(V, axis)  <m> over P(m) ∝ exp(-E(m)/k_B T_eff) by quadrature on the sphere,
+                              E(m) = -m.(W_21 m_1 + h0_2) - m.W_22^sym m / 2,
+                              k_B T_eff = Q^iso_22 / (2 alpha^G,iso_22)
+
+The Fokker-Planck estimate is the paper's approximation: it drops the anisotropic parts of the
+noise/damping ratio. The junction also gives a current-driven self torque Dloc_a (a field
+S_a x t_hat on spin a, non-conservative), absent from the paper's LLG; ``self_torque = true`` keeps
+it in the Langevin dynamics (the Fokker-Planck estimate cannot), which moves <m_y> by tens of
+standard errors at |V| >= 2 mV for the weak-SOC junction. Also: J, D, A, K of spin 2 in meV (times Delta^2 S^2), the ratios D/J, A/J, K/J, T_eff,
+the Gilbert damping, and sample trajectories.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import xarray as xr
+from pydantic import Field
+
+from ..config.base import ConfigError, StrictModel
+from ..config.dimer_llg import DimerBiasConfig, DimerSpinsConfig, LangevinConfig
+from ..config.junction import JunctionConfig, grid_values
+from ..progress import track
+from . import Study
+
+__all__ = ["DimerLLGConfig", "run", "plot", "summary", "STUDY"]
+
+class DimerLLGConfig(StrictModel):
+    """``study = "dimer-llg"``: junction, bias points, spins, Langevin ensemble."""
+
+    study: Literal["dimer-llg"]
+    title: str = "Voltage-driven dimer"
+    junction: JunctionConfig = JunctionConfig()
+    bias: DimerBiasConfig = DimerBiasConfig()
+    spins: DimerSpinsConfig = DimerSpinsConfig()
+    langevin: LangevinConfig = LangevinConfig()
+    epsrel: float = Field(default=1e-8, gt=0, lt=1e-2, description="tolerance of the junction integrals")
+    self_torque: bool = Field(
+        default=False,
+        description="keep the current-driven self torque Dloc_a (S_a x t_hat field) in the Langevin "
+                    "dynamics; off by default, as in the paper's LLG (fields from J, D, A, K)")
+
+
+def _named_couplings(cfg: DimerLLGConfig, V: np.ndarray) -> tuple[dict, tuple]:
+    """Couplings per V (arrays with a leading V axis) and the t_hat they refer to."""
+    from ..junction.couplings import couplings_from_kernels
+    from ..junction.kernels import spin_kernels
+
+    socs = cfg.junction.soc_values()
+    if len(socs) != 1:
+        raise ConfigError("junction.t: the dimer-llg study takes one spin-orbit hopping t, got a list")
+    if cfg.bias.couplings_file is None:
+        model = cfg.junction.model(socs[0])
+        k = spin_kernels(V, np.full_like(V, cfg.bias.mu_F), cfg.bias.temperature, model, epsrel=cfg.epsrel)
+        return couplings_from_kernels(k), model.t_hat
+    from ..io import read_results
+
+    ds = read_results(cfg.bias.couplings_file)
+    if ds.attrs.get("study") != "junction-couplings":
+        raise ConfigError(f"bias.couplings_file: {cfg.bias.couplings_file!r} is not a junction-couplings "
+                          f"results file (study = {ds.attrs.get('study')!r})")
+    if ds.sizes.get("t_soc", 1) != 1:
+        raise ConfigError("bias.couplings_file: the file holds several t; use a file with one")
+    if not np.isclose(float(ds.attrs["temperature_K"]), cfg.bias.temperature):
+        raise ConfigError(f"bias.temperature = {cfg.bias.temperature} K differs from the file's "
+                          f"{ds.attrs['temperature_K']} K")
+    named = {}
+    try:
+        sel = ds.isel(t_soc=0).sel(mu_F=cfg.bias.mu_F, V=V, method=None)
+    except KeyError:
+        raise ConfigError("bias: every V and the mu_F must be grid points of the couplings file "
+                          f"(V grid {ds.V.values.min():g}..{ds.V.values.max():g} mV, {ds.sizes['V']} points)") from None
+    for name in ("J", "D", "A", "K", "Dloc", "s", "T_eff"):
+        for a in (1, 2):
+            named[f"{name}{a}"] = sel[name].sel(site=a).values
+    for name in ("alpha_i", "alpha_an", "j_i", "j_an"):
+        named[name] = sel[name].transpose("V", "site", "site_b").values
+    return named, tuple(ds.attrs["t_hat"])
+
+
+def _fokker_planck_mean(field0: np.ndarray, A: np.ndarray, kT: float) -> np.ndarray:
+    """<m> over P ∝ exp(-E/kT), E = -m.field0 - m.A m / 2 (A symmetric, meV), kT in meV.
+
+    Quadrature of :func:`spinbath.classical.fokker_planck.boltzmann_quadrature`; at kT = 0 the
+    distribution is the energy minimum, found from the best of a few starts.
+    """
+    from scipy.optimize import minimize
+
+    from ..classical.fokker_planck import boltzmann_quadrature
+    from ..classical.spin_model import ClassicalSpinModel
+
+    if kT > 0:
+        model = (ClassicalSpinModel(2).with_pinned(0, (0.0, 0.0, 1.0))
+                 .with_zeeman(1, field0).with_anisotropy(1, -0.5 * A))
+        return boltzmann_quadrature(model, kT, lambda m: m[..., 1, :], rtol=1e-8).value
+
+    def energy(angles):
+        th, ph = angles
+        m = np.array([np.sin(th) * np.cos(ph), np.sin(th) * np.sin(ph), np.cos(th)])
+        return -m @ field0 - 0.5 * m @ A @ m
+
+    best = min((minimize(energy, x0) for x0 in ((0.3, 0.1), (2.8, 0.1), (1.5, 1.5), (1.5, 4.6))),
+               key=lambda r: r.fun)
+    th, ph = best.x
+    return np.array([np.sin(th) * np.cos(ph), np.sin(th) * np.sin(ph), np.cos(th)])
+
+
+def run(cfg: DimerLLGConfig) -> xr.Dataset:
+    """Langevin ensembles and Fokker-Planck averages of the free spin for every bias."""
+    from ..classical.llg import Heun, Midpoint, simulate
+    from ..classical.spin_model import ClassicalSpinModel
+    from ..junction.llg import HBAR_MEV_PS, parameters_from_couplings
+
+    V = grid_values(cfg.bias.V)
+    named, t_hat = _named_couplings(cfg, V)
+    sp, lg = cfg.spins, cfg.langevin
+    tau_ps = HBAR_MEV_PS * sp.S  # the reduced time unit
+    dt = lg.dt / tau_ps
+    n_steps = int(round(lg.t_end / lg.dt))
+    save_every = max(1, n_steps // lg.samples)
+    method = Heun() if lg.method == "heun" else Midpoint()
+    m1 = np.asarray(sp.pinned)
+    out = {k: [] for k in ("m_l", "m_l_err", "m_fp", "kT", "traj", "alpha", "couplings")}
+    t_saved = None
+    for i, v in enumerate(track(V, f"dimer LLG ({V.size} biases x {lg.trajectories} trajectories)",
+                                total=V.size)):
+        p = parameters_from_couplings(named, i, S=sp.S, Delta=sp.Delta, t_hat=t_hat, V=v,
+                                      mu_F=cfg.bias.mu_F, T=cfg.bias.temperature)
+        W = p.exchange.copy()
+        if not cfg.self_torque:
+            for a in (0, 1):  # the antisymmetric part of an on-site block is the Dloc torque
+                W[a, a] = 0.5 * (W[a, a] + W[a, a].T)
+        model = (ClassicalSpinModel(2, damping=p.damping, precession_sign=-1)
+                 .with_linear_fields(W, p.zeeman)
+                 .with_pinned(0, m1))
+        Q = p.noise / tau_ps  # meV^2 ps -> meV^2 x reduced time
+        m0 = np.stack([m1, np.asarray(sp.initial)])
+        try:
+            res = simulate(model, m0, dt=dt, n_steps=n_steps, n_traj=lg.trajectories, noise=Q,
+                           method=method, drift_correction=lg.drift_correction, seed=lg.seed + i,
+                           save_every=save_every, record=lambda m: m[:, 1, :].copy())
+        except ValueError as err:
+            raise ConfigError(f"bias V = {v:g} mV: {err}") from None
+        t_saved = res.t * tau_ps
+        late = t_saved >= lg.average_from * lg.t_end
+        per_traj = res.values[late].mean(axis=0)  # (n_traj, 3)
+        out["m_l"].append(per_traj.mean(0))
+        out["m_l_err"].append(per_traj.std(0, ddof=1) / np.sqrt(per_traj.shape[0]))
+        out["traj"].append(res.values[:, : lg.keep_trajectories, :].transpose(1, 0, 2))
+        W21, W22 = W[1, 0], W[1, 1]
+        q_iso = np.trace(Q[1, 1] if Q.ndim == 4 else Q) / 3.0
+        a_iso = np.trace(p.damping[1, 1]) / 3.0
+        kT = q_iso / (2.0 * a_iso) if a_iso > 0 else 0.0
+        out["kT"].append(kT)
+        out["m_fp"].append(_fokker_planck_mean(W21 @ m1 + p.zeeman[1], 0.5 * (W22 + W22.T), kT))
+        out["alpha"].append(a_iso)
+    s2 = sp.Delta**2 * sp.S**2
+    J, D, A, K = (s2 * np.asarray(named[f"{x}2"]) for x in ("J", "D", "A", "K"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = {f"{x}_over_J": np.asarray(named[f"{x}2"]) / np.asarray(named["J2"]) for x in ("D", "A", "K")}
+    kT = np.asarray(out["kT"])
+    from ..units import KB_MEV
+
+    data = {
+        "m_langevin": (("V", "axis"), np.asarray(out["m_l"]),
+                       {"units": "1", "long_name": "<m_2> of the free spin, Langevin ensemble and time average"}),
+        "m_langevin_err": (("V", "axis"), np.asarray(out["m_l_err"]),
+                           {"units": "1", "long_name": "standard error of m_langevin (over trajectories)"}),
+        "m_fokker_planck": (("V", "axis"), np.asarray(out["m_fp"]),
+                            {"units": "1", "long_name": "<m_2> over exp(-E/k_B T_eff), quadrature"}),
+        "T_eff": ("V", kT / KB_MEV, {"units": "K", "long_name": "effective temperature of spin 2"}),
+        "alpha_gilbert": ("V", np.asarray(out["alpha"]),
+                          {"units": "1", "long_name": "isotropic Gilbert damping of spin 2"}),
+        "J": ("V", J, {"units": "meV", "long_name": "exchange on spin 2 x Delta^2 S^2 (J > 0 antiparallel)"}),
+        "D": ("V", D, {"units": "meV", "long_name": "DM coupling on spin 2 x Delta^2 S^2"}),
+        "A": ("V", A, {"units": "meV", "long_name": "Ising exchange on spin 2 x Delta^2 S^2"}),
+        "K": ("V", K, {"units": "meV", "long_name": "on-site anisotropy of spin 2 x Delta^2 S^2"}),
+        "trajectory_m": (("V", "trajectory", "time", "axis"), np.asarray(out["traj"]),
+                         {"units": "1", "long_name": "sample trajectories of m_2"}),
+    }
+    for k, v in ratios.items():
+        data[k] = ("V", v, {"units": "1", "long_name": k.replace("_over_", " / ")})
+    coords = {
+        "V": ("V", V, {"units": "mV", "long_name": "bias"}),
+        "axis": ("axis", ["x", "y", "z"], {"units": "1"}),
+        "time": ("time", t_saved, {"units": "ps"}),
+        "trajectory": ("trajectory", np.arange(lg.keep_trajectories), {"units": "1"}),
+    }
+    attrs = {
+        "title": cfg.title, "S": sp.S, "Delta_meV": sp.Delta, "pinned": list(sp.pinned),
+        "initial": list(sp.initial), "t_hat": list(t_hat), "mu_F_meV": cfg.bias.mu_F,
+        "temperature_K": cfg.bias.temperature, "trajectories": lg.trajectories, "dt_ps": lg.dt,
+        "t_end_ps": lg.t_end, "average_from": lg.average_from, "method": lg.method,
+        "drift_correction": int(lg.drift_correction), "seed": lg.seed,
+        "reduced_time_unit_ps": tau_ps,
+        "couplings_source": cfg.bias.couplings_file or "computed from [junction]",
+        "self_torque": int(cfg.self_torque),
+    }
+    return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def plot(ds: xr.Dataset, path) -> None:
+    """(a) <m> of the free spin vs V, Langevin and Fokker-Planck; (b) coupling ratios and T_eff;
+    (c) sample trajectories at the extreme biases and at V nearest 0."""
+    from ..plotting import paper_style, plt, save_figure
+
+    V = ds.V.values
+    with paper_style():
+        fig, axes = plt.subplots(1, 3, figsize=(10.5, 2.9))
+        ax = axes[0]
+        for k, (name, color) in enumerate(zip("xyz", ("C0", "C3", "C2"))):
+            ax.errorbar(V, ds.m_langevin.isel(axis=k), yerr=ds.m_langevin_err.isel(axis=k), fmt="o",
+                        ms=2.5, color=color, lw=0.8, label=rf"$\langle m_{name}\rangle$ Langevin")
+            ax.plot(V, ds.m_fokker_planck.isel(axis=k), "-", color=color, lw=1.0,
+                    label=rf"$\langle m_{name}\rangle$ Fokker-Planck")
+        ax.axhline(0, color="0.6", lw=0.5)
+        ax.set_xlabel("bias V (mV)")
+        ax.set_ylabel(r"$\langle m_2 \rangle$ (free spin, $S$ = 1 units)")
+        ax.set_title(f"{ds.attrs.get('title', '')}", fontsize=7)
+        ax.legend(fontsize=5, ncol=2, frameon=False)
+        ax = axes[1]
+        # A ratio to J is meaningless where J changes sign: leave those biases out of the curves.
+        small = np.abs(ds.J.values) < 0.05 * np.abs(ds.J.values).max()
+        for name, style in (("D_over_J", "C3-"), ("A_over_J", "C0-"), ("K_over_J", "C2-")):
+            ax.plot(V, np.where(small, np.nan, ds[name].values), style, lw=1.0,
+                    label=name.replace("_over_", "/"))
+        for v in V[small]:
+            ax.axvline(v, color="0.85", lw=3, zorder=0)
+        ax.set_xlabel("bias V (mV)")
+        ax.set_ylabel("coupling ratio (spin 2; grey: J ~ 0)")
+        ax2 = ax.twinx()
+        ax2.plot(V, ds.T_eff, "k--", lw=1.0, label=r"$T_{\rm eff}$")
+        ax2.set_ylabel(r"$T_{\rm eff}$ (K)")
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = ax2.get_legend_handles_labels()
+        ax.legend(h1 + h2, l1 + l2, fontsize=5.5, frameon=False)
+        ax = axes[2]
+        picks = sorted({0, int(np.argmin(np.abs(V))), V.size - 1})
+        for j, color in zip(picks, ("C0", "k", "C3")):
+            if ds.sizes["trajectory"] == 0:
+                break
+            tr = ds.trajectory_m.isel(V=j, trajectory=0)
+            ax.plot(ds.time, tr.sel(axis="z"), "-", color=color, lw=0.9, label=f"$m_z$, V = {V[j]:g} mV")
+            ax.plot(ds.time, tr.sel(axis="y"), ":", color=color, lw=0.9, label=f"$m_y$, V = {V[j]:g} mV")
+        ax.set_xlabel("time (ps)")
+        ax.set_ylabel("free spin, one trajectory")
+        ax.legend(fontsize=5, frameon=False)
+        save_figure(fig, path)
+
+
+def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
+    V = ds.V.values
+    mz = ds.m_langevin.sel(axis="z").values
+    rows = [("biases", f"{V.size} from {V.min():g} to {V.max():g} mV, {ds.attrs['trajectories']} trajectories each")]
+    flips = np.nonzero(np.diff(np.sign(ds.J.values)))[0]
+    if flips.size:
+        rows.append(("exchange changes sign near", ", ".join(f"{0.5 * (V[i] + V[i + 1]):+.2f} mV" for i in flips)))
+    diff = np.abs(ds.m_langevin - ds.m_fokker_planck) / np.maximum(ds.m_langevin_err, 1e-12)
+    rows.append(("<m_z>: Langevin at min/max V", f"{mz[0]:+.3f} / {mz[-1]:+.3f}"))
+    rows.append(("Langevin vs Fokker-Planck", f"median |diff| = {float(np.median(diff)):.2g} standard errors"))
+    return rows
+
+
+STUDY = Study(
+    name="dimer-llg",
+    description="voltage-driven dimer: generalized stochastic LLG vs Fokker-Planck over bias",
+    config_model=DimerLLGConfig,
+    run=run,
+    plot=plot,
+    summary=summary,
+)
