@@ -1,0 +1,182 @@
+r"""Pauli master equation for level populations: rate matrix, detailed balance, relaxation times.
+
+Populations p_n of the eigenstates of H_s (energies E_n in cm^-1, ascending) obey
+
+    dp/dt = R p,    R_mn = W_{m<-n} (m != n),    R_nn = -sum_{m != n} W_{m<-n}     (s^-1),
+
+with W the transition rates (s^-1) of :class:`spinbath.quantum.phonon_rates.PhononRates`. Columns of
+R sum to zero (probability is conserved). Detailed balance W_{m<-n} p_n^eq = W_{n<-m} p_m^eq with the
+Gibbs populations p^eq ~ exp(-E / k_B T) makes p^eq a steady state and R similar to the symmetric
+matrix S = P^-1/2 R P^1/2 (S_mn = sign(W_mn) sqrt(W_{m<-n} W_{n<-m})), so all relaxation rates
+(-eigenvalues of R) are real and >= 0.
+
+Two relaxation models (``RELAXATION_MODELS``):
+
+``"two-state"`` -- the reduction used for the ground (pseudo) doublet {l, u} = {0, 1}: only the
+rates between its two levels count,
+    tau^-1 = W_{u<-l} + W_{l<-u}          (= 2 W when the splitting << k_B T),
+the decay rate of p_u - p_u^eq in the two-level master equation. Real excitation to higher levels
+enters only as far as the two-phonon T-matrix contains it (its eta-broadened resonant part, which the
+caller adds to W); the sequential rate of the full level scheme is :func:`sequential_rate`.
+
+``"multi-level"`` -- the full R: tau^-1 is its slowest non-zero relaxation rate. It is computed as
+the fixed point Lambda = slow eigenvalue of the doublet Schur complement
+    K(Lambda) = R_DD - R_DX (R_XX + Lambda)^-1 R_XD        (D = {0, 1}, X = the other levels),
+which carries relative round-off of its own size, whereas the eigenvalues of the full R carry
+absolute round-off ~ eps ||R|| (excited levels decay ~10^10 times faster than the ground doublet at
+low T). The result is cross-checked against the eigenvalues of R; a resolvable one (above
+~1e3 eps ||R||) below the doublet's wins (then the slowest process is not the doublet's).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..units import KB_CM
+
+__all__ = [
+    "RELAXATION_MODELS", "rate_matrix", "gibbs_populations", "detailed_balance_error", "two_state_rate",
+    "multilevel_rate", "sequential_rate", "relaxation_rates",
+]
+
+RELAXATION_MODELS = ("two-state", "multi-level")
+
+#: Eigenvalues of S below this multiple of eps * ||S|| are not resolved by the dense eigensolver.
+_EIG_FLOOR = 1e3 * np.finfo(float).eps
+
+
+def _stack(W) -> tuple[np.ndarray, bool]:
+    W = np.asarray(W, dtype=float)
+    single = W.ndim == 2
+    W = W[None] if single else W
+    if W.ndim != 3 or W.shape[1] != W.shape[2]:
+        raise ValueError(f"rates must have shape (d, d) or (n_T, d, d), got {W.shape}")
+    return W, single
+
+
+def rate_matrix(W) -> np.ndarray:
+    """R from rates W[..., m, n] = W_{m<-n} (s^-1; the diagonal of W is ignored): R_nn = -sum_m W_mn."""
+    W, single = _stack(W)
+    R = W.copy()
+    idx = np.arange(R.shape[1])
+    R[:, idx, idx] = 0.0
+    R[:, idx, idx] = -R.sum(axis=1)
+    return R[0] if single else R
+
+
+def gibbs_populations(E, temperature) -> np.ndarray:
+    """p^eq_n = exp(-(E_n - E_0)/k_B T) / Z, shape (n_T, d) (E in cm^-1, T in K > 0)."""
+    E = np.asarray(E, dtype=float)
+    T = np.atleast_1d(np.asarray(temperature, dtype=float))
+    x = -(E[None, :] - E.min()) / (KB_CM * T[:, None])
+    p = np.exp(x)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def detailed_balance_error(W, E, temperature) -> float:
+    """max over pairs and T of |W_{m<-n} p_n - W_{n<-m} p_m| / (W_{m<-n} p_n + W_{n<-m} p_m) (0 = exact)."""
+    W, _ = _stack(W)
+    p = gibbs_populations(E, temperature)
+    flux = W * p[:, None, :]  # flux[t, m, n] = W_{m<-n} p_n
+    num = np.abs(flux - flux.transpose(0, 2, 1))
+    den = np.abs(flux) + np.abs(flux.transpose(0, 2, 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = np.where(den > 0, num / den, 0.0)
+    return float(rel.max())
+
+
+def two_state_rate(W, pair: tuple[int, int] = (0, 1)) -> np.ndarray:
+    """tau^-1 = W_{u<-l} + W_{l<-u} (s^-1) for the pair {l, u}, shape (n_T,) (or a scalar)."""
+    W, single = _stack(W)
+    a, b = pair
+    r = W[:, a, b] + W[:, b, a]
+    return r[0] if single else r
+
+
+def _schur(R: np.ndarray, D: np.ndarray, X: np.ndarray, lam: float) -> np.ndarray:
+    """K(lam) = R_DD - R_DX (R_XX + lam)^-1 R_XD for one (d, d) R."""
+    if X.size == 0:
+        return R[np.ix_(D, D)].copy()
+    A = R[np.ix_(X, X)] + lam * np.eye(X.size)
+    rhs = R[np.ix_(X, D)]
+    try:
+        sol = np.linalg.solve(A, rhs)
+    except np.linalg.LinAlgError:
+        sol = np.linalg.lstsq(A, rhs, rcond=None)[0]
+    return R[np.ix_(D, D)] - R[np.ix_(D, X)] @ sol
+
+
+def _inert(W: np.ndarray) -> np.ndarray:
+    """Levels with no rate in or out (they neither relax nor are fed; a zero row and column of R)."""
+    off = W.copy()
+    np.fill_diagonal(off, 0.0)
+    return (np.abs(off).max(axis=0) == 0) & (np.abs(off).max(axis=1) == 0)
+
+
+def _doublet_sets(W: np.ndarray, pair: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    d = W.shape[0]
+    D = np.array(pair, int)
+    inert = _inert(W)
+    X = np.array([i for i in range(d) if i not in pair and not inert[i]], int)
+    return D, X
+
+
+def sequential_rate(W, pair: tuple[int, int] = (0, 1)) -> np.ndarray:
+    """Rate added to W_{u<-l} + W_{l<-u} by real excursions through the other levels (s^-1).
+
+    From the Schur complement K(0) of the doublet: (K_ul + K_lu) - (W_{u<-l} + W_{l<-u}), the
+    effective transfer through excited levels (sequential Orbach) with the return flux counted,
+    valid when the other levels relax much faster than the doublet (low T). Shape (n_T,).
+    """
+    W, single = _stack(W)
+    out = np.empty(W.shape[0])
+    a, b = pair
+    for t in range(W.shape[0]):
+        D, X = _doublet_sets(W[t], pair)
+        K = _schur(rate_matrix(W[t]), D, X, 0.0)
+        out[t] = (K[1, 0] + K[0, 1]) - (W[t, b, a] + W[t, a, b])
+    return out[0] if single else out
+
+
+def multilevel_rate(W, pair: tuple[int, int] = (0, 1), *, return_details: bool = False):
+    """Slowest non-zero relaxation rate of the full Pauli matrix (s^-1), shape (n_T,) (or a scalar).
+
+    Doublet Schur-complement fixed point, checked against the eigenvalues of R (module docstring).
+    ``return_details``: also {"from_eigensolver": bool array} -- True where a resolvable eigenvalue
+    of R below the doublet's rate was returned instead.
+    """
+    W, single = _stack(W)
+    rates = np.empty(W.shape[0])
+    other = np.zeros(W.shape[0], bool)
+    for t in range(W.shape[0]):
+        Wt = W[t]
+        R = rate_matrix(Wt)
+        D, X = _doublet_sets(Wt, pair)
+        lam = 0.0
+        for _ in range(50):
+            K = _schur(R, D, X, lam)
+            a, b = -K[0, 0], -K[1, 1]
+            # Larger eigenvalue of -K, written without cancellation (a, b >= 0 and K_01 K_10 >= 0 here).
+            new = 0.5 * (a + b + np.sqrt((a - b) ** 2 + 4.0 * max(K[0, 1] * K[1, 0], 0.0)))
+            if abs(new - lam) <= 1e-13 * max(abs(new), 1e-300):
+                lam = new
+                break
+            lam = new
+        keep = ~_inert(Wt)
+        Rk = R[np.ix_(keep, keep)]
+        ev = np.sort(-np.linalg.eigvals(Rk).real)
+        floor = _EIG_FLOOR * max(float(np.abs(Rk).max()), 1e-300)
+        # ev[0] is the stationary state (0 up to round-off); the next resolvable one is the slowest decay.
+        cand = ev[1:][ev[1:] > floor]
+        if cand.size and cand[0] < lam * (1.0 - 1e-6):
+            lam, other[t] = float(cand[0]), True
+        rates[t] = lam
+    out = rates[0] if single else rates
+    if return_details:
+        return out, {"from_eigensolver": other[0] if single else other}
+    return out
+
+
+def relaxation_rates(W, pair: tuple[int, int] = (0, 1)) -> dict[str, np.ndarray]:
+    """tau^-1 (s^-1) of every model in ``RELAXATION_MODELS`` for the rates W (n_T, d, d)."""
+    return {"two-state": two_state_rate(W, pair), "multi-level": multilevel_rate(W, pair)}

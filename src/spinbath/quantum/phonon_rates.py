@@ -1,0 +1,500 @@
+r"""One- and two-phonon transition rates between the eigenstates of a spin coupled to spectral channels.
+
+Model: :mod:`spinbath.baths.spectral` (channels alpha with V^alpha = dH/dq_alpha, spectral functions
+B_alpha(w), quadratic couplings W^{alpha beta}; q = b + b^+). Energies in cm^-1, T in K,
+rates in s^-1: a rate is 2 pi / hbar times an integral in cm^-1, and 2 pi / hbar =
+``RATE_PREFACTOR`` = 2 pi / ``units.HBAR_CM_S`` s^-1 per cm^-1. Eigenstates |n> of H_s with energies
+E_n (ascending); omega_nm = E_n - E_m; V^a_mn = <m|V^a|n>; n(w) = 1 / (exp(w / k_B T) - 1).
+
+One phonon (direct within a doublet, Orbach steps between levels), every pair m != n:
+
+    W1_{m<-n} = (2 pi / hbar) sum_a |V^a_mn|^2 B_a(|omega_nm|) [n(|omega_nm|) + 1  if omega_nm > 0 (emission)
+                                                               n(|omega_nm|)      if omega_nm < 0 (absorption)]
+
+Two phonons, Raman (absorb w1 through alpha, emit w2 = w1 + omega_nm through beta):
+
+    W2_{m<-n} = (2 pi / hbar) sum_{a b} int_0^inf dw1 B_a(w1) B_b(w2) n(w1) (n(w2) + 1) |T^{ab}_mn(w1, w2)|^2,
+
+    T^{ab}_mn = sum_c [ V^b_mc V^a_cn g(E_n - E_c + w1)      (path 1: absorb w1 through a, then emit)
+                      + V^a_mc V^b_cn g(E_n - E_c - w2) ]    (path 2: emit w2 through b, then absorb)
+                + W^{ab}_mn                                   (quadratic coupling, first order).
+
+Derivation: second-order T-matrix of H (module docstring of :mod:`spinbath.baths.spectral`) for
+|n; N_k, N_l> -> |m; N_k - 1, N_l + 1> (k in alpha, l in beta), squared, thermally averaged
+(N -> n), summed over ordered pairs (k absorbed, l emitted) with sum_{k in a} g_k^2 -> int B_a.
+Two-phonon emission (downhill, w1 + w2 = omega_nm > 0) and absorption are the "sum" processes:
+
+    W2s_{m<-n} = (2 pi / hbar) (1/2) sum_{a b} int_0^omega dw1 B_a(w1) B_b(omega - w1) (n1 + 1)(n2 + 1) |T|^2,
+    T = sum_c [V^b_mc V^a_cn g(E_n - E_c - w1) + V^a_mc V^b_cn g(E_n - E_c - w2)] + W^{ab}_mn,
+
+(1/2: the ordered pairs (a, w1), (b, w2) count each unordered pair of emitted phonons twice.)
+
+Closed form (the vibronic-barrier law, Gu and Wu's eq. (4)): one broadened mode, a quadratic
+coupling a = W_lu only, splitting Delta = E_u - E_l. Near its peak B is the unit Lorentzian of
+half width Gamma, and int B(w) B(w + Delta) dw = (1/pi) 2 Gamma / (Delta^2 + 4 Gamma^2), so for
+k_B T << w_a (n(n+1) -> exp(-w_a / k_B T)) and Delta, Gamma << k_B T:
+
+    W_{l<-u} = (2 pi / hbar) |a|^2 n(w_a) (n(w_a) + 1) (2 Gamma / pi) / (Delta^2 + 4 Gamma^2)
+             = 4 w_a^2 Gamma |a|^2 / ((w_a Delta)^2 + (2 w_a Gamma)^2) exp(-w_a / k_B T) / hbar.
+
+The paper's 4 w_a Gamma_a |a_a|^2 / ((w_a Delta)^2 + (2 w_a Gamma_a)^2) exp(-w_a / k_B T) (hbar = 1)
+is this with |a_paper|^2 = w_a |a|^2, i.e. its coupling is per unit of a coordinate scaled by
+sqrt(w_a) relative to q = b + b^+. (The issue's "(w_a^2 w_D)^2" cannot be right: it has the
+dimension energy^6 next to (2 w_a Gamma)^2, energy^4; Delta, the splitting, restores the
+Lorentzian overlap.) The law holds in a window: at low T the ohmic tails of B (B ~ w at w -> 0)
+give a T^3 Raman rate, (2 pi / hbar) |a|^2 16 Gamma^2 (k_B T)^3 / (3 w_a^6) (pi^2/3 = int x^2 e^x/(e^x-1)^2),
+that wins below k_B T ~ w_a / 15 for Gamma / w_a ~ 1e-2; near k_B T ~ w_a the factor n(n+1) is
+no longer exponential (local barrier w_a (1 + 2 n(w_a))).
+
+Energy denominators g(x)
+------------------------
+* Intermediate states c outside the (pseudo) doublets of n and m: retarded, g(x) = 1/(x + i eta),
+  eta = width of the intermediate states (cm^-1, default 1, as in the spin-phonon study). Where a
+  phonon brings x through zero the intermediate state is real: |A|^2 |g|^2 = |A|^2 / (x^2 + eta^2)
+  carries a peak of area |A|^2 pi/eta -- the sequential (real Orbach) process n -> c -> m, which
+  equals the sequential rate through c when eta is the half width of c (hbar Gamma_c / 2). The two
+  parts are integrated separately, in the same quadrature:
+      resonant:  sum over paths and groups g of intermediate states closer than eta of
+                 |sum_{c in g} A_c(w1)|^2 (pi/eta) delta_eta(x_c),   delta_eta a normalized Gaussian
+                 of standard deviation eta;
+      virtual:   |T|^2 minus the resonant part.
+  |A|^2 [1/(x^2 + eta^2) - (pi/eta) delta_eta(x)] integrates to the Hadamard finite part of
+  int |A|^2 / x^2 up to O(eta): the virtual rate is finite as eta -> 0. The Gaussian vanishes off
+  resonance (|x| >~ 6 eta), so the split cannot spoil the cancellations between paths and
+  intermediate states there (the Van Vleck cancellation behind the T^9 Raman law of Kramers
+  doublets; a Lorentzian-shaped split, with tails eta^2/x^4, would). Cross terms between groups or
+  paths stay in the virtual part. Each relaxation model (:mod:`spinbath.quantum.pauli`) counts
+  every process once: the two-state model uses virtual + resonant (the T-matrix reading of
+  two-state treatments; real Orbach enters only through the eta-broadened resonance and scales as
+  1/eta), the multi-level model uses the virtual part, real steps being its one-phonon rates.
+  The virtual rate of a mode sitting on a resonance can be negative (-|A|^2/Gamma^2 for a
+  Lorentzian of width Gamma): it corrects the sequential rate, which is larger.
+* Intermediate states inside the (pseudo) doublets of n and m (c = n, c = m, their partners):
+  principal-value form g(x) = x/(x^2 + eta^2). Their two time orders cancel exactly for a coupling
+  proportional to the identity and, for a = b, up to O(omega_nm); the retarded form would turn that
+  cancellation into a spurious Lorentzian of weight ~1 at w -> 0.
+
+Detailed balance. Only the downhill direction (E_n >= E_m) is integrated; the reverse is
+W_{n<-m} = W_{m<-n} exp(-omega_nm / k_B T), exact by construction (the uphill integral equals it
+up to the eta prescription, O(eta/|x|) for complex couplings). Equal energies: W_{n<-m} = W_{m<-n}.
+
+Which pairs get two-phonon rates: the pairs inside each quasi-degenerate cluster (a Kramers doublet,
+a non-Kramers pseudo-doublet split by E or a field: consecutive levels whose gap is less than
+``doublet_ratio`` times the gaps to their other neighbours), plus the two lowest levels; or, with
+``two_phonon_max_gap``, every pair split by less than that. One-phonon rates: all pairs.
+
+Quadrature. Temperature enters only through Bose factors, so each process is one adaptive
+Gauss-Kronrod integral (``scipy.integrate.quad_vec``) of a vector over (pair, temperature), with
+breakpoints at every spectral peak w_a, its partner w_a - omega, the Debye edges and every
+resonance w1 = E_c - E_n, E_m - E_c. Components are first scaled by a coarse estimate of their
+own size (sampled around every breakpoint), so that ``epsrel`` is a relative accuracy for each
+temperature even when the rates span many decades; components still far below their estimate are
+integrated again with the better scale. The Raman upper limit is the extent of the bath (peak +
+200 Gamma, w_D) + 50 k_B T_max (the Bose factor n(w1) makes the rest < e^-50 of the integrand).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from scipy.integrate import quad_vec
+
+from ..baths.spectral import SpectralBath
+from ..units import KB_CM, bose_einstein
+from .spin_phonon import DEFAULT_ETA, RATE_PREFACTOR, _check_hamiltonian, diagonalize
+
+__all__ = [
+    "PhononRates", "quasi_degenerate_clusters", "DEFAULT_DOUBLET_RATIO", "DEFAULT_EPSREL", "RATE_PREFACTOR",
+]
+
+#: Consecutive levels are a quasi-doublet when their gap is below this fraction of the neighbouring gaps.
+DEFAULT_DOUBLET_RATIO = 0.2
+#: Default relative accuracy of every two-phonon rate (each pair and temperature).
+DEFAULT_EPSREL = 1e-6
+#: Two-phonon rates below this fraction of their no-cancellation bound are round-off (see _adaptive_integral).
+ROUNDOFF_FLOOR = 1e-9
+#: Bose factors beyond this many k_B T_max above the bath's extent are dropped (< e^-50).
+_THERMAL_CUTOFF = 50.0
+
+
+def quasi_degenerate_clusters(E: np.ndarray, ratio: float = DEFAULT_DOUBLET_RATIO) -> np.ndarray:
+    """Cluster label of each level (E ascending, cm^-1): consecutive levels i, i+1 belong together
+    when E_{i+1} - E_i < ratio * min(E_i - E_{i-1}, E_{i+2} - E_{i+1}) (missing neighbours: inf)."""
+    E = np.asarray(E, dtype=float)
+    gaps = np.diff(E)
+    left = np.concatenate([[np.inf], gaps[:-1]])
+    right = np.concatenate([gaps[1:], [np.inf]])
+    join = gaps < ratio * np.minimum(left, right)
+    return np.concatenate([[0], np.cumsum(~join)]).astype(int)
+
+
+def _groups_within(E: np.ndarray, tol: float) -> np.ndarray:
+    """Single-linkage groups of sorted energies with gaps <= tol (labels)."""
+    return np.concatenate([[0], np.cumsum(np.diff(E) > tol)]).astype(int)
+
+
+def _check_temperatures(T) -> np.ndarray:
+    T = np.atleast_1d(np.asarray(T, dtype=float))
+    if T.ndim != 1 or T.size == 0:
+        raise ValueError("temperatures must be a number or a non-empty 1-D array (K)")
+    if not np.all(np.isfinite(T)) or np.any(T <= 0):
+        raise ValueError(f"temperatures must be finite and > 0 K, got {T[~(np.isfinite(T) & (T > 0))][:3]}")
+    return T
+
+
+@dataclass(frozen=True)
+class _PairData:
+    """Temperature-independent data of the downhill pairs (m <- n, E_n >= E_m) of one process."""
+
+    m: np.ndarray  # (P,)
+    n: np.ndarray  # (P,)
+    omega: np.ndarray  # (P,) E_n - E_m >= 0
+    Z: np.ndarray  # (P, nch, 2d): [V^a_{c n} | V^a_{m c}] (a: channel, c: intermediate state)
+    Zs: np.ndarray  # (P, nch, 2d): the halves swapped, [V^a_{m c} | V^a_{c n}]
+    wa: np.ndarray  # (R,) channel a of each ordered quadratic entry (a, b)
+    wb: np.ndarray  # (R,) channel b
+    wv: np.ndarray  # (P, R): W^{ab}_{mn}
+    intra: np.ndarray  # (P, d) bool: c in the clusters of n or m (principal-value denominators)
+    same: np.ndarray  # (P, d, d) bool: c, c' excited and in the same resonance group
+
+
+class PhononRates:
+    """Spin Hamiltonian + spectral bath, built once; one- and two-phonon rates at any temperatures.
+
+    Parameters
+    ----------
+    H : (d, d) Hermitian spin Hamiltonian, cm^-1, in the basis of the bath operators.
+    bath : :class:`~spinbath.baths.spectral.SpectralBath` with operators of dimension d.
+    eta : width of intermediate states in energy denominators, cm^-1 (> 0).
+    doublet_ratio : quasi-doublet criterion (:func:`quasi_degenerate_clusters`).
+    two_phonon_max_gap : if given (cm^-1), two-phonon rates for every pair split by less than this,
+        instead of the pairs inside the quasi-degenerate clusters. The two lowest levels always get them.
+    epsrel : relative accuracy of each two-phonon rate.
+
+    Attributes: ``energies`` (d,), ``eigenvectors`` (d, d) columns, ``clusters`` (d,) labels,
+    ``two_phonon_pairs`` list of (m, n) downhill pairs, ``V`` (nch, d, d) in the eigenbasis, and the
+    quadratic couplings as ``quadratic_pairs`` (Q, 2) channel indices with ``W`` (Q, d, d).
+    """
+
+    def __init__(self, H: np.ndarray, bath: SpectralBath, *, eta: float = DEFAULT_ETA,
+                 doublet_ratio: float = DEFAULT_DOUBLET_RATIO, two_phonon_max_gap: float | None = None,
+                 epsrel: float = DEFAULT_EPSREL):
+        H = _check_hamiltonian(H)
+        if not isinstance(bath, SpectralBath):
+            raise ValueError("bath must be a spinbath.baths.spectral.SpectralBath")
+        if bath.dim != H.shape[0]:
+            raise ValueError(f"shape mismatch: H is {H.shape[0]}x{H.shape[0]} but the bath operators are "
+                             f"{bath.dim}x{bath.dim}")
+        eta = float(eta)
+        if not np.isfinite(eta) or eta <= 0:
+            raise ValueError(f"eta must be finite and > 0 cm^-1, got {eta!r}")
+        if not 0 < float(doublet_ratio) < 1:
+            raise ValueError(f"doublet_ratio must lie in (0, 1), got {doublet_ratio!r}")
+        if two_phonon_max_gap is not None and not float(two_phonon_max_gap) > 0:
+            raise ValueError(f"two_phonon_max_gap must be > 0 cm^-1, got {two_phonon_max_gap!r}")
+        if not 0 < float(epsrel) < 0.1:
+            raise ValueError(f"epsrel must lie in (0, 0.1), got {epsrel!r}")
+        self.bath = bath
+        self.eta = eta
+        self.epsrel = float(epsrel)
+        self.energies, self.eigenvectors = diagonalize(H)
+        self.V = bath.operators_in_basis(self.eigenvectors)
+        self.quadratic_pairs, self.W = bath.quadratic_in_basis(self.eigenvectors)
+        self.clusters = quasi_degenerate_clusters(self.energies, float(doublet_ratio))
+        self.two_phonon_pairs = self._select_pairs(two_phonon_max_gap)
+
+    @property
+    def dim(self) -> int:
+        return int(self.energies.size)
+
+    def _select_pairs(self, max_gap: float | None) -> list[tuple[int, int]]:
+        E, d = self.energies, self.dim
+        pairs = set()
+        for i in range(d):
+            for j in range(i + 1, d):
+                if max_gap is None:
+                    keep = self.clusters[i] == self.clusters[j]
+                else:
+                    keep = E[j] - E[i] < max_gap
+                if keep:
+                    pairs.add((i, j))
+        pairs.add((0, 1))
+        # Downhill orientation: n is the upper level (the larger index on exact ties).
+        return sorted((i, j) for i, j in pairs)
+
+    # ------------------------------------------------------------------ one phonon
+    @cached_property
+    def _one_phonon_kernel(self) -> np.ndarray:
+        """G[m, n] = sum_a |V^a_mn|^2 B_a(|omega_nm|), cm^-1 (temperature independent)."""
+        E = self.energies
+        w = np.abs(E[None, :] - E[:, None])  # w[m, n] = |E_n - E_m|
+        B = self.bath.densities(w)  # (nch, d, d)
+        G = np.einsum("amn,amn->mn", np.abs(self.V) ** 2, B)
+        np.fill_diagonal(G, 0.0)
+        return G
+
+    def one_phonon(self, temperature) -> np.ndarray:
+        """W1[t, m, n]: one-phonon rate m <- n (s^-1), shape (n_T, d, d), zero diagonal."""
+        T = _check_temperatures(temperature)
+        E = self.energies
+        om = E[None, :] - E[:, None]  # om[m, n] = omega_nm = E_n - E_m
+        w = np.abs(om)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            nb = bose_einstein(np.where(w > 0, w, 1.0)[None], T[:, None, None])
+        occ = np.where(om[None] > 0, nb + 1.0, nb)
+        occ = np.where(w[None] > 0, occ, 0.0)  # B(0) = 0 for both kinds: no elastic one-phonon rate
+        return RATE_PREFACTOR * self._one_phonon_kernel[None] * occ
+
+    # ------------------------------------------------------------------ two phonons
+    def _pair_data(self, pairs: list[tuple[int, int]]) -> _PairData:
+        E, V = self.energies, self.V
+        # (i, j) with i < j: downhill is j -> i (E_j >= E_i).
+        m = np.array([p[0] for p in pairs], int)
+        n = np.array([p[1] for p in pairs], int)
+        omega = E[n] - E[m]
+        Vcol = V[:, :, n].transpose(2, 0, 1)  # (P, nch, d): V^a_{c n}
+        Vrow = V[:, m, :].transpose(1, 0, 2)  # (P, nch, d): V^a_{m c}
+        Z = np.ascontiguousarray(np.concatenate([Vcol, Vrow], axis=2))
+        Zs = np.ascontiguousarray(np.concatenate([Vrow, Vcol], axis=2))
+        # Ordered entries (a, b) of the symmetric quadratic couplings: (i, j) and (j, i) for i != j.
+        qi, qj = self.quadratic_pairs[:, 0], self.quadratic_pairs[:, 1]
+        off = qi != qj
+        wa = np.concatenate([qi, qj[off]])
+        wb = np.concatenate([qj, qi[off]])
+        Wq = np.concatenate([self.W, self.W[off]], axis=0)  # (R, d, d)
+        wv = Wq[:, m, n].T if Wq.shape[0] else np.zeros((m.size, 0), complex)
+        cl = self.clusters
+        intra = (cl[None, :] == cl[n][:, None]) | (cl[None, :] == cl[m][:, None])
+        grp = _groups_within(E, self.eta)
+        same = (grp[:, None] == grp[None, :])[None] & ~intra[:, :, None] & ~intra[:, None, :]
+        return _PairData(m, n, omega, Z, Zs, wa, wb, np.ascontiguousarray(wv), intra, same)
+
+    def _kernel(self, pd: _PairData, w1: np.ndarray, w2: np.ndarray, x1: np.ndarray, x2: np.ndarray,
+                bound: bool = False) -> np.ndarray:
+        """sum_ab B_a(w1) B_b(w2) |T^ab_mn|^2 split as (virtual, resonant), shape (2, P, k).
+
+        w1, w2: (P, k) phonon energies; x1, x2: (P, k, d) arguments of the path-1 / path-2
+        denominators g(x) (module docstring). ``bound=True`` returns instead the same sum with every
+        term of T taken in absolute value, shape (1, P, k): the size the result would have without
+        cancellations, which sets its round-off floor.
+
+        T^ab = sum_c X_ac Y_bc + W^ab with X = Z g (Z = [V_cn | V_mc], g = [g1 | g2], c over 2d
+        path-and-state slots) and Y = Zs. The weighted sum over channel pairs is a Frobenius norm,
+        sum_ab B_a B_b |(X Y^T)_ab|^2 = ||A C^T||_F^2 with A = sqrt(B(w1)) Z g, C = sqrt(B(w2)) Zs,
+        and equals ||R_A g R_C^T||_F^2 with R the triangular factors of thin QR decompositions
+        (Q has orthonormal columns): O(n_channels d^2) per point instead of O(n_channels^2 d), and
+        the sum over intermediate states c is still done on amplitudes, so cancellations between
+        them (Van Vleck, time reversal) keep round-off ~eps of the amplitude, as in T itself. The
+        Gram matrices G = R^T R^* (sum_a B_a Z_ac Z_ac'^*) give the resonant part. The quadratic
+        couplings add their few (a, b) entries explicitly.
+        """
+        eta = self.eta
+        B1 = self.bath.densities(w1).transpose(1, 2, 0)  # (P, k, nch)
+        B2 = self.bath.densities(w2).transpose(1, 2, 0)
+        intra = pd.intra[:, None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g1 = np.where(intra, x1 / (x1 * x1 + eta * eta), 1.0 / (x1 + 1j * eta))
+            g2 = np.where(intra, x2 / (x2 * x2 + eta * eta), 1.0 / (x2 + 1j * eta))
+        g = np.concatenate([g1, g2], axis=-1)  # (P, k, 2d)
+        Z, Zs, wv = pd.Z, pd.Zs, pd.wv
+        if bound:
+            # No cancellation anywhere: all terms in absolute value (Gram form, no precision needed).
+            Z, Zs, wv, g = np.abs(Z), np.abs(Zs), np.abs(wv), np.abs(g)
+            G1 = (Z[:, None] * B1[..., None]).transpose(0, 1, 3, 2) @ Z[:, None]
+            G2 = (Zs[:, None] * B2[..., None]).transpose(0, 1, 3, 2) @ Zs[:, None]
+            S = np.einsum("pkc,pkce,pke->pk", g, G1 * G2, g)
+        else:
+            RA = np.linalg.qr(Z[:, None] * np.sqrt(B1)[..., None], mode="r")  # (P, k, r, 2d)
+            RC = np.linalg.qr(Zs[:, None] * np.sqrt(B2)[..., None], mode="r")
+            M = (RA * g[..., None, :]) @ RC.transpose(0, 1, 3, 2)
+            S = (M.real**2 + M.imag**2).sum(axis=(-2, -1))
+        if wv.shape[1]:
+            # Quadratic couplings: 2 Re sum B_a B_b conj(W_ab) (X Y^T)_ab + sum B_a B_b |W_ab|^2.
+            bb = B1[:, :, pd.wa] * B2[:, :, pd.wb]  # (P, k, R)
+            XY = np.einsum("prc,pkc,prc->pkr", Z[:, pd.wa], g, Zs[:, pd.wb])
+            S += np.einsum("pkr,pkr->pk", bb, 2.0 * (wv.conj()[:, None] * XY).real + np.abs(wv[:, None]) ** 2)
+        if bound:
+            return S[None]
+        d = self.dim
+        res = np.zeros_like(S)
+        if pd.same.any():
+            # Resonant part (module docstring): path 1 pairs V^a_cn (G1, first half) with V^b_mc (G2,
+            # first half); path 2 V^a_mc (G1, second half) with V^b_cn (G2, second half).
+            G1 = RA.transpose(0, 1, 3, 2) @ RA.conj()  # sum_a B_a(w1) Z_ac conj(Z_ac')
+            G2 = RC.transpose(0, 1, 3, 2) @ RC.conj()
+            for half, x in ((slice(0, d), x1), (slice(d, 2 * d), x2)):
+                r = np.sqrt(np.sqrt(np.pi / 2.0) / eta**2) * np.exp(-0.25 * (x / eta) ** 2)  # (P, k, d)
+                K = r[..., :, None] * r[..., None, :] * pd.same[:, None]
+                res += ((G1[..., half, half] * G2[..., half, half]).real * K).sum(axis=(-2, -1))
+        return np.stack([S - res, res])
+
+    def _raman_breakpoints(self, pd: _PairData) -> tuple[np.ndarray, np.ndarray]:
+        """(points, widths) in w1 for the Raman integrals of all pairs."""
+        E, eta = self.energies, self.eta
+        pts, wid = [], []
+        for pos, width in self.bath.features():
+            for om in np.unique(pd.omega):
+                pts += [pos, pos - om]
+                wid += [width, width]
+        for p in range(pd.m.size):
+            n, m = pd.n[p], pd.m[p]
+            exc = ~pd.intra[p]
+            for x in np.concatenate([E[exc] - E[n], E[m] - E[exc]]):
+                pts.append(x)
+                wid.append(eta)
+        return np.array(pts, float), np.array(wid, float)
+
+    def _sum_breakpoints(self, pd: _PairData) -> tuple[np.ndarray, np.ndarray]:
+        """(points, widths) in s = w1/omega_p (0 < s < 1) for the two-phonon emission integrals."""
+        E, eta = self.energies, self.eta
+        pts, wid = [], []
+        for p in range(pd.m.size):
+            om = pd.omega[p]
+            n = pd.n[p]
+            exc = ~pd.intra[p]
+            for pos, width in self.bath.features():
+                pts += [pos / om, 1.0 - pos / om]
+                wid += [width / om] * 2
+            for x in E[n] - E[exc]:
+                pts += [x / om, 1.0 - x / om]
+                wid += [eta / om] * 2
+        return np.array(pts, float), np.array(wid, float)
+
+    def two_phonon(self, temperature) -> dict[str, np.ndarray]:
+        """Two-phonon rates m <- n (s^-1) for ``two_phonon_pairs`` and their reverses.
+
+        Returns arrays (n_T, d, d), zero outside the two-phonon pairs:
+            "raman"           virtual Raman (absorb w1, emit w1 + omega), resonant part removed
+            "raman-resonant"  the eta-broadened real-intermediate (sequential) part of |T|^2
+            "sum"             virtual two-phonon emission / absorption (w1 + w2 = |omega_nm|)
+            "sum-resonant"    its resonant part
+        The full T-matrix rate of a process is the sum of its two entries (module docstring).
+        """
+        T = _check_temperatures(temperature)
+        d = self.dim
+        keys = ("raman", "raman-resonant", "sum", "sum-resonant")
+        out = {k: np.zeros((T.size, d, d)) for k in keys}
+        pd = self._pair_data(self.two_phonon_pairs)
+        raman = self._raman(pd, T)  # (2, P, n_T)
+        big = pd.omega > 1e-9 * max(1.0, float(np.abs(self.energies).max()))
+        summ = np.zeros_like(raman)
+        if big.any():
+            pd_big = self._pair_data([p for p, b in zip(self.two_phonon_pairs, big) if b])
+            summ[:, big] = self._sum(pd_big, T)
+        back_factor = np.exp(-pd.omega[:, None] / (KB_CM * T[None, :]))
+        for key, val in zip(keys, (raman[0], raman[1], summ[0], summ[1])):
+            val = RATE_PREFACTOR * val  # (P, n_T)
+            out[key][:, pd.m, pd.n] = val.T
+            out[key][:, pd.n, pd.m] = (val * back_factor).T
+        return out
+
+    def rates(self, temperature) -> dict[str, np.ndarray]:
+        """All rates (n_T, d, d), s^-1: "one-phonon" and the four entries of :meth:`two_phonon`."""
+        out = {"one-phonon": self.one_phonon(temperature)}
+        out.update(self.two_phonon(temperature))
+        return out
+
+    def _raman(self, pd: _PairData, T: np.ndarray) -> np.ndarray:
+        """int dw1 kernel(w1) n(w1)(n(w1 + omega) + 1): (virtual, resonant) x pair x temperature, cm^-1."""
+        E = self.energies
+        P = pd.m.size
+        En = E[pd.n][:, None, None]
+        Ec = E[None, None, :]
+
+        def kernel(x, bound=False):  # x (k,) -> (P, k)
+            w1 = np.broadcast_to(x[None, :], (P, x.size))
+            w2 = w1 + pd.omega[:, None]
+            return self._kernel(pd, w1, w2, En - Ec + w1[..., None], En - Ec - w2[..., None], bound)
+
+        def bose(x):  # (P, n_T, k)
+            n1 = bose_einstein(x[None, None, :], T[None, :, None])
+            n2 = bose_einstein(x[None, None, :] + pd.omega[:, None, None], T[None, :, None])
+            return n1 * (n2 + 1.0)
+
+        hi = self.bath.extent() + _THERMAL_CUTOFF * KB_CM * T.max()
+        pts, wid = self._raman_breakpoints(pd)
+        return _adaptive_integral(kernel, bose, 0.0, hi, pts, wid, (2, P, T.size), self.epsrel)
+
+    def _sum(self, pd: _PairData, T: np.ndarray) -> np.ndarray:
+        """(1/2) int_0^omega dw1 kernel n-factors, in s = w1 / omega (Jacobian omega), (2, P, n_T), cm^-1."""
+        E = self.energies
+        P = pd.m.size
+        En = E[pd.n][:, None, None]
+        Ec = E[None, None, :]
+        om = pd.omega[:, None]
+
+        def kernel(s, bound=False):
+            w1 = s[None, :] * om
+            w2 = (1.0 - s[None, :]) * om
+            return 0.5 * om[None] * self._kernel(pd, w1, w2, En - Ec - w1[..., None], En - Ec - w2[..., None],
+                                                 bound)
+
+        def bose(s):
+            w1 = s[None, None, :] * om[:, :, None]
+            w2 = (1.0 - s[None, None, :]) * om[:, :, None]
+            Tk = T[None, :, None]
+            return (bose_einstein(w1, Tk) + 1.0) * (bose_einstein(w2, Tk) + 1.0)
+
+        pts, wid = self._sum_breakpoints(pd)
+        return _adaptive_integral(kernel, bose, 0.0, 1.0, pts, wid, (2, P, T.size), self.epsrel)
+
+
+def _probe_points(lo: float, hi: float, pts: np.ndarray, wid: np.ndarray) -> np.ndarray:
+    """Sample points for the scale estimate: even and geometric grids plus a stencil around every breakpoint."""
+    span = hi - lo
+    base = [np.linspace(lo, hi, 81)[1:-1], lo + np.geomspace(1e-6 * span, span, 81)[:-1]]
+    stencil = np.array([-8.0, -3.0, -1.0, -0.3, 0.0, 0.3, 1.0, 3.0, 8.0])
+    base.append((pts[:, None] + wid[:, None] * stencil[None, :]).ravel())
+    x = np.unique(np.concatenate(base))
+    return x[(x > lo) & (x < hi)]
+
+
+def _adaptive_integral(kernel, bose, lo: float, hi: float, pts: np.ndarray, wid: np.ndarray,
+                       shape: tuple[int, int, int], epsrel: float) -> np.ndarray:
+    """int_lo^hi kernel(x)[c, p] * bose(x)[p, t] dx for every (c, p, t), each to relative accuracy ~epsrel.
+
+    kernel(x (k,), bound=False) -> (C, P, k) (bound=True: (1, P, k)); bose(x (k,)) -> (P, n_T, k).
+    One quad_vec over the vector of all (c, p, t), each component divided by a coarse estimate of
+    its own size. A component below ROUNDOFF_FLOOR times its no-cancellation bound
+    (``kernel(x, bound=True)``) is round-off (e.g. a Kramers Raman amplitude that time reversal
+    cancels) and is resolved only to that floor, so that the quadrature does not chase noise.
+    """
+    keep = (pts > lo) & (pts < hi) & np.isfinite(pts)
+    pts, wid = pts[keep], wid[keep]
+    order = np.argsort(pts)
+    pts, wid = pts[order], wid[order]
+    # Merge breakpoints closer than a thousandth of the narrowest structure: tiny intervals cost
+    # 21 evaluations each and resolve nothing.
+    if pts.size:
+        sep = 1e-3 * max(float(wid.min()), 1e-12 * (hi - lo))
+        first = np.concatenate([[True], np.diff(pts) > sep])
+        pts, wid = pts[first], wid[first]
+    # Coarse size of every component: trapezoid rule for |integrand| and its bound on probe points.
+    x = _probe_points(lo, hi, pts, wid)
+    chunks = [slice(i, i + 64) for i in range(0, x.size, 64)]
+    vals = np.concatenate([np.abs(kernel(x[c]))[..., None, :] * bose(x[c]) for c in chunks], axis=-1)
+    bnd = np.concatenate([kernel(x[c], bound=True)[..., None, :] * bose(x[c]) for c in chunks], axis=-1)
+    est, top = np.trapezoid(vals, x, axis=-1), np.trapezoid(bnd, x, axis=-1)
+    floor = np.broadcast_to(ROUNDOFF_FLOOR * top, shape)
+    scale = np.maximum(est, floor)
+    zero = ~(scale > 0)  # nothing couples this pair: the integrand vanishes identically
+    scale = np.where(zero, 1.0, scale)
+    result = np.zeros(shape)
+    for _ in range(3):
+        def f(xx, scale=scale):
+            xa = np.array([xx])
+            return (kernel(xa)[..., None, 0] * bose(xa)[..., 0] / scale).ravel()
+
+        res, _err = quad_vec(f, lo, hi, epsabs=1e-3 * epsrel, epsrel=epsrel, norm="max",
+                             points=list(pts), limit=4000)
+        result = np.asarray(res).reshape(shape) * scale
+        # Components far below their scale were overestimated by the probe: integrate them again
+        # with the value just found (never below the round-off floor).
+        better = np.maximum(np.abs(result), floor)
+        small = (better < 1e-3 * scale) & ~zero
+        if not small.any():
+            break
+        scale = np.where(small, better, scale)
+    return np.where(zero, 0.0, result)
