@@ -63,8 +63,8 @@ E = -J m1.m2, J = 1, k_B T = 0.5, alpha_11 = alpha_22 = 0.5, alpha_12 = 0.3. Der
    local damping on several spins; c != 0 for one spin with anisotropic alpha and for nonlocal
    alpha; c is tangent, m_a . c_a = 0 on the spheres (e_a^T N^-1 = e_a^T and
    e_a . div A = -tr A_aa = e_a . s / k_B T), so the norm-preserving schemes need nothing special:
-   they apply its tangential part, which is all of it. The drift is O(alpha_12^2, anisotropy):
-   for the issue's dimer it moves <m1.m2> from 0.548 back to 0.537.
+   they apply its tangential part, which is all of it. For the dimer it is of second order in
+   the off-diagonal damping alpha_12; it moves the issue's <m1.m2> from 0.548 back to 0.537.
 3. General Q (biased junction, Q != 2 k_B T alpha). The equilibrium argument fixes nothing
    here, so a physical limit is used: the white-noise equation is the limit tau -> 0 of the
    same equation with a short memory, damping kernel alpha e^(-t/tau)/tau and noise of
@@ -456,7 +456,7 @@ def simulate(model: ClassicalSpinModel, m0, *, dt: float, n_steps: int, n_traj: 
 
 class _NumbaStepper:
     """Holds the ensemble in the kernels' block layout (nblk, n, V), padded to whole blocks
-    (padding lanes copy lane 0 of the last block and are dropped on output)."""
+    (padding lanes repeat the last trajectory and are dropped on output)."""
 
     def __init__(self, x: np.ndarray, states: np.ndarray, V: int):
         from spinbath.classical import llg_kernels  # compiled on first use
