@@ -134,25 +134,25 @@ def _gauss_pair(r1, r2):
 
 
 @njit(inline="always", error_model="numpy")
+def _xoshiro_next(s0, s1, s2, s3):
+    """One xoshiro256++ output and the advanced state: (r, s0, s1, s2, s3)."""
+    r = _rotl(s0 + s3, 23) + s0
+    t = s1 << uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    return r, s0, s1, s2, s3
+
+
+@njit(inline="always", error_model="numpy")
 def gauss_next(s0, s1, s2, s3):
     """Two standard normals from one xoshiro256++ state (two 64-bit outputs); returns
     (z1, z2, s0, s1, s2, s3) with the advanced state."""
-    r1 = _rotl(s0 + s3, 23) + s0
-    t = s1 << uint64(17)
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
-    s3 = _rotl(s3, 45)
-    r2 = _rotl(s0 + s3, 23) + s0
-    t = s1 << uint64(17)
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
-    s3 = _rotl(s3, 45)
+    r1, s0, s1, s2, s3 = _xoshiro_next(s0, s1, s2, s3)
+    r2, s0, s1, s2, s3 = _xoshiro_next(s0, s1, s2, s3)
     z1, z2 = _gauss_pair(r1, r2)
     return z1, z2, s0, s1, s2, s3
 
