@@ -20,6 +20,7 @@ BENCHMARKS = {
     "bench_junction_map.py": ["--quick"],
     "bench_fit.py": [],
     "bench_sweeps.py": ["--quick"],
+    "bench_relaxation_laws.py": ["--quick"],
 }
 
 

@@ -195,7 +195,8 @@ def _s2_model(shift: float = 0.0):
     H = -26 * Sz @ Sz + 0.3 * stevens(J, 2, 2) + MUB_CM * 2 * 0.1 * Sz
     eye = np.eye(5)
     ch = (
-        SpectralChannel("m0", DampedOscillator(22.0, 2.0), 0.1 * stevens(J, 2, 1) + 0.05 * stevens(J, 2, 2) + shift * eye),
+        SpectralChannel("m0", DampedOscillator(22.0, 2.0),
+                        0.1 * stevens(J, 2, 1) + 0.05 * stevens(J, 2, 2) + shift * eye),
         SpectralChannel("m1", DampedOscillator(43.0, 3.0), 0.08 * stevens(J, 2, -2) + 0.06 * stevens(J, 2, -1)),
         SpectralChannel("m2", DampedOscillator(77.0, 3.0), 0.05 * stevens(J, 2, 1) + shift * eye),
         SpectralChannel("d0", Debye(30.0), 0.01 * stevens(J, 2, 2) + 0.01 * stevens(J, 2, 1) + shift * eye),

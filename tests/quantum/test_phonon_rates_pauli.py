@@ -18,6 +18,7 @@ from spinbath.quantum.pauli import (
     gibbs_populations,
     multilevel_rate,
     rate_matrix,
+    relaxation_rates,
     sequential_rate,
     two_state_rate,
 )
@@ -82,10 +83,29 @@ def test_multilevel_rate_keeps_relative_accuracy_when_rates_span_many_decades():
     assert multilevel_rate(W) == pytest.approx(two_state_rate(W) + sequential_rate(W), rel=1e-9)
 
 
+def test_multilevel_rate_does_not_subtract_escape_rates_that_return():
+    # Level c1 (30 cm^-1) exchanges population only with l, fast (0.4 s^-1 up at 2 K) and returns
+    # it; the doublet relaxes only through c2 (100 cm^-1), ~1e-22 s^-1. A doublet rate formed from
+    # diagonal escape rates would be round-off (~1e-17 s^-1); the fixed point keeps 1e-9 accuracy.
+    E, T = np.array([0.0, 0.1, 30.0, 100.0]), 2.0
+    p = gibbs_populations(E, T)[0]
+    W = np.zeros((4, 4))
+    W[0, 2] = 1e9
+    W[0, 3], W[1, 3] = 1e9, 2e9
+    for m, n in ((0, 2), (0, 3), (1, 3)):
+        W[n, m] = W[m, n] * p[n] / p[m]
+    expected = (W[3, 0] * W[1, 3] + W[3, 1] * W[0, 3]) / (W[0, 3] + W[1, 3])
+    assert expected < 1e-20 and W[2, 0] > 0.1
+    assert sequential_rate(W) == pytest.approx(expected, rel=1e-9)
+    assert multilevel_rate(W) == pytest.approx(expected, rel=1e-9)
+
+
 def test_two_state_and_multilevel_agree_when_only_the_doublet_matters(fe_like):
-    _, T, W, r = fe_like
-    two = two_state_rate(W + r["raman-resonant"] + r["sum-resonant"])
-    multi = multilevel_rate(W)
+    rates, T, W, r = fe_like
+    per_model = rates.model_rates(r)
+    assert np.all(per_model["clipped"] == 0) and np.allclose(per_model["multi-level"], W, rtol=1e-14, atol=0)
+    tau_inv = relaxation_rates(per_model)
+    two, multi = tau_inv["two-state"], tau_inv["multi-level"]
     low = T < 5
     assert np.allclose(two[low], multi[low], rtol=1e-4)
     # At high T real steps through M = +-1 (78 cm^-1) are fast: the multi-level rate is larger,

@@ -88,10 +88,12 @@ def test_study_equals_the_rates_called_by_hand(toy):
     rates = PhononRates(H, cfg.bath.build(cfg.spin.J))
     T = ds.temperature.values
     r = rates.rates(T)
+    assert not np.any(r["raman"] + r["sum"] < 0)  # nothing to clip here: the models use the sums below
     W = r["one-phonon"] + r["raman"] + r["sum"]
     two = two_state_rate(W + r["raman-resonant"] + r["sum-resonant"])
     assert np.allclose(ds.tau.sel(model="two-state"), 1 / two, rtol=1e-6)
     assert np.allclose(ds.tau.sel(model="multi-level"), 1 / multilevel_rate(W), rtol=1e-6)
+    assert np.all(ds.clipped_rates.values == 0)
     assert np.allclose(ds.rate.sel(mechanism="direct"), two_state_rate(r["one-phonon"]), rtol=1e-12)
     # tau(T) of the 2-state model is 1 / (sum of its mechanisms)
     parts = ds.rate.sel(mechanism=["direct", "raman", "resonant", "two-phonon-sum"]).sum("mechanism")
@@ -105,8 +107,20 @@ def test_one_relaxation_model_is_recorded(tmp_path):
         assert list(ds.model.values) == ["multi-level"] and ds.attrs["relaxation_model"] == "multi-level"
 
 
+def test_a_bath_file_gives_the_same_results_as_inline_tables(tmp_path):
+    head, _, bath = CONFIG.partition("[[bath.modes]]")
+    tables = ("[[bath.modes]]" + bath).replace("[[bath.", "[[").replace("[bath.", "[")
+    (tmp_path / "bath.toml").write_text(tables)
+    code, out = run_config(tmp_path, head + '[bath]\nfile = "bath.toml"\n', name="f")
+    assert code == 0
+    code, ref = run_config(tmp_path, CONFIG, name="inline")
+    with xr.open_dataset(out) as a, xr.open_dataset(ref) as b:
+        assert np.allclose(a.tau, b.tau, rtol=1e-12) and list(a.channel.values) == list(b.channel.values)
+
+
 BAD = {
-    "negative width": (CONFIG.replace('width = "2 cm^-1"', 'width = "-2 cm^-1"'), ["bath.modes.0.width", "greater than 0"]),
+    "negative width": (CONFIG.replace('width = "2 cm^-1"', 'width = "-2 cm^-1"'),
+                       ["bath.modes.0.width", "greater than 0"]),
     "unknown operator": (CONFIG.replace('"SxSz"', '"SwSz"'), ["bath.modes.0", "unknown operator name 'SwSz'"]),
     "temperature <= 0": (CONFIG.replace('start = "2 K"', 'start = "0 K"'), ["temperatures", "positive"]),
     "unknown channel": (CONFIG.replace('["mode0", "hi"]', '["mode0", "lo"]'), ["bath", "unknown channel 'lo'"]),
@@ -114,6 +128,7 @@ BAD = {
     "no channel": (CONFIG.split("[[bath.modes]]")[0] + "[bath]\n", ["bath", "at least one"]),
     "negative eta": (CONFIG + '[method]\neta = "-1 cm^-1"\n', ["method.eta"]),
     "unknown key": (CONFIG.replace('width = "2 cm^-1"', 'width = "2 cm^-1"\ncolour = 1'), ["colour", "unknown key"]),
+    "missing bath file": (CONFIG.split("[[bath.modes]]")[0] + '[bath]\nfile = "nope.toml"\n', ["bath", "not found"]),
 }
 
 

@@ -25,6 +25,8 @@
     channels = ["mode0", "mode0"]
     dB2 = {"2" = 0.05}
 
+    # or: [bath] file = "bath.toml" holding the same [[modes]], [debye], [[quadratic]] tables
+
     [method]                    # relaxation_model, eta, two-phonon pairs, accuracy
 
 Coupling coefficients are plain numbers in cm^-1 (per unit q, or q^2 for quadratic couplings).
@@ -32,12 +34,14 @@ Coupling coefficients are plain numbers in cm^-1 (per unit q, or q^2 for quadrat
 
 from __future__ import annotations
 
+import tomllib
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .base import EnergyCm, FieldT, StrictModel
+from .bath import resolve_input_path
 from .grids import TemperatureSpec, temperature_values
 from .spin import SpinConfig, StaticFieldConfig, check_rank_tables
 
@@ -103,11 +107,35 @@ class QuadraticConfig(OperatorTerms):
 
 
 class SpectralBathConfig(StrictModel):
-    """[bath]: broadened modes, a Debye continuum and quadratic couplings (module docstring)."""
+    """[bath]: broadened modes, a Debye continuum and quadratic couplings (module docstring).
 
+    ``file = "bath.toml"`` reads the same tables (``[[modes]]``, ``[debye]``, ``[[quadratic]]``,
+    at the top level of that file) instead of inline ones; a relative path is taken from the
+    config's folder.
+    """
+
+    file: str | None = None
     modes: list[ModeConfig] = []
     debye: DebyeConfig | None = None
     quadratic: list[QuadraticConfig] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_file(cls, data, info: ValidationInfo):
+        if not isinstance(data, dict) or data.get("file") is None:
+            return data
+        others = sorted(k for k in data if k != "file")
+        if others:
+            raise ValueError(f"give the bath either inline or as a file, not both (inline keys: {', '.join(others)})")
+        path = resolve_input_path(str(data["file"]), info)
+        try:
+            with open(path, "rb") as fh:
+                tables = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as err:
+            raise ValueError(f"cannot read bath file {data['file']!r}: {err}") from None
+        if not isinstance(tables, dict):
+            raise ValueError(f"bath file {data['file']!r} must hold [[modes]], [debye], [[quadratic]] tables")
+        return {**tables, "file": path}
 
     def channel_names(self) -> list[str]:
         names = [m.name or f"mode{i}" for i, m in enumerate(self.modes)]

@@ -4,9 +4,9 @@ Populations p_n of the eigenstates of H_s (energies E_n in cm^-1, ascending) obe
 
     dp/dt = R p,    R_mn = W_{m<-n} (m != n),    R_nn = -sum_{m != n} W_{m<-n}     (s^-1),
 
-with W the transition rates (s^-1) of :class:`spinbath.quantum.phonon_rates.PhononRates`. Columns of
-R sum to zero (probability is conserved). Detailed balance W_{m<-n} p_n^eq = W_{n<-m} p_m^eq with the
-Gibbs populations p^eq ~ exp(-E / k_B T) makes p^eq a steady state and R similar to the symmetric
+with W >= 0 the transition rates (s^-1), e.g. ``PhononRates.model_rates(...)[model]`` of
+:mod:`spinbath.quantum.phonon_rates`. Columns of R sum to zero (probability is conserved).
+Detailed balance W_{m<-n} p_n^eq = W_{n<-m} p_m^eq with the Gibbs populations p^eq ~ exp(-E / k_B T) makes p^eq a steady state and R similar to the symmetric
 matrix S = P^-1/2 R P^1/2 (S_mn = sign(W_mn) sqrt(W_{m<-n} W_{n<-m})), so all relaxation rates
 (-eigenvalues of R) are real and >= 0.
 
@@ -22,9 +22,12 @@ caller adds to W); the sequential rate of the full level scheme is :func:`sequen
 ``"multi-level"`` -- the full R: tau^-1 is its slowest non-zero relaxation rate. It is computed as
 the fixed point Lambda = slow eigenvalue of the doublet Schur complement
     K(Lambda) = R_DD - R_DX (R_XX + Lambda)^-1 R_XD        (D = {0, 1}, X = the other levels),
-which carries relative round-off of its own size, whereas the eigenvalues of the full R carry
+with K's diagonal taken from its column sums (K_00 = s_0 - K_10, s = -Lambda 1^T (R_XX +
+Lambda)^-1 R_XD) and its off-diagonal as W + the flux through X, never as differences of escape
+rates. It carries relative round-off of its own size, whereas the eigenvalues of the full R carry
 absolute round-off ~ eps ||R|| (excited levels decay ~10^10 times faster than the ground doublet at
-low T). The result is cross-checked against the eigenvalues of R; a resolvable one (above
+low T, and a fast excursion that returns to where it started must not be subtracted from a rate 30
+decades smaller). The result is cross-checked against the eigenvalues of R; a resolvable one (above
 ~1e3 eps ||R||) below the doublet's wins (then the slowest process is not the doublet's).
 """
 
@@ -93,17 +96,24 @@ def two_state_rate(W, pair: tuple[int, int] = (0, 1)) -> np.ndarray:
     return r[0] if single else r
 
 
-def _schur(R: np.ndarray, D: np.ndarray, X: np.ndarray, lam: float) -> np.ndarray:
-    """K(lam) = R_DD - R_DX (R_XX + lam)^-1 R_XD for one (d, d) R."""
+def _elimination(R: np.ndarray, D: np.ndarray, X: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
+    """(C, s) for one (d, d) R: C = -R_DX (R_XX + lam)^-1 R_XD, the flux through the eliminated
+    levels X (off-diagonal entries >= 0 for rates >= 0 and lam below their decay rates), and
+    s = -lam 1^T (R_XX + lam)^-1 R_XD, the column sums of K(lam) = R_DD + C.
+
+    Returning the pieces lets callers form the doublet rates without subtracting large diagonal
+    escape rates (which would cancel to ~eps of the fastest rate).
+    """
+    nD = D.size
     if X.size == 0:
-        return R[np.ix_(D, D)].copy()
+        return np.zeros((nD, nD)), np.zeros(nD)
     A = R[np.ix_(X, X)] + lam * np.eye(X.size)
     rhs = R[np.ix_(X, D)]
     try:
         sol = np.linalg.solve(A, rhs)
     except np.linalg.LinAlgError:
         sol = np.linalg.lstsq(A, rhs, rcond=None)[0]
-    return R[np.ix_(D, D)] - R[np.ix_(D, X)] @ sol
+    return -R[np.ix_(D, X)] @ sol, -lam * sol.sum(axis=0)
 
 
 def _inert(W: np.ndarray) -> np.ndarray:
@@ -124,17 +134,17 @@ def _doublet_sets(W: np.ndarray, pair: tuple[int, int]) -> tuple[np.ndarray, np.
 def sequential_rate(W, pair: tuple[int, int] = (0, 1)) -> np.ndarray:
     """Rate added to W_{u<-l} + W_{l<-u} by real excursions through the other levels (s^-1).
 
-    From the Schur complement K(0) of the doublet: (K_ul + K_lu) - (W_{u<-l} + W_{l<-u}), the
-    effective transfer through excited levels (sequential Orbach) with the return flux counted,
-    valid when the other levels relax much faster than the doublet (low T). Shape (n_T,).
+    From the Schur complement of the doublet at lam = 0: C_ul + C_lu with
+    C = -R_DX R_XX^-1 R_XD, the effective transfer through excited levels (sequential Orbach)
+    with the return flux counted, valid when the other levels relax much faster than the doublet
+    (low T). Shape (n_T,).
     """
     W, single = _stack(W)
     out = np.empty(W.shape[0])
-    a, b = pair
     for t in range(W.shape[0]):
         D, X = _doublet_sets(W[t], pair)
-        K = _schur(rate_matrix(W[t]), D, X, 0.0)
-        out[t] = (K[1, 0] + K[0, 1]) - (W[t, b, a] + W[t, a, b])
+        C, _ = _elimination(rate_matrix(W[t]), D, X, 0.0)
+        out[t] = C[1, 0] + C[0, 1]
     return out[0] if single else out
 
 
@@ -152,12 +162,16 @@ def multilevel_rate(W, pair: tuple[int, int] = (0, 1), *, return_details: bool =
         Wt = W[t]
         R = rate_matrix(Wt)
         D, X = _doublet_sets(Wt, pair)
+        a_, b_ = pair
         lam = 0.0
         for _ in range(50):
-            K = _schur(R, D, X, lam)
-            a, b = -K[0, 0], -K[1, 1]
-            # Larger eigenvalue of -K, written without cancellation (a, b >= 0 and K_01 K_10 >= 0 here).
-            new = 0.5 * (a + b + np.sqrt((a - b) ** 2 + 4.0 * max(K[0, 1] * K[1, 0], 0.0)))
+            C, colsum = _elimination(R, D, X, lam)
+            k10, k01 = Wt[b_, a_] + C[1, 0], Wt[a_, b_] + C[0, 1]  # off-diagonals of K(lam), >= 0
+            # Diagonals from the column sums (K_00 = colsum_0 - K_10), not from R_DD + C_DD, which
+            # would subtract escape rates that can exceed the doublet's by 30 decades.
+            a, b = k10 - colsum[0], k01 - colsum[1]
+            # Larger eigenvalue of -K, written without cancellation.
+            new = 0.5 * (a + b + np.sqrt((a - b) ** 2 + 4.0 * max(k01 * k10, 0.0)))
             if abs(new - lam) <= 1e-13 * max(abs(new), 1e-300):
                 lam = new
                 break
@@ -177,6 +191,8 @@ def multilevel_rate(W, pair: tuple[int, int] = (0, 1), *, return_details: bool =
     return out
 
 
-def relaxation_rates(W, pair: tuple[int, int] = (0, 1)) -> dict[str, np.ndarray]:
-    """tau^-1 (s^-1) of every model in ``RELAXATION_MODELS`` for the rates W (n_T, d, d)."""
-    return {"two-state": two_state_rate(W, pair), "multi-level": multilevel_rate(W, pair)}
+def relaxation_rates(model_rates: dict[str, np.ndarray], pair: tuple[int, int] = (0, 1)) -> dict[str, np.ndarray]:
+    """tau^-1 (s^-1) of every model in ``RELAXATION_MODELS``, each from its own rates
+    (the dict of ``PhononRates.model_rates``)."""
+    return {"two-state": two_state_rate(model_rates["two-state"], pair),
+            "multi-level": multilevel_rate(model_rates["multi-level"], pair)}

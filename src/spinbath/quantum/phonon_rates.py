@@ -63,12 +63,13 @@ Energy denominators g(x)
   resonance (|x| >~ 6 eta), so the split cannot spoil the cancellations between paths and
   intermediate states there (the Van Vleck cancellation behind the T^9 Raman law of Kramers
   doublets; a Lorentzian-shaped split, with tails eta^2/x^4, would). Cross terms between groups or
-  paths stay in the virtual part. Each relaxation model (:mod:`spinbath.quantum.pauli`) counts
-  every process once: the two-state model uses virtual + resonant (the T-matrix reading of
-  two-state treatments; real Orbach enters only through the eta-broadened resonance and scales as
-  1/eta), the multi-level model uses the virtual part, real steps being its one-phonon rates.
-  The virtual rate of a mode sitting on a resonance can be negative (-|A|^2/Gamma^2 for a
-  Lorentzian of width Gamma): it corrects the sequential rate, which is larger.
+  paths stay in the virtual part. Each relaxation model counts every process once
+  (:meth:`PhononRates.model_rates`): the two-state model uses virtual + resonant (the T-matrix
+  reading of two-state treatments; real Orbach enters only through the eta-broadened resonance and
+  scales as 1/eta), the multi-level model uses the virtual part, real steps being its one-phonon
+  rates. The virtual rate of a mode sitting on a resonance can be negative (-|A|^2/Gamma^2 for a
+  Lorentzian of width Gamma): it corrects the sequential rate, which is larger (by ~Gamma/hbar
+  Gamma_c); the multi-level model clips it at 0 and reports how often it did.
 * Intermediate states inside the (pseudo) doublets of n and m (c = n, c = m, their partners):
   principal-value form g(x) = x/(x^2 + eta^2). Their two time orders cancel exactly for a coupling
   proportional to the identity and, for a = b, up to O(omega_nm); the retarded form would turn that
@@ -222,7 +223,7 @@ class PhononRates:
                     pairs.add((i, j))
         pairs.add((0, 1))
         # Downhill orientation: n is the upper level (the larger index on exact ties).
-        return sorted((i, j) for i, j in pairs)
+        return sorted(pairs)
 
     # ------------------------------------------------------------------ one phonon
     @cached_property
@@ -396,6 +397,31 @@ class PhononRates:
         out.update(self.two_phonon(temperature))
         return out
 
+    @staticmethod
+    def model_rates(rates: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The transition rates W (n_T, d, d) each relaxation model uses, from :meth:`rates`.
+
+        "two-state": one-phonon + the full two-phonon T-matrix rates (virtual + resonant: real
+        intermediate levels count through their eta-broadened resonance; >= 0 by construction).
+        "multi-level": one-phonon (real Orbach steps between all levels) + virtual two-phonon rates,
+        each clipped at 0: a virtual rate next to a resonance can be negative (module docstring),
+        a correction of relative size ~ hbar Gamma_c / Gamma to the sequential rate through the
+        resonant level c, which this model carries in other entries of the Pauli matrix; clipping
+        keeps it a valid rate matrix (off-diagonal entries >= 0).
+        Also "clipped": (n_T,) number of negative virtual entries set to 0, and "clipped_max": the
+        largest clipped |rate| (s^-1) per temperature.
+        """
+        one = rates["one-phonon"]
+        full = rates["raman"] + rates["raman-resonant"] + rates["sum"] + rates["sum-resonant"]
+        virtual = rates["raman"] + rates["sum"]
+        neg = virtual < 0
+        return {
+            "two-state": one + np.maximum(full, 0.0),
+            "multi-level": one + np.maximum(virtual, 0.0),
+            "clipped": neg.sum(axis=(1, 2)),
+            "clipped_max": np.where(neg, -virtual, 0.0).max(axis=(1, 2)),
+        }
+
     def _raman(self, pd: _PairData, T: np.ndarray) -> np.ndarray:
         """int dw1 kernel(w1) n(w1)(n(w1 + omega) + 1): (virtual, resonant) x pair x temperature, cm^-1."""
         E = self.energies
@@ -459,7 +485,8 @@ def _adaptive_integral(kernel, bose, lo: float, hi: float, pts: np.ndarray, wid:
     One quad_vec over the vector of all (c, p, t), each component divided by a coarse estimate of
     its own size. A component below ROUNDOFF_FLOOR times its no-cancellation bound
     (``kernel(x, bound=True)``) is round-off (e.g. a Kramers Raman amplitude that time reversal
-    cancels) and is resolved only to that floor, so that the quadrature does not chase noise.
+    cancels): it is resolved only to that floor, so that the quadrature does not chase noise, and
+    returned as 0.
     """
     keep = (pts > lo) & (pts < hi) & np.isfinite(pts)
     pts, wid = pts[keep], wid[keep]
@@ -497,4 +524,5 @@ def _adaptive_integral(kernel, bose, lo: float, hi: float, pts: np.ndarray, wid:
         if not small.any():
             break
         scale = np.where(small, better, scale)
-    return np.where(zero, 0.0, result)
+    # Below the round-off floor a component is not resolved (it can even come out negative): zero.
+    return np.where(zero | (np.abs(result) < floor), 0.0, result)

@@ -34,6 +34,8 @@ Output variables (xarray.Dataset):
     channel_energy, channel_width, coupling_norm(channel)   cm^-1 (w_a or w_D; Gamma, NaN for Debye; ||V||_F)
     channel_kind(channel)                        "mode" or "debye"
     detailed_balance_error                       1      max relative violation of W_mn p_n = W_nm p_m
+    clipped_rates(temperature)                   1      negative virtual two-phonon rates the
+                                                        multi-level model set to 0 (next to resonances)
 """
 
 from __future__ import annotations
@@ -86,16 +88,16 @@ def run(cfg: RelaxationLawsConfig) -> xr.Dataset:
     rates = PhononRates(H, bath, eta=m.eta, doublet_ratio=m.doublet_ratio,
                         two_phonon_max_gap=m.two_phonon_max_gap, epsrel=m.epsrel)
     T = temperature_values(cfg.temperatures)
-    W1 = rates.one_phonon(T)
-    W2 = rates.two_phonon(T)
-    resonant = W2["raman-resonant"] + W2["sum-resonant"]
-    W = W1 + W2["raman"] + W2["sum"]  # the multi-level rates: real steps are one-phonon
+    r = rates.rates(T)
+    per_model = rates.model_rates(r)
+    W = per_model["multi-level"]  # one-phonon everywhere (real steps) + virtual two-phonon
+    resonant = r["raman-resonant"] + r["sum-resonant"]
     mech = np.array([
-        two_state_rate(W1), two_state_rate(W2["raman"]), two_state_rate(resonant),
-        two_state_rate(W2["sum"]), sequential_rate(W),
+        two_state_rate(r["one-phonon"]), two_state_rate(r["raman"]), two_state_rate(resonant),
+        two_state_rate(r["sum"]), sequential_rate(W),
     ])
     models = m.models()
-    inv = {"two-state": lambda: two_state_rate(W + resonant), "multi-level": lambda: multilevel_rate(W)}
+    inv = {"two-state": lambda: two_state_rate(per_model["two-state"]), "multi-level": lambda: multilevel_rate(W)}
     rate_model = np.array([inv[k]() for k in models])
     with np.errstate(divide="ignore"):
         tau = np.where(rate_model > 0, 1.0 / rate_model, np.inf)
@@ -129,6 +131,8 @@ def run(cfg: RelaxationLawsConfig) -> xr.Dataset:
                               {"units": "cm^-1", "long_name": "Frobenius norm of dH/dq"}),
             "detailed_balance_error": ((), detailed_balance_error(W, E, T),
                                        {"units": "1", "long_name": "max relative violation of detailed balance"}),
+            "clipped_rates": ("temperature", per_model["clipped"],
+                              {"units": "1", "long_name": "negative virtual two-phonon rates set to 0 (multi-level)"}),
         },
         coords={
             "model": ("model", models, {"units": "1", "long_name": "relaxation model"}),
@@ -222,7 +226,8 @@ def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
     E = np.unique(np.round(ds.energy.values, 2))
     rows = [("levels (cm^-1)", ", ".join(f"{e:g}" for e in E[:8]) + (" ..." if E.size > 8 else "")),
             ("ground splitting (cm^-1)", f"{ds.attrs['ground_doublet_splitting_cm']:.3g}"),
-            ("channels", f"{int((ds.channel_kind == 'mode').sum())} modes, {int((ds.channel_kind == 'debye').sum())} Debye branches"),
+            ("channels", f"{int((ds.channel_kind == 'mode').sum())} modes, "
+                         f"{int((ds.channel_kind == 'debye').sum())} Debye branches"),
             ("temperatures (K)", f"{T.min():g} .. {T.max():g} ({T.size})"),
             ("relaxation model", str(ds.attrs["relaxation_model"]))]
     for mname in ds.model.values:
