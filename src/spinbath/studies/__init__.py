@@ -7,11 +7,12 @@ them lazily so that ``spinbath --version`` stays fast.
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-__all__ = ["Study", "get_study", "study_names"]
+__all__ = ["Study", "get_study", "study_names", "tau_range_row"]
 
 _MODULES = {
     "spectrum": "spinbath.studies.spectrum",
@@ -42,6 +43,15 @@ class Study:
     plot: Callable
     summary: Callable
     plot_sweep: Callable | None = None
+
+
+def tau_range_row(label: str, T, tau) -> tuple[str, str]:
+    """A summary row "tau <label> (s)": its values at the lowest and highest temperature."""
+    def fmt(x: float) -> str:
+        return "inf" if not math.isfinite(x) else f"{x:.3g}"
+
+    return (f"tau {label} (s)", f"{fmt(float(tau[0]))} at {float(T[0]):g} K .. "
+                                f"{fmt(float(tau[-1]))} at {float(T[-1]):g} K")
 
 
 def study_names() -> list[str]:

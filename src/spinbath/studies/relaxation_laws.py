@@ -46,7 +46,7 @@ import xarray as xr
 from ..config.grids import temperature_values
 from ..config.relaxation_laws import RelaxationLawsConfig
 from ..units import KB_CM
-from . import Study
+from . import Study, tau_range_row
 
 __all__ = ["RelaxationLawsConfig", "run", "plot", "summary", "STUDY", "MECHANISMS", "local_slopes"]
 
@@ -217,10 +217,6 @@ def plot(ds: xr.Dataset, path) -> None:
         save_figure(fig, path)
 
 
-def _fmt(x: float) -> str:
-    return "inf" if not np.isfinite(x) else f"{x:.3g}"
-
-
 def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
     T = ds.temperature.values
     E = np.unique(np.round(ds.energy.values, 2))
@@ -232,7 +228,7 @@ def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
             ("relaxation model", str(ds.attrs["relaxation_model"]))]
     for mname in ds.model.values:
         tau = ds.tau.sel(model=mname).values
-        rows.append((f"tau {mname} (s)", f"{_fmt(tau[0])} at {T[0]:g} K .. {_fmt(tau[-1])} at {T[-1]:g} K"))
+        rows.append(tau_range_row(mname, T, tau))
         u = ds.U_eff.sel(model=mname).values
         if np.isfinite(u[-1]):
             rows.append((f"U_eff {mname} at {T[-1]:g} K", f"{u[-1]:.1f} cm^-1 = {u[-1] / KB_CM:.1f} K"))

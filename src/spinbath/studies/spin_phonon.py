@@ -37,7 +37,7 @@ from ..config.grids import TemperatureSpec, temperature_values
 from ..config.spin import SpinConfig, StaticFieldConfig
 from ..progress import track
 from ..units import KB_CM
-from . import Study
+from . import Study, tau_range_row
 
 __all__ = ["SpinPhononConfig", "MethodConfig", "run", "plot", "summary", "STUDY"]
 
@@ -272,7 +272,7 @@ def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
     for o in ds.order.values:
         label = _ORDER_STYLE.get(str(o), (None, str(o)))[1]
         tau = ds.tau.sel(order=o).values
-        rows.append((f"tau {label} (s)", f"{_fmt(tau[0])} at {T[0]:g} K .. {_fmt(tau[-1])} at {T[-1]:g} K"))
+        rows.append(tau_range_row(label, T, tau))
         rows.append((f"T2 {label} (s)", f"{_fmt(float(ds.T2.sel(order=o)[0]))} at {T[0]:g} K"))
         u = float(ds.U_eff.sel(order=o))
         if np.isfinite(u):
