@@ -225,57 +225,67 @@ def spin_kernels(V, mu_F, T: float = 0.0, model: JunctionModel | None = None, *,
             return lo + width * (u - 1.0), width
         return hi + w * (u - 2.0), np.full(n, w)
 
-    def real_axis(u):
+    def real_axis(u, part: str):
+        """Integrand of one part ("static", "slope", "spin" or "noise") at u; each quad_vec call
+        asks for its own part only, so no bubble is computed for a part that is thrown away."""
         E, jac = energy(u)
         GR = block_retarded(E, model)
-        GA = _adjoint(GR)
-        GRp = block_retarded_derivative(E, model, GR)
-        GAp = _adjoint(GRp)
-        gam_L = -2.0 * model.self_energies(E)[0].imag
-        gam_R = -2.0 * model.self_energies(E)[1].imag
+        sig_L, sig_R = model.self_energies(E)
+        gam_L, gam_R = -2.0 * sig_L.imag, -2.0 * sig_R.imag
         col_L, col_R = GR[..., :, 0], GR[..., :, 1]  # (n, spin, site)
         X_L = gam_L[:, None, None, None] * col_L[..., :, None] * np.conj(col_L[..., None, :])
         X_R = gam_R[:, None, None, None] * col_R[..., :, None] * np.conj(col_R[..., None, :])
-        X = X_L - X_R
         f_L, f_R = fermi(E, mu_L, T), fermi(E, mu_R, T)
+        j4 = jac[:, None, None, None]
+        if part == "noise":
+            F_LL = 2 * f_L * (1 - f_L)
+            F_RR = 2 * f_R * (1 - f_R)
+            F_LR = (1 - f_L) * f_R + f_L * (1 - f_R)
+            wgt = lambda F: F[:, None, None, None]  # noqa: E731
+            return (0.5 / (2 * np.pi)) * (
+                wgt(F_LL) * bubble(X_L, X_L) + wgt(F_RR) * bubble(X_R, X_R)
+                + wgt(F_LR) * (bubble(X_L, X_R) + bubble(X_R, X_L))
+            ) * j4
+        X = X_L - X_R
         df = (f_L - f_R)[:, None, None, None]
-        b_static = -(df / (2 * np.pi)) * bubble(GR, X).real
-        b_slope = (1j / (2 * np.pi)) * 0.5 * df * (bubble(GRp, X) - bubble(X, GAp))
-        b_spin = (0.5 * (f_L - f_R) / (2 * np.pi))[:, None] * _spin_trace(X).real
-        F_LL = 2 * f_L * (1 - f_L)
-        F_RR = 2 * f_R * (1 - f_R)
-        F_LR = (1 - f_L) * f_R + f_L * (1 - f_R)
-        wgt = lambda F: F[:, None, None, None]  # noqa: E731
-        b_noise = (0.5 / (2 * np.pi)) * (
-            wgt(F_LL) * bubble(X_L, X_L) + wgt(F_RR) * bubble(X_R, X_R)
-            + wgt(F_LR) * (bubble(X_L, X_R) + bubble(X_R, X_L))
-        )
+        if part == "spin":
+            b = (0.5 * (f_L - f_R) / (2 * np.pi))[:, None] * _spin_trace(X).real
+            if T > 0:
+                tr = _spin_trace(GR)
+                for mu in (mu_L, mu_R):
+                    c = 0.5 * (fermi(E, mu, T) - np.heaviside(mu - E, 0.5))
+                    b = b - c[:, None] * tr.imag / np.pi
+            return b * jac[:, None]
+        if part == "static":
+            b = -(df / (2 * np.pi)) * bubble(GR, X).real
+            if T > 0:
+                Y = bubble(GR, GR)
+                for mu in (mu_L, mu_R):
+                    cc = 0.5 * (fermi(E, mu, T) - np.heaviside(mu - E, 0.5))[:, None, None, None]
+                    b = b + cc * Y.imag / np.pi
+            return b * j4
+        GA = _adjoint(GR)
+        GRp = block_retarded_derivative(E, model, GR)
+        GAp = _adjoint(GRp)
+        b = (1j / (2 * np.pi)) * 0.5 * df * (bubble(GRp, X) - bubble(X, GAp))
         if T > 0:
-            Y = bubble(GR, GR)
             Z, Zt = bubble(GRp, GR), bubble(GR, GRp)
             W = bubble(GR - GA, GA)
-            tr = _spin_trace(GR)
             for mu in (mu_L, mu_R):
-                c = 0.5 * (fermi(E, mu, T) - np.heaviside(mu - E, 0.5))
-                cc = c[:, None, None, None]
+                cc = 0.5 * (fermi(E, mu, T) - np.heaviside(mu - E, 0.5))[:, None, None, None]
                 mfp = 0.5 * minus_fermi_derivative(E, mu, T)[:, None, None, None]
-                b_static = b_static + cc * Y.imag / np.pi
-                b_slope = b_slope - cc * (Z - np.conj(Zt)) / (2 * np.pi) + mfp * W / (2 * np.pi)
-                b_spin = b_spin - c[:, None] * tr.imag / np.pi
-        j4 = jac[:, None, None, None]
-        return b_static * j4, b_slope * j4, b_spin * jac[:, None], b_noise * j4
+                b = b - cc * (Z - np.conj(Zt)) / (2 * np.pi) + mfp * W / (2 * np.pi)
+        return b * j4
 
     if np.any(width > 0) or T > 0:
-        static = static + _integrate(lambda u: real_axis(u)[0].ravel(), 0.0, 3.0, epsrel=epsrel,
-                                     epsabs=1e-14, points=[1.0, 2.0]).reshape(shape)
-        slope = slope + _from_real_view(
-            _integrate(lambda u: _real_view(real_axis(u)[1]), 0.0, 3.0, epsrel=epsrel,
-                       epsabs=1e-14, points=[1.0, 2.0]), shape)
-        spin = spin + _integrate(lambda u: real_axis(u)[2].ravel(), 0.0, 3.0, epsrel=epsrel,
-                                 epsabs=1e-14, points=[1.0, 2.0]).reshape(n, 2)
-        noise = _from_real_view(
-            _integrate(lambda u: _real_view(real_axis(u)[3]), 0.0, 3.0, epsrel=epsrel,
-                       epsabs=1e-14, points=[1.0, 2.0]), shape)
+        def integral(part, view=lambda x: x.ravel()):
+            return _integrate(lambda u: view(real_axis(u, part)), 0.0, 3.0, epsrel=epsrel,
+                              epsabs=1e-14, points=[1.0, 2.0])
+
+        static = static + integral("static").reshape(shape)
+        slope = slope + _from_real_view(integral("slope", _real_view), shape)
+        spin = spin + integral("spin").reshape(n, 2)
+        noise = _from_real_view(integral("noise", _real_view), shape)
     else:
         noise = np.zeros(shape, dtype=complex)
 
