@@ -18,6 +18,16 @@ Lorentzian tails are long: the area lost outside the window is (2/pi) arctan(g/x
 so keeping 99.99% of the area needs rel ~ 2.5e-8 and a window of ~6400 g, i.e. essentially every pair
 of modes. :meth:`Lineshape.tail_weight` returns the lost area for any ``rel``.
 
+Intermediate states (fourth order). A T-matrix denominator 1/(x - i0) whose x contains a phonon
+energy is averaged over that phonon's profile, u the deviation from the line centre:
+
+    int du g(u) / (x - u - i eta) = P(x) + i Q(x)          (:meth:`Lineshape.resolvent`)
+
+P is the smeared principal value (finite at x = 0, -> 1/x far from it) and Q the smeared delta
+function times pi (the resonant, i.e. sequential, part). Gaussian: P + iQ = i sqrt(pi/2) conj(w(z))/s
+with z = (x + i eta)/(s sqrt 2) and w the Faddeeva function (eta = 0: P = (sqrt 2/s) F(x/(s sqrt 2)),
+F Dawson's function, Q = pi g(x)); Lorentzian: P + iQ = 1/(x - i(g + eta)).
+
 Pairs of modes (two-phonon processes). The lineshape of a two-phonon process with modes of widths
 w1 and w2 is the convolution of the two one-phonon profiles: widths add in quadrature for Gaussians
 (sqrt(w1^2 + w2^2)) and linearly for Lorentzians (w1 + w2) (:meth:`Lineshape.combine`).
@@ -99,6 +109,7 @@ class Lineshape:
     _cut: Callable
     _tail: Callable
     _combine: Callable
+    _resolvent: Callable
 
     def __call__(self, x, width):
         """Untruncated profile at energy mismatch x (cm^-1) for the given width (cm^-1); units cm."""
@@ -125,19 +136,40 @@ class Lineshape:
         val = self._profile(x, width)
         return np.where(np.abs(x) <= self._cut(width, self._rel(rel)), val, 0.0)
 
+    def resolvent(self, x, width, eta: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """(P, Q) with P + iQ = int du g(u) / (x - u - i eta): the denominator 1/(x - i0) averaged
+        over the profile (module docstring). x, width and eta in cm^-1; P and Q in cm (per cm^-1).
+        """
+        x = np.asarray(x, dtype=float)
+        return self._resolvent(x, _check_width(width), float(eta))
+
     def combine(self, w1, w2):
         """Width of the two-phonon profile (the convolution of the two one-phonon profiles)."""
         return self._combine(np.asarray(w1, dtype=float), np.asarray(w2, dtype=float))
 
 
+def _gauss_resolvent(x, s, eta):
+    scale = np.sqrt(0.5 * np.pi) / s
+    if eta == 0.0:
+        return np.sqrt(2.0) / s * special.dawsn(x / (np.sqrt(2.0) * s)), np.pi * gaussian(x, s)
+    w = special.wofz((x + 1j * eta) / (np.sqrt(2.0) * s))
+    return scale * w.imag, scale * w.real
+
+
+def _lorentz_resolvent(x, g, eta):
+    h = g + eta
+    den = x * x + h * h
+    return x / den, h / den
+
+
 LINESHAPES: dict[str, Lineshape] = {
     "gaussian": Lineshape(
         "gaussian", "standard deviation", 1e-8, gaussian, _gauss_cut, _gauss_tail,
-        lambda a, b: np.sqrt(a * a + b * b),
+        lambda a, b: np.sqrt(a * a + b * b), _gauss_resolvent,
     ),
     "lorentzian": Lineshape(
         "lorentzian", "half width at half maximum", 1e-6, lorentzian, _lorentz_cut, _lorentz_tail,
-        lambda a, b: a + b,
+        lambda a, b: a + b, _lorentz_resolvent,
     ),
 }
 

@@ -16,43 +16,81 @@ f, initial i): w_fi > 0 means the spin absorbs energy.
 
 Jump operators (k labels a mode or a pair of modes and a process)
 ---------------------------------------------------------------
-    A^k_fi = sqrt(2 pi / hbar * B_k(T) * g_k(w_fi - Omega_k)) * M^k_fi                       [s^-1/2]
+    A^k_fi = sqrt(2 pi / hbar * B_k(w_fi, T) * g_k(w_fi - Omega_k)) * M^k_fi                 [s^-1/2]
 
-B_k is the Bose factor (n_a = 1/(exp(hbar w_a / k_B T) - 1), at the *phonon* energy), g_k a
-normalized lineshape (cm) centred at the energy Omega_k the bath gives to the spin, and M^k (cm^-1)
-the transition amplitude. With hbar = 1/(2 pi c) cm^-1 s (c in cm/s), 2 pi / hbar = 2 pi * 2 pi c
-turns |M|^2 (cm^-2) times g (cm) into a rate in s^-1 (``RATE_PREFACTOR``). Each element carries the
-lineshape at its own Bohr frequency, so within the secular set the products give
-sqrt(g(w_ac) g(w_bd)).
+g_k is a normalized lineshape (cm) centred at the energy Omega_k that the phonons give to the spin,
+M^k (cm^-1) the transition amplitude and B_k the thermal weight. With hbar = 1/(2 pi c) cm^-1 s,
+2 pi / hbar = 2 pi * 2 pi c turns |M|^2 (cm^-2) times g (cm) into s^-1 (``RATE_PREFACTOR``).
 
-Second order, per mode a (two jump operators: absorption and emission):
-    absorb a:  Omega = +w_a,  B = n_a,       M = V^a
-    emit a:    Omega = -w_a,  B = n_a + 1,   M = V^a
-(together they give G2(w, w_a) = delta(w - w_a) n_a + delta(w + w_a)(n_a + 1). Two operators differ
-from a single one with sqrt(G2) only for an element that sees both lines while w_ac != w_bd within
-the secular tolerance; treating processes as separate jump operators is also what fourth order does.)
+Energy-conserving phonon energies (exact detailed balance). A broadened line lets a process run
+slightly off shell, w_fi != Omega_k. Every factor that depends on a phonon energy is evaluated at
+the energies that conserve energy exactly, shared by a process and its reverse, so that the
+Bose-factor ratio of the two is exactly exp(-w_fi / k_B T) at any width (the Gibbs state of H_s is
+stationary; the ratio is not exp(-Omega_k / k_B T), which is off by (width / k_B T)^2):
 
-Fourth order (two-phonon, T-matrix). Each path's denominator is E_intermediate - E_initial, counting
-the phonon energies present, and is regularized as 1/(x - i eta) (eta in cm^-1, the retarded
-prescription: T = V G0(E + i eta) V with G0(z) = 1/(z - H0), whose overall sign -1 drops out of
-every rate). For an element f <- i and modes a, b:
+    second order:  the phonon has energy |w_fi|:  B = n(w_fi) (absorb, w_fi > 0),
+                   n(-w_fi) + 1 (emit, w_fi < 0), 0 for w_fi = 0 (no one-phonon pure dephasing);
+    fourth order:  the two energies are shifted by half the mismatch delta = w_fi - Omega_k each,
+                   absorb a / emit b:  w_a' = wbar + w/2,  w_b' = wbar - w/2,  wbar = (w_a + w_b)/2,
+                   absorb a and b:     w_a' = (w_a - w_b + w)/2,  w_b' = (w_b - w_a + w)/2,
+                   emit a and b:       w_a' = (w_a - w_b - w)/2,  w_b' = (w_b - w_a - w)/2,
+                   B = n(w_a')(n(w_b') + 1), n(w_a') n(w_b'), (n(w_a') + 1)(n(w_b') + 1);
+                   B = 0 if a shifted energy is <= 0.
 
-  absorb a, emit b (Omega = w_a - w_b, B = n_a (n_b + 1)):
-      T_fi = sum_c V^a_fc V^b_ci / (E_c - E_i + w_b - i eta)      [emit b first: the intermediate
-           + sum_c V^b_fc V^a_ci / (E_c - E_i - w_a - i eta)       holds both phonons; absorb a first]
-  absorb a and b (Omega = w_a + w_b, B = n_a n_b):
-      T_fi = sum_c V^b_fc V^a_ci / (E_c - E_i - w_a - i eta)      [absorb a first]
-           + sum_c V^a_fc V^b_ci / (E_c - E_i - w_b - i eta)      [absorb b first]
-  emit a and b (Omega = -(w_a + w_b), B = (n_a + 1)(n_b + 1)):
-      T_fi = sum_c V^b_fc V^a_ci / (E_c - E_i + w_a - i eta)      [emit a first]
-           + sum_c V^a_fc V^b_ci / (E_c - E_i + w_b - i eta)      [emit b first]
+n(x) = 1/(exp(x / k_B T) - 1). At fourth order w is the mean Bohr frequency of the secular cluster
+of (f, i) (below), so that the weight of a pair of modes is common to all elements that a jump
+operator's secular block couples; elements of one cluster differ by less than ``secular_tol``.
 
-Pair counting: absorb-a/emit-b runs over *ordered* pairs (a, b), a = b included (this covers both
-"absorb a, emit b" and "absorb b, emit a"). Absorb-both and emit-both run over *unordered* pairs
-a <= b, because their T-matrix already sums both time orders; the a = b term is weighted by 1/2:
-two quanta of the same mode have thermal weight <n(n-1)> = 2 n^2 (resp. <(n+1)(n+2)> = 2 (n+1)^2)
-and a single path, i.e. half of the 4 n^2 |single path|^2 that the two-path formula gives. (Summing
-all ordered pairs with weight 1/2 is the same thing.)
+Second order, per mode a: Omega = +w_a (absorb, w_fi > 0) or -w_a (emit, w_fi < 0), M = V^a.
+
+Fourth order (two phonons, T-matrix). For a path f <- c <- i through the intermediate spin state c,
+its denominator E_c - E_i - (energy absorbed so far) can be written from the initial state or,
+on shell equivalently, from the final state. spinbath uses the mean of the two, which keeps the
+amplitude of the reversed process the exact Hermitian conjugate off shell as well (D below):
+
+  absorb a, emit b (Omega = w_a - w_b):
+    T_fi = sum_c V^a_fc V^b_ci [D_b(E_c - E_i + w_b) + D_a(E_c - E_f + w_a)] / 2     (emit b first)
+         + sum_c V^b_fc V^a_ci [D_a(E_c - E_i - w_a) + D_b(E_c - E_f - w_b)] / 2     (absorb a first)
+  absorb a and b (Omega = w_a + w_b):
+    T_fi = sum_c V^b_fc V^a_ci [D_a(E_c - E_i - w_a) + D_b(E_c - E_f + w_b)] / 2     (a first)
+         + sum_c V^a_fc V^b_ci [D_b(E_c - E_i - w_b) + D_a(E_c - E_f + w_a)] / 2     (b first)
+  emit a and b (Omega = -(w_a + w_b)):
+    T_fi = sum_c V^b_fc V^a_ci [D_a(E_c - E_i + w_a) + D_b(E_c - E_f - w_b)] / 2     (a first)
+         + sum_c V^a_fc V^b_ci [D_b(E_c - E_i + w_b) + D_a(E_c - E_f - w_a)] / 2     (b first)
+
+so that T^(b, a) = (T^(a, b))^+ (absorb/emit) and T^(emit a, b) = (T^(absorb a, b))^+ for any
+energies, not only on shell.
+
+Virtual and sequential parts. A denominator x = E_c - E_i -+ w_m that the line of its phonon m can
+bring to zero is a real intermediate state: the path is then the sequential process, two real
+one-phonon steps, which R^(2) already contains (the Orbach process). Averaged over a continuum of
+modes, |1/(x - i eta)|^2 = (pi/eta) delta(x) + FP(1/x^2): the 1/eta term is that sequential rate
+and the finite part FP integrates to zero over any region where the couplings and thermal factors
+are flat, so near a resonance the virtual remainder is small and of either sign (C. Timm, Phys.
+Rev. B 83, 115416 (2011), doi:10.1103/PhysRevB.83.115416). A negative remainder cannot be written
+with jump operators, so spinbath attributes every path whose intermediate state lies within the
+resonance window of its phonon, |x| <= ``resonance_window`` * width_m (default sqrt(2 ln 1e8) = 6.07
+widths: the reach of the truncated Gaussian line), to the sequential process, and keeps the rest:
+
+    order 4 (virtual, Raman):   D_m(x) = 1/x for |x| > resonance_window * width_m, 0 inside;
+    order "4-resonant":         D_m(x) = pi * (line of m at x, with an extra Lorentzian width eta),
+                                the sequential process as fourth order would count it, reported
+                                for inspection only and never added to "2+4".
+
+No regularization eta enters orders 4 and "2+4". What remains of the near-resonant virtual
+remainder outside the window decays as 1 / window (measured on the DyCp model in the README).
+
+Pair counting: absorb-a/emit-b runs over ordered pairs (a, b), a = b included; absorb-both and
+emit-both over unordered pairs a <= b, whose T already sums both time orders; their a = b term
+has weight 1/2 (two quanta of one mode: <n(n-1)> = 2 n^2 and a single path).
+
+Time reversal. For time-even H_s and V^a (no field) every D is real, so every jump operator is
+time-even (Theta A Theta^-1 = A), the dissipator commutes with rho -> Theta rho Theta^-1, and the
+jump operators come in pairs (A, A^+) of equal weight (the pairs (a, b) and (b, a)). The coherent
+(precession) terms that a single jump operator with an identity component makes inside a Kramers
+doublet cancel within each pair: the bath makes no pseudo-field and no magnetization at zero
+field, whatever the width. (With the Bose factors at w_a, w_b and the retarded 1/(x - i eta) of
+earlier versions, the partners differed off shell and a seed-dependent precession remained.)
 
 Lineshapes (``spinbath.baths.lineshapes``): "gaussian" (width = standard deviation) or "lorentzian"
 (width = HWHM), truncated below ``cutoff`` times their peak. One global ``width`` (cm^-1) or per-mode
@@ -69,35 +107,24 @@ Secular approximation: the jump term is kept only where w_ac and w_bd belong to 
 Bohr frequencies, the clusters being the single-linkage groups of the sorted list of all d^2 Bohr
 frequencies with gaps > ``secular_tol`` (cm^-1). For a spectrum whose Bohr frequencies are either
 equal within the tolerance or farther apart than it, this is exactly "R_ab,cd = 0 unless
-|w_ac - w_bd| <= secular_tol"; in all cases it makes "same cluster" an equivalence relation, so the
-kept jump terms form a Davies generator that is completely positive (Schur product of a Gram matrix
-with a block of ones). K_ac = sum_j sum_k conj(A^k_ja) A^k_jc over the kept terms, which keeps the
-trace exactly and equals the textbook delta_bd (A^+A)_ac with the same secular condition.
-Defaults: secular_tol = 1e-4 cm^-1 (about 2e7 rad/s: far above eigenvalue round-off, below the
-Zeeman splitting of any field >~ 1 mT), eta = 1 cm^-1 (well below crystal-field gaps of tens to
-hundreds of cm^-1, so off-resonant denominators are untouched, while denominators that a mode brings
-within ~eta of zero (a real intermediate state, i.e. the sequential Orbach process already counted at
-second order) stay finite; results near such resonances scale like 1/eta and should be checked by
-varying eta).
+|w_ac - w_bd| <= secular_tol"; in all cases "same cluster" is an equivalence relation, so the kept
+jump terms form a Davies generator that is completely positive (Schur product of a Gram matrix with
+a block of ones). K_ac = sum_j sum_k conj(A^k_ja) A^k_jc over the kept terms keeps the trace.
+Default secular_tol = 1e-4 cm^-1 (about 2e7 rad/s, far above eigenvalue round-off).
 
-Detailed balance. On shell |T| is the same for a process and its reverse, so the rates obey
-detailed balance up to the lineshape width (Bose factors at phonon energies: error ~ (width/k_B T)^2
-for smooth baths). Two things break it further at fourth order: (i) the reverse process sees the
-conjugate prescription 1/(x + i eta), an O(eta/|x|) error for complex couplings; (ii) near a real
-intermediate state (|x| <~ width) the off-shell mismatch (~ width) between a process and its reverse
-changes |1/(x - i eta)|^2 at O(1) unless eta >> width.
+Degenerate levels. Inside an exactly degenerate level (a Kramers doublet at zero field) the basis is
+arbitrary; R is covariant under its change, and ``basis_operator`` (e.g. the moment along the
+measuring axis) fixes it so that the pairs named by T1/T2 are states of definite moment.
 
 Performance (fourth order). A pair contributes only if its Omega lies within the lineshape window of a
 Bohr frequency. Modes are sorted by energy, so for each mode a the partners b form one contiguous
 index range (np.searchsorted). For each Bohr-frequency cluster (m elements) and process, a block of
-modes a against the union of their partner ranges is one batched matrix product
-[V^a_f. | X^a_.i] @ [Y^b_.i | V^b_f.]^T with inner dimension 2d (X, Y hold the denominators); pairs
-outside their window get weight 0, and sqrt(lineshape) * T is cached between calls if it fits in
-``cache_bytes`` (it does not depend on temperature). Temperature enters only through the Bose
-factors, which factorize as left(a, T) * right(b, T): the products Z_j conj(Z_j') (j <= j') of a
-block are formed once and contracted with all temperatures at once by one matrix product over b
-and a contraction over a. No Python loop runs over pairs; the number of visited (pair, cluster)
-combinations is reported by :meth:`SpinPhononRates.count_pairs`.
+modes a against the union of their partner ranges is one batched matrix product of inner dimension
+4d (two paths, two reference states; each denominator depends on one mode), and
+sqrt(lineshape) * T is cached between calls if it fits in ``cache_bytes`` (it does not depend on
+temperature). The products Z_j conj(Z_j') (j <= j') of a block are contracted with the thermal
+weights of all temperatures at once by one matrix product over the pairs. No Python loop runs over
+pairs; :meth:`SpinPhononRates.count_pairs` reports the number of visited (pair, cluster) combinations.
 """
 
 from __future__ import annotations
@@ -111,11 +138,11 @@ import numpy as np
 from ..baths.lineshapes import Lineshape, lineshape as _lookup_lineshape
 from ..baths.phonons import PhononBath
 from ..spins.hamiltonian import deterministic_phase
-from ..units import CM_TO_RAD_PER_S, bose_einstein
+from ..units import CM_TO_RAD_PER_S, KB_CM
 from .liouville import lindblad_dissipator, tensor_to_superoperator
 
 __all__ = [
-    "RATE_PREFACTOR", "DEFAULT_SECULAR_TOL", "DEFAULT_ETA", "diagonalize", "secular_clusters",
+    "RATE_PREFACTOR", "DEFAULT_SECULAR_TOL", "DEFAULT_ETA", "RESONANCE_WINDOW", "diagonalize", "secular_clusters",
     "SpinPhononRates", "spin_phonon_superoperator",
 ]
 
@@ -123,20 +150,40 @@ __all__ = [
 RATE_PREFACTOR: float = 2.0 * np.pi * CM_TO_RAD_PER_S
 #: Default secular tolerance on Bohr-frequency differences, cm^-1.
 DEFAULT_SECULAR_TOL: float = 1e-4
-#: Default imaginary regularization of fourth-order denominators, cm^-1.
-DEFAULT_ETA: float = 1.0
+#: Half width of the resonance window of a fourth-order path, in units of the phonon's line width
+#: (Gaussian standard deviation or Lorentzian HWHM): sqrt(2 ln 1e8), the reach of a Gaussian line
+#: truncated at 1e-8 of its peak (the default truncation).
+RESONANCE_WINDOW: float = float(np.sqrt(2.0 * np.log(1e8)))
+#: Default extra Lorentzian width of fourth-order intermediate states, cm^-1 (0: the eta -> 0 limit).
+DEFAULT_ETA: float = 0.0
 
 _PROCESSES = ("AE", "AA", "EE")  # absorb a/emit b, absorb both, emit both
+#: The two parts of the fourth-order amplitude (module docstring).
+_PARTS = ("virtual", "resonant")
 
 
-def diagonalize(H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def diagonalize(H: np.ndarray, basis_operator: np.ndarray | None = None,
+                degeneracy_tol: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Eigenvalues (ascending, cm^-1) and eigenvectors (columns) of a Hermitian H.
 
-    Phase convention: in each eigenvector the component of largest modulus (the first one on ties)
-    is real and positive. Within exactly degenerate subspaces the basis is whatever LAPACK returns;
-    every quantity computed from it in this package is invariant under rotations of that basis.
+    Inside each degenerate level (eigenvalues within ``degeneracy_tol`` cm^-1 of their neighbour;
+    default 1e-9 of the spectral width plus 1e-12 cm^-1) the basis diagonalizes ``basis_operator``
+    (Hermitian, same basis as H) when one is given, in ascending order of its eigenvalues; otherwise
+    it is whatever LAPACK returns. Phase convention: in each eigenvector the component of largest
+    modulus (the first one on ties) is real and positive.
     """
     E, U = np.linalg.eigh(np.asarray(H))
+    if basis_operator is not None:
+        O = np.asarray(basis_operator)
+        tol = (1e-9 * float(np.ptp(E)) + 1e-12) if degeneracy_tol is None else float(degeneracy_tol)
+        start = 0
+        for stop in range(1, E.size + 1):
+            if stop == E.size or E[stop] - E[stop - 1] > tol:
+                if stop - start > 1:
+                    block = U[:, start:stop]
+                    _, w = np.linalg.eigh(block.conj().T @ O @ block)
+                    U[:, start:stop] = block @ w
+                start = stop
     return E, deterministic_phase(U)
 
 
@@ -163,6 +210,7 @@ class _Cluster:
     i: np.ndarray  # initial states (m,)
     freqs: np.ndarray  # Bohr frequencies w_fi (m,), cm^-1
     iu: tuple[np.ndarray, np.ndarray]  # upper-triangle index pairs of the m x m block
+    omega: float  # the cluster's Bohr frequency (mean of freqs; exactly 0 for the diagonal's), cm^-1
 
     @property
     def m(self) -> int:
@@ -177,11 +225,46 @@ class _Cluster:
         return float(self.freqs.max())
 
 
+def _occupation(w: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """n(w) = 1/(exp(w / k_B T) - 1) for w > 0 (cm^-1) on a trailing temperature axis; T = 0 -> 0."""
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        x = w[..., None] / (KB_CM * T)
+        return np.where(np.isinf(x), 0.0, 1.0 / np.expm1(np.where(np.isinf(x), 1.0, x)))
+
+
+def _pair_weights(process: str, wa: np.ndarray, wb: np.ndarray, omega: float, T: np.ndarray) -> np.ndarray:
+    """Thermal weight B of each pair (a, b) at the energy-conserving phonon energies, (A, B, n_T).
+
+    wa (A, 1), wb (1, B) in cm^-1; omega the Bohr frequency w_fi of the cluster (module docstring).
+    """
+    if process == "AE":
+        wbar = 0.5 * (wa + wb)
+        w1, w2, plus1, plus2 = wbar + 0.5 * omega, wbar - 0.5 * omega, 0.0, 1.0
+    else:
+        s = 1.0 if process == "AA" else -1.0
+        w1, w2 = 0.5 * (wa - wb + s * omega), 0.5 * (wb - wa + s * omega)
+        plus1 = plus2 = 0.0 if process == "AA" else 1.0
+    ok = (w1 > 0) & (w2 > 0)
+    w1, w2 = np.where(ok, w1, 1.0), np.where(ok, w2, 1.0)
+    out = (_occupation(w1, T) + plus1) * (_occupation(w2, T) + plus2)
+    out *= ok[..., None]
+    return out
+
+
+def _element_weights(freqs: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """Second-order thermal weight of each element at its Bohr frequency, (m, n_T): n(w) for w > 0,
+    n(-w) + 1 for w < 0, 0 for w = 0."""
+    w = np.abs(freqs)
+    ok = w > 0
+    n = _occupation(np.where(ok, w, 1.0), T)
+    return np.where(ok[:, None], n + (freqs < 0)[:, None], 0.0)
+
+
 @dataclass(frozen=True)
 class _Chunk:
     """Temperature-independent data of a set of jump operators of one cluster and one process.
 
-    Second order ("abs", "em"): Z has shape (m, P), one column per mode ``ia[p]``.
+    Second order ("one"): Z has shape (m, P), one column per mode ``ia[p]``.
     Fourth order ("AE", "AA", "EE"): Z has shape (m, A, B) on the grid of modes a = ``ia`` times
     b = ``b0 .. b0 + B - 1``; pairs outside the lineshape window have Z = 0, and the factor 1/2 of
     a = b in AA/EE is folded into Z (as sqrt(1/2)). Z = sqrt(lineshape) * amplitude.
@@ -197,23 +280,23 @@ class _Chunk:
     def nbytes(self) -> int:
         return self.Z.nbytes + self.ia.nbytes
 
-    def left(self, nb: np.ndarray) -> np.ndarray:
-        """Bose factor of mode a, (len(ia), n_T), from occupations nb (n_T, n_modes)."""
-        na = nb[:, self.ia].T
-        return na + 1.0 if self.process in ("em", "EE") else na
-
-    def right(self, nb: np.ndarray) -> np.ndarray:
-        """Bose factor of mode b, (B, n_T)."""
-        nbb = nb[:, self.b0 : self.b0 + self.Z.shape[2]].T
-        return nbb if self.process == "AA" else nbb + 1.0
+    def weights(self, w: np.ndarray, omega: float, T: np.ndarray) -> np.ndarray:
+        """Fourth order: thermal weights (A, B, n_T) of the chunk's pairs; w the sorted mode energies."""
+        wa = w[self.ia][:, None]
+        wb = w[self.b0 : self.b0 + self.Z.shape[2]][None, :]
+        return _pair_weights(self.process, wa, wb, omega, T)
 
 
-def _parse_order(order) -> tuple[bool, bool]:
+#: Accepted ``order`` values: (second order, fourth-order part or None).
+_ORDERS = {"2": (True, None), "4": (False, "virtual"), "2+4": (True, "virtual"), "4+2": (True, "virtual"),
+           "4-resonant": (False, "resonant")}
+
+
+def _parse_order(order) -> tuple[bool, str | None]:
     key = str(order).replace(" ", "")
-    table = {"2": (True, False), "4": (False, True), "2+4": (True, True), "4+2": (True, True)}
-    if key not in table:
-        raise ValueError(f"order must be 2, 4 or '2+4', got {order!r}")
-    return table[key]
+    if key not in _ORDERS:
+        raise ValueError(f"order must be 2, 4, '2+4' or '4-resonant', got {order!r}")
+    return _ORDERS[key]
 
 
 def _check_hamiltonian(H) -> np.ndarray:
@@ -254,10 +337,15 @@ class SpinPhononRates:
     lineshape : "gaussian" or "lorentzian".
     linewidths : optional (n_modes,) per-mode widths, cm^-1.
     secular_tol : Bohr frequencies closer than this (cm^-1) are secular partners (module docstring).
-    eta : imaginary regularization of fourth-order denominators, cm^-1 (>= 0).
+    eta : extra Lorentzian half width (cm^-1, >= 0) of the intermediate states in the resonant
+        (sequential) part "4-resonant" only; orders 4 and "2+4" do not depend on it.
+    resonance_window : half width (in units of each mode's line width) of the window around an
+        on-shell intermediate state inside which a fourth-order path counts as sequential.
     cutoff : lineshape truncation relative to its peak (None: 1e-8 Gaussian, 1e-6 Lorentzian).
     cache_bytes : memory allowed for caching the fourth-order pair data between calls.
     block_size : largest number of modes a handled per matrix product in the fourth-order sweep.
+    basis_operator : optional Hermitian (d, d) operator (basis of H) whose eigenvectors fix the basis
+        inside degenerate levels (e.g. the moment along the measuring axis at zero field).
 
     Everything that does not depend on temperature (eigenbasis, couplings in it, denominators, pair
     windows, and the fourth-order sqrt(lineshape) * T elements when they fit in ``cache_bytes``) is
@@ -277,6 +365,8 @@ class SpinPhononRates:
         cutoff: float | None = None,
         cache_bytes: int = 512 * 2**20,
         block_size: int = 256,
+        basis_operator: np.ndarray | None = None,
+        resonance_window: float = RESONANCE_WINDOW,
     ):
         H = _check_hamiltonian(H)
         bath = PhononBath(mode_energies, V, linewidths)  # validates shapes, signs, Hermiticity
@@ -298,12 +388,20 @@ class SpinPhononRates:
         eta = float(eta)
         if not np.isfinite(eta) or eta < 0:
             raise ValueError(f"eta must be finite and >= 0 cm^-1, got {eta!r}")
+        if basis_operator is not None:
+            basis_operator = np.asarray(basis_operator)
+            if basis_operator.shape != H.shape:
+                raise ValueError(f"basis_operator must have the shape of H {H.shape}, got {basis_operator.shape}")
+        resonance_window = float(resonance_window)
+        if not np.isfinite(resonance_window) or resonance_window < 0:
+            raise ValueError(f"resonance_window must be finite and >= 0 (units of the width), got {resonance_window!r}")
         self.secular_tol = secular_tol
         self.eta = eta
+        self.resonance_window = resonance_window
         self.cache_bytes = int(cache_bytes)
         self.block_size = max(1, int(block_size))
 
-        self.energies, self.eigenvectors = diagonalize(H)
+        self.energies, self.eigenvectors = diagonalize(H, basis_operator)
         self.energies.setflags(write=False)
         self.eigenvectors.setflags(write=False)
         self.dim = H.shape[0]
@@ -322,13 +420,15 @@ class SpinPhononRates:
         self.labels = secular_clusters(self.energies, secular_tol)
         W = self.energies[:, None] - self.energies[None, :]
         self.bohr = W
+        c0 = int(self.labels[0, 0])
         clusters = []
         for c in range(int(self.labels.max()) + 1):
             f, i = np.nonzero(self.labels == c)
             m = f.size
-            clusters.append(_Cluster(f, i, W[f, i], np.triu_indices(m)))
+            omega = 0.0 if c == c0 else float(W[f, i].mean())
+            clusters.append(_Cluster(f, i, W[f, i], np.triu_indices(m), omega))
         self.clusters: tuple[_Cluster, ...] = tuple(clusters)
-        self._cache4: list[_Chunk] | None = None
+        self._cache4: dict[str, list[_Chunk]] = {}
 
     # ------------------------------------------------------------------ construction helpers
     @classmethod
@@ -346,17 +446,21 @@ class SpinPhononRates:
         return self._w
 
     @cached_property
-    def _denominators(self) -> tuple[np.ndarray, np.ndarray]:
-        """XpT[m, i, c] = V^m_ci / (E_c - E_i + w_m - i eta), XmT likewise with - w_m; (n, d, d)."""
+    def _denominators(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per part, (P, M) with P[m, x, c] = D_m(E_c - E_x + w_m), M[m, x, c] = D_m(E_c - E_x - w_m),
+        (n, d, d) real, cm: virtual 1/x outside the resonance window of mode m and 0 inside it;
+        resonant pi times the line of mode m at x (module docstring)."""
         E = self.energies
-        base = (E[None, None, :] - E[None, :, None])  # [., i, c] = E_c - E_i
+        base = E[None, None, :] - E[None, :, None]  # [., x, c] = E_c - E_x
         w = self._w[:, None, None]
-        den_p = base + w - 1j * self.eta
-        den_m = base - w - 1j * self.eta
-        if np.any(den_p == 0) or np.any(den_m == 0):
-            raise ValueError("a fourth-order denominator E_c - E_i +- w_a vanishes exactly; use eta > 0")
-        VT = self._Vt.transpose(0, 2, 1)  # [m, i, c] = V^m_ci
-        return VT / den_p, VT / den_m
+        wd = self._widths[:, None, None]
+        hole = self.resonance_window * wd
+        out: dict[str, list[np.ndarray]] = {"virtual": [], "resonant": []}
+        for x in (base + w, base - w):
+            far = np.abs(x) > hole
+            out["virtual"].append(np.where(far, 1.0 / np.where(far, x, 1.0), 0.0))
+            out["resonant"].append(self.lineshape.resolvent(x, wd, self.eta)[1])
+        return {k: (v[0], v[1]) for k, v in out.items()}
 
     def _window(self) -> float:
         """Largest |w_fi - Omega| (cm^-1) at which any pair lineshape can be non-zero."""
@@ -394,45 +498,26 @@ class SpinPhononRates:
         w, wd = self._w, self._widths
         idx = np.arange(self.n_modes)
         for c, cl in enumerate(self.clusters):
-            amp = self._Vt[:, cl.f, cl.i].T  # (m, n)
-            for process, sign in (("abs", 1.0), ("em", -1.0)):
-                omega = sign * w
-                g = shape.truncated(cl.freqs[:, None] - omega[None, :], wd[None, :], rel)
-                keep = g.any(axis=0)
-                if not keep.any():
-                    continue
-                yield _Chunk(c, process, np.sqrt(g[:, keep]) * amp[:, keep], idx[keep])
+            if cl.omega == 0.0:
+                continue  # no one-phonon process at zero energy (its thermal weight is 0)
+            omega = w if cl.omega > 0 else -w  # absorb (w_fi > 0) or emit (w_fi < 0) one phonon
+            g = shape.truncated(cl.freqs[:, None] - omega[None, :], wd[None, :], rel)
+            keep = g.any(axis=0)
+            if not keep.any():
+                continue
+            amp = self._Vt[keep][:, cl.f, cl.i].T  # (m, P)
+            yield _Chunk(c, "one", np.sqrt(g[:, keep]) * amp, idx[keep])
 
     # ------------------------------------------------------------------ fourth order
-    def _fourth_order_block(self, c: int, cl: _Cluster, process: str, a_idx: np.ndarray,
+    def _fourth_order_block(self, c: int, cl: _Cluster, process: str, part: str, a_idx: np.ndarray,
                             b_lo: np.ndarray, b_hi: np.ndarray) -> _Chunk | None:
         u0, u1 = int(b_lo.min()), int(b_hi.max())
         if u1 <= u0:
             return None
         b_idx = np.arange(u0, u1)
         valid = (b_idx[None, :] >= b_lo[:, None]) & (b_idx[None, :] < b_hi[:, None])  # (A, B)
-        XpT, XmT = self._denominators
-        Vt = self._Vt
-        f, i = cl.f, cl.i
-        # T[j, a, b] = sum over the 2d columns of [path 1 | path 2]: one batched product per block.
-        Va = Vt[a_idx][:, f, :]  # (A, m, d): V^a_{f_j c}
-        Vb = Vt[u0:u1][:, f, :]  # (B, m, d): V^b_{f_j c}
-        if process == "AE":
-            Xa, Xb = XmT[a_idx][:, i, :], XpT[u0:u1][:, i, :]
-        elif process == "AA":
-            Xa, Xb = XmT[a_idx][:, i, :], XmT[u0:u1][:, i, :]
-        else:  # "EE"
-            Xa, Xb = XpT[a_idx][:, i, :], XpT[u0:u1][:, i, :]
-        left = np.concatenate([Va, Xa], axis=2).transpose(1, 0, 2)  # (m, A, 2d)
-        right = np.concatenate([Xb, Vb], axis=2).transpose(1, 2, 0)  # (m, 2d, B)
-        Z = np.matmul(left, right)  # (m, A, B)
         wa, wb = self._w[a_idx][:, None], self._w[u0:u1][None, :]
-        if process == "AE":
-            omega = wa - wb
-        elif process == "AA":
-            omega = wa + wb
-        else:
-            omega = -(wa + wb)
+        omega = {"AE": wa - wb, "AA": wa + wb, "EE": -(wa + wb)}[process]
         if self._per_mode:
             width = self.lineshape.combine(self._widths[a_idx][:, None], self._widths[u0:u1][None, :])
         else:
@@ -443,7 +528,29 @@ class SpinPhononRates:
             g *= np.where(a_idx[:, None] == b_idx[None, :], 0.5, 1.0)[None]
         if not g.any():
             return None
+        P, M = self._denominators[part]
+        Vt = self._Vt
+        f, i = cl.f, cl.i
+        # Each path's denominator is the mean of an initial- and a final-referenced one, each
+        # depending on one mode only, so T is one product of inner dimension 4d (module docstring).
+        Va, Vb = Vt[a_idx], Vt[u0:u1]
+        Vaf, Vai = Va[:, f, :], Va[:, :, i].transpose(0, 2, 1)  # [a, j, c] = V^a_{f_j c}, V^a_{c i_j}
+        Vbf, Vbi = Vb[:, f, :], Vb[:, :, i].transpose(0, 2, 1)
+        Pa, Ma, Pb, Mb = P[a_idx], M[a_idx], P[u0:u1], M[u0:u1]
+        if process == "AE":
+            left = [Vaf, Vaf * Pa[:, f, :], Vai * Ma[:, i, :], Vai]
+            right = [Vbi * Pb[:, i, :], Vbi, Vbf, Vbf * Mb[:, f, :]]
+        elif process == "AA":
+            left = [Vai * Ma[:, i, :], Vai, Vaf, Vaf * Pa[:, f, :]]
+            right = [Vbf, Vbf * Pb[:, f, :], Vbi * Mb[:, i, :], Vbi]
+        else:  # "EE"
+            left = [Vai * Pa[:, i, :], Vai, Vaf, Vaf * Ma[:, f, :]]
+            right = [Vbf, Vbf * Mb[:, f, :], Vbi * Pb[:, i, :], Vbi]
+        left = np.concatenate(left, axis=2).transpose(1, 0, 2)  # (m, A, 4d)
+        right = np.concatenate(right, axis=2).transpose(1, 2, 0)  # (m, 4d, B)
+        Z = np.matmul(left, right)  # (m, A, B)
         np.sqrt(g, out=g)
+        g *= 0.5
         Z *= g
         return _Chunk(c, process, Z, a_idx, u0)
 
@@ -459,7 +566,7 @@ class SpinPhononRates:
         rows = min(budget // (cl.iu[0].size * int(1.5 * widest) + 1), int(np.median(counts)) // 2)
         return int(np.clip(rows, 1, self.block_size))
 
-    def _fourth_order_chunks_compute(self) -> Iterator[_Chunk]:
+    def _fourth_order_chunks_compute(self, part: str) -> Iterator[_Chunk]:
         delta = self._window()
         for c, cl in enumerate(self.clusters):
             for process in _PROCESSES:
@@ -470,17 +577,17 @@ class SpinPhononRates:
                 rows = self._block_rows(cl, (b_hi - b_lo)[active])
                 for s in range(0, active.size, rows):
                     a_idx = active[s : s + rows]
-                    chunk = self._fourth_order_block(c, cl, process, a_idx, b_lo[a_idx], b_hi[a_idx])
+                    chunk = self._fourth_order_block(c, cl, process, part, a_idx, b_lo[a_idx], b_hi[a_idx])
                     if chunk is not None:
                         yield chunk
 
-    def _fourth_order_chunks(self) -> Iterator[_Chunk]:
-        if self._cache4 is not None:
-            yield from self._cache4
+    def _fourth_order_chunks(self, part: str = "virtual") -> Iterator[_Chunk]:
+        if part in self._cache4:
+            yield from self._cache4[part]
             return
         store: list[_Chunk] | None = []
-        used = 0
-        for chunk in self._fourth_order_chunks_compute():
+        used = sum(ch.nbytes for chunks in self._cache4.values() for ch in chunks)
+        for chunk in self._fourth_order_chunks_compute(part):
             if store is not None:
                 used += chunk.nbytes
                 if used <= self.cache_bytes:
@@ -489,7 +596,7 @@ class SpinPhononRates:
                     store = None  # too large to keep: recompute on the next call
             yield chunk
         if store is not None:
-            self._cache4 = store
+            self._cache4[part] = store
 
     # ------------------------------------------------------------------ assembly
     def superoperator(self, temperature, order=2) -> np.ndarray:
@@ -498,28 +605,29 @@ class SpinPhononRates:
         Parameters
         ----------
         temperature : K, a number or a 1-D array (all temperatures are done in one sweep).
-        order : 2, 4 or "2+4".
+        order : 2, 4 (the virtual two-phonon part), "2+4" (their sum) or "4-resonant" (the
+            sequential part of the two-phonon amplitude, for inspection only: it repeats R^(2)).
 
         Returns
         -------
         R : (d*d, d*d) complex, or (n_T, d*d, d*d) for an array of temperatures.
         """
         T, scalar = _check_temperatures(temperature)
-        do2, do4 = _parse_order(order)
-        nb = bose_einstein(self._w[None, :], T[:, None])  # (n_T, n_modes)
+        do2, part4 = _parse_order(order)
         acc = [np.zeros((T.size, cl.iu[0].size), dtype=complex) for cl in self.clusters]
         c0, pos, pa, pb = self._diagonal_pairs
         dephasing = np.zeros((T.size, pa.size))
-        chunks: list[Iterator[_Chunk]] = []
         if do2:
-            chunks.append(self._second_order_chunks())
-        if do4:
-            chunks.append(self._fourth_order_chunks())
-        for it in chunks:
-            for ch in it:
-                _accumulate(acc[ch.cluster], self.clusters[ch.cluster], ch, nb)
+            for ch in self._second_order_chunks():
+                cl = self.clusters[ch.cluster]
+                _accumulate_one(acc[ch.cluster], cl, ch, _element_weights(cl.freqs, T))
+        if part4 is not None:
+            for ch in self._fourth_order_chunks(part4):
+                cl = self.clusters[ch.cluster]
+                W = ch.weights(self._w, cl.omega, T)
+                _accumulate_two(acc[ch.cluster], cl, ch, W)
                 if ch.cluster == c0:
-                    _accumulate_dephasing(dephasing, pos[pa], pos[pb], ch, nb)
+                    _accumulate_dephasing(dephasing, pos[pa], pos[pb], ch, W)
         R = self._assemble(acc, dephasing) * RATE_PREFACTOR
         return R[0] if scalar else R
 
@@ -551,10 +659,10 @@ class SpinPhononRates:
         for b in range(d):
             R4[:, :, b, :, b] -= 0.5 * K  # -delta_bd K_ac / 2
             R4[:, b, :, b, :] -= 0.5 * K.transpose(0, 2, 1)  # -delta_ac K_db / 2
-        # Population diagonal without cancellation: K_cc contains the elastic |A_cc|^2 (lineshape
-        # tails at zero frequency), which the jump term cancels exactly but in floating point leaves
-        # a round-off ~eps * |A_cc|^2 that can exceed a slow escape rate. R_cc,cc = -sum_{a!=c} R_aa,cc
-        # is the same quantity written as a sum of positive rates (and keeps the trace exactly).
+        # Population diagonal without cancellation: K_cc contains the elastic |A_cc|^2, which the
+        # jump term cancels exactly but in floating point leaves a round-off ~eps * |A_cc|^2 that can
+        # exceed a slow escape rate. R_cc,cc = -sum_{a!=c} R_aa,cc is the same quantity written as a
+        # sum of positive rates (and keeps the trace exactly).
         pop = np.einsum("taacc->tac", R4).real  # (t, a, c): rates c -> a, diagonal to be replaced
         idx = np.arange(d)
         pop[:, idx, idx] = 0.0
@@ -571,46 +679,39 @@ class SpinPhononRates:
         return tensor_to_superoperator(R4)
 
 
-def _accumulate(out: np.ndarray, cl: _Cluster, ch: _Chunk, nb: np.ndarray) -> None:
-    """out[t, (j, j')] += sum over the chunk's jump operators of B(t) Z_j conj(Z_j'), j <= j'.
-
-    The products Y = Z_j conj(Z_j') are formed once per chunk (one broadcast multiply per row j),
-    and the temperature sums are matrix products: second order Y (n_tri, P) @ left (P, n_T); fourth
-    order, with the Bose weight of a pair factorized as left(a, t) * right(b, t), first
-    (n_tri A, B) @ right (B, n_T), then a contraction over a with left (A, n_T).
-    """
-    Z = ch.Z
+def _products(cl: _Cluster, Z: np.ndarray) -> np.ndarray:
+    """Y[(j, j')] = Z_j conj(Z_j') for j <= j' (np.triu_indices order), one broadcast multiply per row."""
     m = Z.shape[0]
-    ntri = cl.iu[0].size
     Zc = Z.conj()
-    Y = np.empty((ntri,) + Z.shape[1:], dtype=complex)
+    Y = np.empty((cl.iu[0].size,) + Z.shape[1:], dtype=complex)
     k = 0
-    for j in range(m):  # rows (j, j..m-1) of the upper triangle, in np.triu_indices order
+    for j in range(m):
         np.multiply(Z[j][None], Zc[j:], out=Y[k : k + m - j])
         k += m - j
-    left = ch.left(nb)  # (A or P, n_T)
-    if Y.ndim == 2:  # second order
-        res = Y @ left.astype(complex)
-    else:
-        A, B = Y.shape[1], Y.shape[2]
-        tmp = (Y.reshape(ntri * A, B) @ ch.right(nb).astype(complex)).reshape(ntri, A, -1)
-        res = np.einsum("kat,at->kt", tmp, left)
-    out += res.T
+    return Y
 
 
-def _accumulate_dephasing(out: np.ndarray, ja: np.ndarray, jb: np.ndarray, ch: _Chunk, nb: np.ndarray) -> None:
-    """out[t, p] += sum over the chunk's jump operators of B(t) |Z_ja[p] - Z_jb[p]|^2 (pure dephasing).
+def _accumulate_one(out: np.ndarray, cl: _Cluster, ch: _Chunk, b: np.ndarray) -> None:
+    """Second order: out[t, (j, j')] += sqrt(b_j(t) b_j'(t)) sum_p Z_jp conj(Z_j'p); b (m, n_T)."""
+    Ysum = _products(cl, ch.Z).sum(axis=1)  # (n_tri,)
+    sb = np.sqrt(b)
+    out += (sb[cl.iu[0]] * sb[cl.iu[1]]).T * Ysum[None, :]
+
+
+def _accumulate_two(out: np.ndarray, cl: _Cluster, ch: _Chunk, W: np.ndarray) -> None:
+    """Fourth order: out[t, (j, j')] += sum_ab W[a, b, t] Z_jab conj(Z_j'ab), one matrix product."""
+    Y = _products(cl, ch.Z)
+    n = Y.shape[0]
+    out += (Y.reshape(n, -1) @ W.reshape(-1, W.shape[-1]).astype(complex)).T
+
+
+def _accumulate_dephasing(out: np.ndarray, ja: np.ndarray, jb: np.ndarray, ch: _Chunk, W: np.ndarray) -> None:
+    """out[t, p] += sum over the chunk's pairs of W |Z_ja[p] - Z_jb[p]|^2 (pure dephasing).
 
     ja, jb: rows of the chunk's Z holding the diagonal elements (a, a) and (b, b) of each pair p.
     """
-    D = np.abs(ch.Z[ja] - ch.Z[jb]) ** 2  # (n_pairs, P) or (n_pairs, A, B), real
-    left = ch.left(nb)
-    if D.ndim == 2:
-        out += (D @ left).T
-    else:
-        n, A, B = D.shape
-        tmp = (D.reshape(n * A, B) @ ch.right(nb)).reshape(n, A, -1)
-        out += np.einsum("kat,at->tk", tmp, left)
+    D = np.abs(ch.Z[ja] - ch.Z[jb]) ** 2  # (n_pairs, A, B), real
+    out += (D.reshape(D.shape[0], -1) @ W.reshape(-1, W.shape[-1])).T
 
 
 def spin_phonon_superoperator(H, V, mode_energies, temperature, order, width, lineshape="gaussian"):
@@ -622,7 +723,7 @@ def spin_phonon_superoperator(H, V, mode_energies, temperature, order, width, li
     V : (n_modes, d, d) couplings dH/dQ_a in the basis of H, cm^-1 per unit Q_a = a_a + a_a^+.
     mode_energies : (n_modes,) cm^-1.
     temperature : K (a number, or a 1-D array for a stack of superoperators).
-    order : 2, 4 (or "2+4").
+    order : 2, 4 (or "2+4", "4-resonant").
     width : lineshape width, cm^-1 (Gaussian standard deviation / Lorentzian HWHM).
     lineshape : "gaussian" or "lorentzian".
 
@@ -641,11 +742,13 @@ def spin_phonon_superoperator(H, V, mode_energies, temperature, order, width, li
 
 def _fourth_order_reference(H, V, mode_energies, temperature, width, lineshape="gaussian",
                             linewidths=None, secular_tol=DEFAULT_SECULAR_TOL, eta=DEFAULT_ETA,
-                            cutoff=None):
+                            cutoff=None, part="virtual", resonance_window=RESONANCE_WINDOW):
     """Plain fourth-order rate superoperator: Python loops over pairs, for tests on small systems.
 
-    Builds one jump operator A^k per pair and process exactly as in the module docstring, adds its
-    Lindblad dissipator, and keeps R_ab,cd only where |w_ac - w_bd| <= secular_tol. Returns (E, R).
+    Builds one jump operator A^k per pair and process exactly as written in the module docstring
+    (sum over intermediate states, both reference states, shifted phonon energies in the thermal
+    weight), adds its Lindblad dissipator, and keeps R_ab,cd only where (a, c) and (b, d) lie in the
+    same secular cluster. Returns (E, R).
     """
     shape = _lookup_lineshape(lineshape)
     rel = shape._rel(cutoff)
@@ -654,39 +757,53 @@ def _fourth_order_reference(H, V, mode_energies, temperature, width, lineshape="
     w = np.asarray(mode_energies, dtype=float)
     n = w.size
     Vt = [U.conj().T @ np.asarray(V[a]) @ U for a in range(n)]
-    lw = None if linewidths is None else np.asarray(linewidths, dtype=float)
-    occ = bose_einstein(w, float(temperature))
+    lw = np.full(n, float(width)) if linewidths is None else np.asarray(linewidths, dtype=float)
+    T = np.array([float(temperature)])
     W = E[:, None] - E[None, :]  # W[f, i] = E_f - E_i
-    # Secular mask on vec indices: row (a, b) -> a + d*b, column (c, e) -> c + d*e.
+    labels = secular_clusters(E, secular_tol)
+    c0 = labels[0, 0]
+    omega = np.zeros((d, d))  # cluster frequency of each element
+    for c in np.unique(labels):
+        sel = labels == c
+        omega[sel] = 0.0 if c == c0 else W[sel].mean()
     rows = [(a, b) for b in range(d) for a in range(d)]
-    mask = np.array([[abs(W[a, c] - W[b, e]) <= secular_tol for (c, e) in rows] for (a, b) in rows])
+    mask = np.array([[labels[a, c] == labels[b, e] for (c, e) in rows] for (a, b) in rows])
 
-    def pair_width(a, b):
-        return width if lw is None else float(shape.combine(lw[a], lw[b]))
+    def D(x, m):
+        if part == "virtual":
+            return 1.0 / x if abs(x) > resonance_window * lw[m] else 0.0
+        return shape.resolvent(x, lw[m], eta)[1]
 
-    def path_sum(Vfirst, Vsecond, shift):
-        # sum_c Vsecond[f, c] Vfirst[c, i] / (E_c - E_i + shift - i eta)
-        T = np.zeros((d, d), dtype=complex)
-        for c in range(d):
-            T += np.outer(Vsecond[:, c], Vfirst[c, :]) / (E[c] - E[None, :] + shift - 1j * eta)
-        return T
+    def amplitude(first, second, x_first, x_second):
+        # sum_c V^second_fc V^first_ci [D(E_c - E_i + x_first) + D(E_c - E_f + x_second)] / 2 for all
+        # (f, i); x_first = +-w of the mode absorbed (-) or emitted (+) first, x_second likewise.
+        T4 = np.zeros((d, d), dtype=complex)
+        for f in range(d):
+            for i in range(d):
+                for c in range(d):
+                    den = 0.5 * (D(E[c] - E[i] + x_first[0], x_first[1]) + D(E[c] - E[f] + x_second[0], x_second[1]))
+                    T4[f, i] += Vt[second][f, c] * Vt[first][c, i] * den
+        return T4
 
     R = np.zeros((d * d, d * d), dtype=complex)
 
-    def add(T, omega, bose, wid):
-        g = shape.truncated(W - omega, wid, rel)
-        A = np.sqrt(RATE_PREFACTOR * bose * g) * T
+    def add(T4, a, b, process, Omega, half=1.0):
+        wid = float(shape.combine(lw[a], lw[b])) if linewidths is not None else float(width)
+        g = shape.truncated(W - Omega, wid, rel)
+        B = np.array([[_pair_weights(process, np.array([[w[a]]]), np.array([[w[b]]]), omega[f, i], T)[0, 0, 0]
+                       for i in range(d)] for f in range(d)])
+        A = np.sqrt(RATE_PREFACTOR * half * B * g) * T4
         R[...] += mask * lindblad_dissipator(A)
 
     for a in range(n):  # absorb a, emit b: ordered pairs, a = b included
         for b in range(n):
-            T = path_sum(Vt[b], Vt[a], w[b]) + path_sum(Vt[a], Vt[b], -w[a])
-            add(T, w[a] - w[b], occ[a] * (occ[b] + 1), pair_width(a, b))
+            T4 = amplitude(b, a, (w[b], b), (w[a], a)) + amplitude(a, b, (-w[a], a), (-w[b], b))
+            add(T4, a, b, "AE", w[a] - w[b])
     for a in range(n):  # absorb both / emit both: unordered pairs a <= b, a = b weighted 1/2
         for b in range(a, n):
             half = 0.5 if a == b else 1.0
-            T = path_sum(Vt[a], Vt[b], -w[a]) + path_sum(Vt[b], Vt[a], -w[b])
-            add(T, w[a] + w[b], half * occ[a] * occ[b], pair_width(a, b))
-            T = path_sum(Vt[a], Vt[b], w[a]) + path_sum(Vt[b], Vt[a], w[b])
-            add(T, -(w[a] + w[b]), half * (occ[a] + 1) * (occ[b] + 1), pair_width(a, b))
+            T4 = amplitude(a, b, (-w[a], a), (w[b], b)) + amplitude(b, a, (-w[b], b), (w[a], a))
+            add(T4, a, b, "AA", w[a] + w[b], half)
+            T4 = amplitude(a, b, (w[a], a), (-w[b], b)) + amplitude(b, a, (w[b], b), (-w[a], a))
+            add(T4, a, b, "EE", -(w[a] + w[b]), half)
     return E, R
