@@ -1,6 +1,6 @@
 """Classical and mean-field spin dynamics.
 
-Modules (import them directly; nothing heavy is imported here):
+Modules:
     mean_field_chain    product-state (mean-field) dynamics of the open spin-1/2 chain: the
                         generalized Landau-Lifshitz equation, steady states, hysteresis loops
     stoner_wohlfarth    the Stoner-Wohlfarth particle: energy, branch-following minimization,
@@ -14,4 +14,43 @@ Modules (import them directly; nothing heavy is imported here):
     rng                 per-trajectory Gaussian streams (xoshiro256++), identical in every backend
     fokker_planck       Boltzmann averages (quadrature, Metropolis), effective temperature,
                         Neel-Brown relaxation times
+
+The main entry points are importable from the package (``__all__``). Those of the numpy/scipy
+modules are imported here; those of :mod:`~spinbath.classical.llg` (which loads numba) on first use.
+No public name is the name of a submodule, so a lazy name cannot be shadowed by a module.
 """
+
+from __future__ import annotations
+
+import importlib
+
+from .fokker_planck import (
+    BoltzmannAverage, boltzmann_quadrature, effective_temperature, metropolis_average, neel_brown_tau_N,
+    uniaxial_relaxation_time,
+)
+from .mean_field_chain import MeanFieldChain, MeanFieldTrajectory, SteadyState
+from .spin_model import ClassicalSpinModel
+from .stoner_wohlfarth import HysteresisLoop, astroid, hysteresis_loop, switching_field
+
+#: Public names imported on first use (module of this package that defines each).
+_LAZY = {"simulate": "llg", "Heun": "llg", "Midpoint": "llg", "LLGResult": "llg"}
+
+__all__ = [
+    "ClassicalSpinModel", "simulate", "Heun", "Midpoint", "LLGResult",
+    "MeanFieldChain", "MeanFieldTrajectory", "SteadyState",
+    "HysteresisLoop", "hysteresis_loop", "switching_field", "astroid",
+    "BoltzmannAverage", "boltzmann_quadrature", "metropolis_average", "effective_temperature",
+    "neel_brown_tau_N", "uniaxial_relaxation_time",
+]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

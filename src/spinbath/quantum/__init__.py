@@ -1,7 +1,7 @@
 """Open-system methods: Liouville space, spin-phonon rate superoperators (orders 2 and 4), open
 chains, solvers and observables.
 
-Public entry points (imported lazily, so ``import spinbath`` stays light):
+Public entry points (numpy/scipy only, imported here):
     spin_phonon_superoperator(H, V, mode_energies, temperature, order, width, lineshape) -> (E, R)
     SpinPhononRates                 the same, built once for many temperatures
     relaxation_time, coherence_times, magnetization                          observables of R
@@ -11,40 +11,20 @@ Public entry points (imported lazily, so ``import spinbath`` stays light):
     steady_state(L), evolve(L, rho0, times)   for dense rate superoperators R (relaxation.py) and
                                               sparse / matrix-free Liouvillians (chain_solvers.py)
     slowest_eigenvalues(L, k), relaxation_gap(L)
+
+No public name is also the name of a submodule (``relaxation`` is the module, ``relaxation_time``
+the function), so ``from spinbath.quantum import relaxation`` keeps giving the module.
 """
 
-from __future__ import annotations
+from .chain_solvers import relaxation_gap, slowest_eigenvalues
+from .open_chain import OpenChainLiouvillian, open_chain_hamiltonian, open_chain_liouvillian, thermal_rates
+from .relaxation import coherence_times, effective_generator, magnetization, relaxation_modes, relaxation_time
+from .solvers import evolve, steady_state
+from .spin_phonon import SpinPhononRates, spin_phonon_superoperator
 
-import importlib
-
-_EXPORTS = {
-    "spin_phonon_superoperator": "spin_phonon",
-    "SpinPhononRates": "spin_phonon",
-    "relaxation_time": "relaxation",
-    "relaxation_modes": "relaxation",
-    "coherence_times": "relaxation",
-    "effective_generator": "relaxation",
-    "steady_state": "solvers",
-    "evolve": "solvers",
-    "magnetization": "relaxation",
-    "open_chain_liouvillian": "open_chain",
-    "open_chain_hamiltonian": "open_chain",
-    "OpenChainLiouvillian": "open_chain",
-    "thermal_rates": "open_chain",
-    "slowest_eigenvalues": "chain_solvers",
-    "relaxation_gap": "chain_solvers",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + __all__)
+__all__ = [
+    "OpenChainLiouvillian", "SpinPhononRates", "coherence_times", "effective_generator", "evolve",
+    "magnetization", "open_chain_hamiltonian", "open_chain_liouvillian", "relaxation_gap",
+    "relaxation_modes", "relaxation_time", "slowest_eigenvalues", "spin_phonon_superoperator",
+    "steady_state", "thermal_rates",
+]

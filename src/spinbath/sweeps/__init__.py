@@ -17,23 +17,21 @@ Python use (same as the command line)::
 
 Worker processes of the local cluster are spawned (they re-import the main script), so a script
 that runs a parallel sweep must do so under ``if __name__ == "__main__":``. Nothing here imports
-dask until a parallel sweep starts.
+dask until a parallel sweep starts (the public names are imported eagerly; they need numpy, xarray
+and pydantic only).
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
+
+from .execute import Backend, choose_backend
+from .runner import SweepResult, run_sweep
+from .spec import Parameter, Sweep, Task
+from .status import sweep_status
 
 __all__ = ["load_sweep", "run_sweep", "choose_backend", "sweep_status", "Sweep", "Task", "Parameter",
            "SweepResult", "Backend"]
-
-_EXPORTS = {
-    "run_sweep": "runner", "SweepResult": "runner",
-    "choose_backend": "execute", "Backend": "execute",
-    "sweep_status": "status",
-    "Sweep": "spec", "Task": "spec", "Parameter": "spec",
-}
 
 
 def load_sweep(path: str | Path):
@@ -49,11 +47,3 @@ def load_sweep(path: str | Path):
     if sweep is None:
         raise ConfigError(f"{p}: no [sweep] section")
     return sweep, text
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
