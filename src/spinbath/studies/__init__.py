@@ -2,6 +2,17 @@
 
 Each study module defines a :class:`Study` and is listed in ``_MODULES``; the registry imports
 them lazily so that ``spinbath --version`` stays fast.
+
+The config model of each study (the pydantic model of its whole TOML file) is importable from here,
+constructible with keyword arguments (nested sections as dicts or models, quantities as numbers in
+the working unit or unit strings) and runnable with :func:`spinbath.run`::
+
+    from spinbath.studies import SpectrumConfig
+    cfg = SpectrumConfig(study="spectrum", spin={"J": "15/2", "g": 4 / 3, "crystal_field": {"dataset": "dycp"}},
+                         field={"start": "0 T", "stop": "5 T", "num": 51})
+
+Each name is the study's own ``Study.config_model`` (an alias, not a copy), imported on first use.
+None of these names is the name of a submodule, so no module can shadow them.
 """
 
 from __future__ import annotations
@@ -12,7 +23,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-__all__ = ["Study", "get_study", "study_names", "tau_range_row"]
+#: Public name of each study's config model -> the study.
+_CONFIG_MODELS = {
+    "SpectrumConfig": "spectrum",
+    "SpinPhononConfig": "spin-phonon",
+    "OpenChainConfig": "open-chain",
+    "JunctionCouplingsConfig": "junction-couplings",
+    "DimerLLGConfig": "dimer-llg",
+    "RelaxationLawsConfig": "relaxation-laws",
+}
+
+__all__ = ["Study", "get_study", "study_names", "tau_range_row", *_CONFIG_MODELS]
 
 _MODULES = {
     "spectrum": "spinbath.studies.spectrum",
@@ -63,3 +84,15 @@ def get_study(name: str) -> Study:
     if name not in _MODULES:
         raise KeyError(name)
     return importlib.import_module(_MODULES[name]).STUDY
+
+
+def __getattr__(name: str):
+    if name in _CONFIG_MODELS:
+        model = get_study(_CONFIG_MODELS[name]).config_model
+        globals()[name] = model
+        return model
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
