@@ -3,6 +3,7 @@
 Bad input (config, files, names) prints one line ``error: ...`` on stderr and exits with code 2,
 writing nothing. Results are written atomically (see :mod:`spinbath.io`). A config with a
 ``[sweep]`` section runs as a sweep (:mod:`spinbath.sweeps`): exit code 1 if any task failed.
+Running a study and drawing a results file share their code with the Python API (:mod:`spinbath.api`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def _figure_path(results: Path, fmt: str) -> Path:
 
 
 def _run_config_text(text: str, source: str, out: Path, args, base_dir: Path | None = None) -> int:
+    from .api import compute
     from .config import parse_config_text
     from .io import write_results
 
@@ -52,13 +54,7 @@ def _run_config_text(text: str, source: str, out: Path, args, base_dir: Path | N
         from .sweeps.runner import run_from_cli
 
         return run_from_cli(sweep, text, out, args)
-    try:
-        ds = study.run(cfg)
-    except ConfigError:
-        raise
-    except ValueError as err:
-        # Raised while building the model from a validated config, e.g. a non-Hermitian coupling file.
-        raise ConfigError(f"{source}: {err}") from None
+    ds = compute(study, cfg, source)
     write_results(ds, out, study=study.name, config_toml=text)
     fig = None
     if not args.no_figure:
@@ -97,20 +93,13 @@ def cmd_rerun(args) -> int:
 
 
 def cmd_plot(args) -> int:
+    from .api import draw
     from .io import read_results
-    from .studies import get_study, study_names
 
     src = Path(args.results)
     ds = read_results(src)
-    if ds.attrs["study"] not in study_names():
-        raise ConfigError(f"{src}: unknown study {ds.attrs['study']!r}")
     fig = Path(args.out) if args.out else _figure_path(src, args.format)
-    if "sweep" in ds.attrs:
-        from .sweeps.plot import plot_sweep
-
-        plot_sweep(get_study(ds.attrs["study"]), ds, fig)
-    else:
-        get_study(ds.attrs["study"]).plot(ds, fig)
+    draw(ds, fig, source=str(src))
     _say(args, f"wrote {fig}")
     return 0
 

@@ -21,7 +21,8 @@ import xarray as xr
 from . import __version__
 from .config import ConfigError
 
-__all__ = ["write_results", "read_results", "atomic_write", "atomic_write_bytes", "missing_units"]
+__all__ = ["write_results", "read_results", "results_dataset", "atomic_write", "atomic_write_bytes",
+           "missing_units"]
 
 
 def missing_units(ds: xr.Dataset) -> list[str]:
@@ -60,13 +61,22 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     return atomic_write(path, write)
 
 
-def write_results(ds: xr.Dataset, path: str | Path, *, study: str, config_toml: str) -> Path:
-    """Write ``ds`` to ``path`` (netCDF4/HDF5 via h5netcdf) atomically, with the config embedded."""
+def results_dataset(ds: xr.Dataset, *, study: str, config_toml: str) -> xr.Dataset:
+    """A copy of ``ds`` with the global attributes of a results file (what :func:`write_results` writes).
+
+    Raises ValueError if a variable or coordinate has no ``units`` attribute.
+    """
     missing = missing_units(ds)
     if missing:
         raise ValueError(f"results variables without units: {missing}")
     ds = ds.copy()
     ds.attrs.update(study=study, config_toml=config_toml, spinbath_version=__version__)
+    return ds
+
+
+def write_results(ds: xr.Dataset, path: str | Path, *, study: str, config_toml: str) -> Path:
+    """Write ``ds`` to ``path`` (netCDF4/HDF5 via h5netcdf) atomically, with the config embedded."""
+    ds = results_dataset(ds, study=study, config_toml=config_toml)
     return atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
 
 

@@ -58,14 +58,16 @@ class SweepResult:
 
 
 def _progress(total: int, done: int, quiet: bool):
-    """A rich progress bar on stderr (done/total, elapsed, ETA); a stub when quiet or not a terminal."""
-    from rich.console import Console
+    """A rich progress bar on stderr (done/total, elapsed, ETA); a stub when quiet or neither a terminal
+    nor a Jupyter notebook (:func:`spinbath.progress.bars_visible`)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    console = Console(stderr=True, highlight=False)
+    from ..progress import bars_visible, progress_console
+
+    console = progress_console()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("ETA"), TimeRemainingColumn())
-    progress = Progress(*columns, console=console, transient=True, disable=quiet or not console.is_terminal)
+    progress = Progress(*columns, console=console, transient=True, disable=not bars_visible(console, quiet))
     task = progress.add_task("sweep", total=total, completed=done)
     return progress, task, console
 
