@@ -7,7 +7,9 @@ Everything listed in ``__all__`` is imported here (numpy only). ``stevens`` and 
 :mod:`spinbath.spins.stevens` share a name: the package attribute is the *function*, bound after
 the module is loaded, so ``from spinbath.spins import stevens`` gives the function whatever was
 imported before. Import the module's other names from the module itself
-(``from spinbath.spins.stevens import cf_matrix``).
+(``from spinbath.spins.stevens import cf_matrix``); ``import spinbath.spins.stevens as m`` binds
+the function too (Python resolves it as an attribute), so use
+``importlib.import_module("spinbath.spins.stevens")`` for the module object.
 """
 
 from .conventions import lande_gJ
