@@ -10,14 +10,24 @@ secular approximation (:mod:`spinbath.quantum.spin_phonon`), at every temperatur
     T2     coherence time of the pair: 1/T2 = -Re R_ab,ab = 1/(2 T1) + 1/T2*
     T2*    pure-dephasing time (infinite at second order for a Kramers doublet)
 
-At zero field the ground doublet is degenerate; a vanishing probe field (``method.probe_field``,
-default 1e-7 T, splitting ~1e-6 cm^-1, far below the secular tolerance) along [field].direction
-picks its basis (states of definite moment along that axis) without changing any rate.
+At zero field every Kramers doublet is degenerate: its basis is fixed by diagonalizing the moment
+along [field].direction inside it (states of definite moment; R is covariant under the choice,
+so tau does not depend on it and T1, T2, T2* refer to the |+>, |-> pair of that axis). The rates are
+exactly time-reversal invariant, so zero field needs no probe field. Zero field means the limit of a
+vanishing field along [field].direction (``method.zero_field = "limit"``, default), continuous with
+any finite field; ``"exact"`` keeps the coupling of each doublet's coherence to its populations
+that only exactly zero field has (module docstring of :mod:`spinbath.quantum.spin_phonon`).
+
+Order 4 is the virtual (Raman) two-phonon part. The sequential part of the two-phonon amplitude
+(two real one-phonon steps through an excited level: the Orbach process of order 2) is left out of
+4 and "2+4"; ``tau_resonant`` is tau from it alone, for inspection.
 
 Output variables (xarray.Dataset):
     tau, T1, T2, T2_star (order, temperature)        s
     relaxation_rate(order, temperature, slowest)     s^-1, the slowest decay rates -Re(lambda) of R
     tau_weight(order, temperature)                   share of M(t) carried by the tau mode
+    tau_resonant(temperature)                        s, tau from the sequential part of the two-phonon
+                                                     amplitude alone (not in any order; when 4 is computed)
     U_eff(order)                                     cm^-1, k_B d ln(tau)/d(1/T) for T >= max(T)/2
     energy(level), moment(level)                     cm^-1 above the ground state; <m . n> in mu_B
     mode_energy(mode), coupling_norm(mode)           cm^-1; ||V^a||_F of each mode, cm^-1
@@ -31,11 +41,12 @@ import numpy as np
 import xarray as xr
 from pydantic import Field, field_validator, model_validator
 
-from ..config.base import EnergyCm, FieldT, StrictModel
+from ..config.base import EnergyCm, StrictModel
 from ..config.bath import PhononBathConfig
 from ..config.grids import TemperatureSpec, temperature_values
 from ..config.spin import SpinConfig, StaticFieldConfig
 from ..progress import track
+from ..quantum.spin_phonon import RESONANCE_WINDOW
 from ..units import KB_CM
 from . import Study, tau_range_row
 
@@ -54,16 +65,22 @@ class MethodConfig(StrictModel):
 
     orders: any of 2, 4, "2+4" (default all three). lineshape: "gaussian" (width = standard
     deviation) or "lorentzian" (width = HWHM); per-mode linewidths of the bath take precedence over
-    ``width``. eta: imaginary part of fourth-order denominators, 1/(x - i eta). secular_tol: Bohr
+    ``width``. resonance_window: half width, in line widths, of the window around an on-shell
+    intermediate state inside which a two-phonon path is sequential (order 2), not virtual (order 4).
+    eta: extra width of the intermediate states in the sequential part (``tau_resonant`` only; no
+    order depends on it). resonant_part: compute ``tau_resonant``. zero_field: "limit" (B -> 0+
+    along [field].direction) or "exact" (B = 0; see the study docstring). secular_tol: Bohr
     frequencies closer than this are treated as equal.
     """
 
     orders: list[Order] = Field(default_factory=lambda: [2, 4, "2+4"], min_length=1)
     lineshape: Literal["gaussian", "lorentzian"] = "gaussian"
     width: EnergyCm = Field(default=10.0, gt=0)
-    eta: EnergyCm = Field(default=1.0, ge=0)
+    eta: EnergyCm = Field(default=0.0, ge=0)
+    resonance_window: float = Field(default=RESONANCE_WINDOW, ge=0)
+    resonant_part: bool = True
+    zero_field: Literal["limit", "exact"] = "limit"
     secular_tol: EnergyCm = Field(default=1e-4, ge=0)
-    probe_field: FieldT = Field(default=1e-7, gt=0)
 
     @field_validator("orders")
     @classmethod
@@ -132,6 +149,23 @@ def effective_barrier(temperature: np.ndarray, tau: np.ndarray, fraction: float 
     return float(slope * KB_CM)
 
 
+def _crossover(T: np.ndarray, orders: list[str], tau: np.ndarray) -> float:
+    """Temperature (K) where tau of order 2 and of order 4 cross (log-interpolated); NaN if they do not
+    or if either order is missing. Below it the two-phonon (Raman) process dominates."""
+    if "2" not in orders or "4" not in orders:
+        return float("nan")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.log(tau[orders.index("2")]) - np.log(tau[orders.index("4")])
+    ok = np.isfinite(r)
+    Tk, r = T[ok], r[ok]
+    s = np.flatnonzero(np.sign(r[:-1]) != np.sign(r[1:]))
+    if not s.size:
+        return float("nan")
+    k = s[0]
+    x = np.log(Tk[k]) + (np.log(Tk[k + 1]) - np.log(Tk[k])) * r[k] / (r[k] - r[k + 1])
+    return float(np.exp(x))
+
+
 def run(cfg: SpinPhononConfig) -> xr.Dataset:
     """Build H and the bath once; for each order, R at all temperatures; tau, T1, T2, T2*."""
     from ..quantum.relaxation import coherence_times, relaxation_time
@@ -140,14 +174,17 @@ def run(cfg: SpinPhononConfig) -> xr.Dataset:
     ham = cfg.spin.hamiltonian()
     n = np.asarray(cfg.field.direction)
     B = cfg.field.field_vector()
-    H = ham.matrix(B if cfg.field.value > 0 else cfg.method.probe_field * n)
+    H = ham.matrix(B)
+    moment_n = _moment_axis_operator(ham, n)
     bath = cfg.bath.build(cfg.spin.J, B)
     rates = SpinPhononRates.from_bath(
         H, bath, width=cfg.method.width, lineshape=cfg.method.lineshape,
         secular_tol=cfg.method.secular_tol, eta=cfg.method.eta,
+        resonance_window=cfg.method.resonance_window, basis_operator=moment_n,
+        vanishing_field=cfg.field.value == 0 and cfg.method.zero_field == "limit",
     )
     E, U = rates.energies, rates.eigenvectors
-    gJn = U.conj().T @ _moment_axis_operator(ham, n) @ U
+    gJn = U.conj().T @ moment_n @ U
     T = temperature_values(cfg.temperatures)
     orders = cfg.method.order_names()
     shape = (len(orders), T.size)
@@ -164,9 +201,15 @@ def run(cfg: SpinPhononConfig) -> xr.Dataset:
             swept[order] = rates.superoperator(T, order if order == "2+4" else int(order))
         return swept[order]
 
+    steps = orders + (["4-resonant"] if "4" in orders and cfg.method.resonant_part else [])
+    tau_res = np.full(T.size, np.nan)
     # One rate sweep per order covers all temperatures at once, so the bar counts orders.
-    for i, order in enumerate(track(orders, f"spin-phonon rates ({bath.n_modes} modes, {T.size} T)",
-                                    total=len(orders))):
+    for i, order in enumerate(track(steps, f"spin-phonon rates ({bath.n_modes} modes, {T.size} temperatures)",
+                                    total=len(steps))):
+        if order == "4-resonant":
+            R_res = rates.superoperator(T, "4-resonant")
+            tau_res[:] = [relaxation_time(R_res[j], E, gJn) for j in range(T.size)]
+            continue
         R_all = rate_stack(order)
         for j in range(T.size):
             R = R_all[j]
@@ -183,6 +226,9 @@ def run(cfg: SpinPhononConfig) -> xr.Dataset:
             "T2": (("order", "temperature"), T2, {"units": "s", "long_name": "coherence time of the pair"}),
             "T2_star": (("order", "temperature"), T2s, {"units": "s", "long_name": "pure-dephasing time of the pair"}),
             "tau_weight": (("order", "temperature"), weight, {"units": "1", "long_name": "share of M(t) in the tau mode"}),
+            "tau_resonant": ("temperature", tau_res,
+                             {"units": "s", "long_name": "tau from the sequential part of the two-phonon amplitude alone",
+                              "note": "repeats the Orbach process of order 2; for inspection, not included in 4 or 2+4"}),
             "relaxation_rate": (("order", "temperature", "slowest"), slowest,
                                 {"units": "s^-1", "long_name": "slowest decay rates -Re(lambda) of R"}),
             "U_eff": ("order", [effective_barrier(T, tau[i]) for i in range(len(orders))],
@@ -206,6 +252,9 @@ def run(cfg: SpinPhononConfig) -> xr.Dataset:
             "lineshape": cfg.method.lineshape,
             "width_cm": cfg.method.width if bath.linewidths_cm is None else "per-mode linewidths",
             "eta_cm": cfg.method.eta, "secular_tol_cm": cfg.method.secular_tol,
+            "resonance_window_widths": cfg.method.resonance_window,
+            "zero_field": cfg.method.zero_field if cfg.field.value == 0 else "not zero",
+            "crossover_temperature_K": _crossover(T, orders, tau),
             "bath_source": bath.source or "(not given)",
         },
     )
@@ -225,10 +274,19 @@ def plot(ds: xr.Dataset, path) -> None:
         T = ds.temperature.values
         for o in ds.order.values:
             color, label = _ORDER_STYLE.get(str(o), ("C2", str(o)))
-            a.plot(T, ds.tau.sel(order=o), color=color, lw=1.4, label=rf"$\tau$ {label}")
-            a.plot(T, ds.T2.sel(order=o), color=color, lw=1.0, ls="--", label=rf"$T_2$ {label}")
-            b.plot(ds.T2.sel(order=o), ds.T1.sel(order=o), _ORDER_MARKER.get(str(o), "o") + "-", ms=3.0,
+            mk = _ORDER_MARKER.get(str(o), "o")
+            # Markers keep a curve visible where another lies on it (order 4 under 2+4 at low T).
+            a.plot(T, ds.tau.sel(order=o), color=color, lw=1.2, marker=mk, ms=2.5, mfc="none", mew=0.6,
+                   label=rf"$\tau$ {label}")
+            a.plot(T, ds.T2.sel(order=o), color=color, lw=0.9, ls="--", label=rf"$T_2$ {label}")
+            b.plot(ds.T2.sel(order=o), ds.T1.sel(order=o), mk + "-", ms=3.0,
                    lw=0.8, color=color, mfc="none", label=label)
+        Tx = float(ds.attrs.get("crossover_temperature_K", np.nan))
+        if np.isfinite(Tx):
+            a.axvspan(T.min(), Tx, color="C3", alpha=0.07, lw=0)
+            a.axvline(Tx, color="0.5", lw=0.6, ls=":")
+            a.text(0.02, 0.03, f"Raman (4th) dominates below {Tx:.0f} K,\nOrbach (2nd) above",
+                   transform=a.transAxes, fontsize=5.5, va="bottom")
         a.set_yscale("log")
         # Keep the axis on measurable times: a pure second-order tau at low T can reach 1e20 s.
         fastest = np.nanmin(np.where(np.isfinite(ds.tau.values), ds.tau.values, np.nan), axis=0)
@@ -239,7 +297,7 @@ def plot(ds: xr.Dataset, path) -> None:
             a.set_xscale("log")
         a.set_xlabel("temperature (K)")
         a.set_ylabel("time (s)")
-        a.legend(fontsize=5.5, ncol=1, frameon=False)
+        a.legend(fontsize=5.5, ncol=1, frameon=False, loc="upper right")
         a.set_title(ds.attrs.get("title", ""), fontsize=7)
         t2 = ds.T2.values[np.isfinite(ds.T2.values) & (ds.T2.values > 0)]
         if t2.size:
