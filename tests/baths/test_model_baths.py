@@ -173,18 +173,23 @@ def test_couplings_do_not_split_or_connect_kramers_partners(bath, dycp_hamiltoni
 
 
 # ----------------------------------------------------------------------------- tuned relaxation
-def _taus(bath, H, moment, temps, order, field=(0.0, 0.0, 0.0)):
-    m = SpinPhononRates.from_bath(H.matrix(field), bath, DEFAULT_WIDTH_CM)
+def _taus(bath, H, moment, temps, order, field=(0.0, 0.0, 0.0), **kw):
+    m = SpinPhononRates.from_bath(H.matrix(field), bath, DEFAULT_WIDTH_CM, **kw)
     M = m.eigenvectors.conj().T @ moment @ m.eigenvectors
     return np.array([relaxation_time(R, m.energies, M) for R in m.superoperator(temps, order)])
 
 
 def test_second_order_orbach_of_the_tuned_model(bath, dycp_hamiltonian):
-    # Pins the tuning (benchmarks/tune_dycp_model.py): order-2 tau(100 K) = 1.43e-3 s, and an
-    # Orbach slope over 90-110 K through the doublets at 1185-1474 cm^-1.
+    # Pins the tuned model (benchmarks/tune_dycp_model.py, scale not retuned since): order-2
+    # tau(100 K) = 1.83e-3 s, and an Orbach slope over 90-110 K of 1410 cm^-1, among the excited
+    # doublets at 1185-1474 cm^-1 that the magnetization climbs through. With the Bose factor at the
+    # mode energy (before the spin-phonon rates took it at the Bohr frequency) these were
+    # 1.43e-3 s and 1391 cm^-1: on this discrete bath the thermal factor averaged over the few
+    # modes inside a 10 cm^-1 line was biased, and the absorption rates between doublets change by
+    # -7 % to +28 % at 100 K (emission rates by < 2 %), so tau grows by 29 % and the barrier by 1 %.
     T = np.array([90.0, 100.0, 110.0])
     tau = _taus(bath, dycp_hamiltonian, dycp_hamiltonian.magnetic_moment[2], T, 2)
-    assert tau[1] == pytest.approx(1.43e-3, rel=0.05)
+    assert tau[1] == pytest.approx(1.83e-3, rel=0.05)
     slope = np.polyfit(1 / T, np.log(tau), 1)[0] * KB_CM
     assert 1300 < slope < 1500
 
@@ -198,6 +203,11 @@ def test_tuning_targets_at_order_2_plus_4(bath, dycp_hamiltonian):
     assert 100 < tau[0] < 2000  # Raman-like fourth order at 20 K
     slope = np.polyfit(1 / T[1:], np.log(tau[1:]), 1)[0] * KB_CM
     assert 1250 < slope < 1550  # effective barrier over 77-110 K (experiment: 1223 cm^-1)
-    # For the default seed, a 0.01 T probe field along z changes tau by < 3 % (module caveat).
+    # A 0.01 T probe field along z gives the limit B -> 0+ along z (vanishing_field): measured
+    # 532.71 s vs 532.75 s at 20 K, 0.37464 s vs 0.37470 s at 77 K. B = 0 exactly is a singular
+    # point (spin_phonon docstring, "Degenerate levels": the secular approximation keeps the doublet
+    # coherences' coupling to the populations only there): 577 s at 20 K (+8 %), 0.3772 s at 77 K.
     probe = _taus(bath, dycp_hamiltonian, mz, T[:2], "2+4", field=(0.0, 0.0, 0.01))
-    assert np.allclose(probe, tau[:2], rtol=0.03)
+    limit = _taus(bath, dycp_hamiltonian, mz, T[:2], "2+4", basis_operator=mz, vanishing_field=True)
+    assert np.allclose(probe, limit, rtol=1e-3)
+    assert np.all(np.abs(tau[:2] / limit - 1) < 0.2)

@@ -24,20 +24,31 @@ def two_level(T=30.0):
 
 
 def test_two_level_evolution_is_exponential_with_T1_and_T2():
-    E, R = two_level()
-    T1, T2, T2s = coherence_times(R, (0, 1))
-    assert np.isfinite(T2s)  # the Lorentzian tail at 0 cm^-1 and V_00 != V_11 dephase
-    rho0 = np.full((2, 2), 0.5, dtype=complex)  # |+><+|
-    t = np.array([0.0, 0.3, 1.0, 2.5]) * T1
-    rhos = evolve(R, rho0, t, E=E)
-    p_eq = steady_state(R)[1, 1].real
-    assert np.allclose(rhos[:, 1, 1].real, p_eq + (0.5 - p_eq) * np.exp(-t / T1), rtol=1e-9)
-    # Coherence: decays with T2 and rotates at the Bohr frequency (Schroedinger picture).
-    w01 = (E[0] - E[1]) * CM_TO_RAD_PER_S
-    expected = 0.5 * np.exp(-t / T2) * np.exp(-1j * w01 * t)
-    assert np.allclose(rhos[:, 0, 1], expected, rtol=1e-7, atol=1e-12)
-    # Interaction picture (no E): same modulus, no rotation.
-    assert np.allclose(evolve(R, rho0, t)[:, 0, 1], 0.5 * np.exp(-t / T2), rtol=1e-9)
+    E, R2 = two_level()
+    T1, T2, T2s = coherence_times(R2, (0, 1))
+    # Second order has no pure dephasing although V_00 != V_11 and the Lorentzian reaches w = 0:
+    # a w = 0 jump would need a zero-energy phonon, and its weight is 0 (spin_phonon docstring).
+    assert T2s == np.inf and T2 == pytest.approx(2 * T1, rel=1e-12)
+    # The two-phonon (Raman, Omega = w_a - w_a = 0) process does dephase: at order 4 alone
+    # T2 = 2.8e-6 s is well below 2 T1 = 2.5e-5 s, so a mix-up of T2 with 2 T1 would be caught.
+    H = np.diag([0.0, 40.0])
+    V = np.array([[[0.1, 0.5], [0.5, -0.2]], [[0.0, 0.3j], [-0.3j, 0.4]]])
+    R4 = SpinPhononRates(H, V, [38.0, 55.0], 6.0, "lorentzian").superoperator(30.0, 4)
+    T1_4, T2_4, T2s_4 = coherence_times(R4, (0, 1))
+    assert np.isfinite(T2s_4) and T2_4 < 0.2 * 2 * T1_4
+    for R in (R2, R4):
+        T1, T2, _ = coherence_times(R, (0, 1))
+        rho0 = np.full((2, 2), 0.5, dtype=complex)  # |+><+|
+        t = np.array([0.0, 0.3, 1.0, 2.5]) * T1
+        rhos = evolve(R, rho0, t, E=E)
+        p_eq = steady_state(R)[1, 1].real
+        assert np.allclose(rhos[:, 1, 1].real, p_eq + (0.5 - p_eq) * np.exp(-t / T1), rtol=1e-9)
+        # Coherence: decays with T2 and rotates at the Bohr frequency (Schroedinger picture).
+        w01 = (E[0] - E[1]) * CM_TO_RAD_PER_S
+        expected = 0.5 * np.exp(-t / T2) * np.exp(-1j * w01 * t)
+        assert np.allclose(rhos[:, 0, 1], expected, rtol=1e-7, atol=1e-12)
+        # Interaction picture (no E): same modulus, no rotation.
+        assert np.allclose(evolve(R, rho0, t)[:, 0, 1], 0.5 * np.exp(-t / T2), rtol=1e-9)
 
 
 def test_eig_and_expm_propagation_agree():
