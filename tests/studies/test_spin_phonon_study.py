@@ -84,8 +84,10 @@ def test_study_equals_the_quantum_layer_called_by_hand(toy_results):
     dB = np.array([[m[1].get(kq, 0.0) for kq in keys] for m in MODES])
     V = couplings_from_cf_derivatives(J, dB, keys)
     ham = SpinHamiltonian.single_ion(J, {(2, 0): -5.0, (2, 2): 0.8, (4, 0): 0.02}, g=0.857)
-    H = ham.matrix((0.0, 0.0, 1e-7))  # the default vanishing probe field along z
-    m = SpinPhononRates(H, V, [e for e, _ in MODES], 5.0)
+    H = ham.matrix((0.0, 0.0, 0.0))
+    # Zero field: the study takes the limit of a vanishing field along [field].direction = z.
+    m = SpinPhononRates(H, V, [e for e, _ in MODES], 5.0, basis_operator=ham.magnetic_moment[2],
+                        vanishing_field=True)
     U = m.eigenvectors
     M = U.conj().T @ ham.magnetic_moment[2] @ U
     T = ds.temperature.values
@@ -180,7 +182,8 @@ def test_bath_of_the_wrong_dimension_is_bad_input(tmp_path, capsys):
 def test_config_parses_to_the_documented_defaults():
     _, cfg = parse_config_text(CONFIG)
     assert cfg.method.order_names() == ["2", "4", "2+4"]
-    assert cfg.method.lineshape == "gaussian" and cfg.method.eta == 1.0 and cfg.pair == [0, 1]
+    assert cfg.method.lineshape == "gaussian" and cfg.method.eta == 0.0 and cfg.pair == [0, 1]
+    assert cfg.method.zero_field == "limit" and cfg.method.resonant_part
     assert tomllib.loads(CONFIG)["study"] == "spin-phonon"
 
 
