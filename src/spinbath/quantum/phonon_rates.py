@@ -49,7 +49,7 @@ no longer exponential (local barrier w_a (1 + 2 n(w_a))).
 Energy denominators g(x)
 ------------------------
 * Intermediate states c outside the (pseudo) doublets of n and m: retarded, g(x) = 1/(x + i eta),
-  eta = width of the intermediate states (cm^-1, default 1, as in the spin-phonon study). Where a
+  eta = width of the intermediate states (cm^-1, default 1). Where a
   phonon brings x through zero the intermediate state is real: |A|^2 |g|^2 = |A|^2 / (x^2 + eta^2)
   carries a peak of area |A|^2 pi/eta -- the sequential (real Orbach) process n -> c -> m, which
   equals the sequential rate through c when eta is the half width of c (hbar Gamma_c / 2). The two
@@ -104,7 +104,10 @@ from scipy.integrate import quad_vec
 
 from ..baths.spectral import SpectralBath
 from ..units import KB_CM, bose_einstein
-from .spin_phonon import DEFAULT_ETA, RATE_PREFACTOR, _check_hamiltonian, diagonalize
+from .spin_phonon import RATE_PREFACTOR, _check_hamiltonian, diagonalize
+
+#: Default width of intermediate states of the two-phonon rates, cm^-1 (module docstring).
+DEFAULT_ETA: float = 1.0
 
 __all__ = [
     "PhononRates", "quasi_degenerate_clusters", "DEFAULT_DOUBLET_RATIO", "DEFAULT_EPSREL", "RATE_PREFACTOR",
