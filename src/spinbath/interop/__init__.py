@@ -2,10 +2,11 @@
 
     spinbath.interop.qutip    Hamiltonians, jump operators, Liouvillians <-> qutip.Qobj
 
-The public name is the module itself (``from spinbath.interop import qutip as sq``); importing it
-does not import QuTiP, which is needed only when a conversion runs.
+The public surface is the submodule and its ``__all__`` (``from spinbath.interop import qutip as
+sq``), not names of this package, which exports none; importing the submodule does not import
+QuTiP, which is needed only when a conversion runs.
 """
 
-from . import qutip
+from . import qutip  # noqa: F401  (so that ``spinbath.interop.qutip`` is an attribute after import)
 
-__all__ = ["qutip"]
+__all__: list[str] = []
