@@ -215,14 +215,10 @@ def _config_text(config) -> tuple[str, str, Path | None]:
     if isinstance(config, str) and _is_toml_text(config):
         return config, "<config text>", None
     if isinstance(config, (str, os.PathLike)):
+        from .config.loader import read_config_text
+
         p = Path(config)
-        if not p.is_file():
-            raise ConfigError(f"config file {str(p)!r} does not exist")
-        try:
-            text = p.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise ConfigError(f"cannot read config file {str(p)!r}: {err}") from None
-        return text, str(p), p.parent
+        return read_config_text(p), str(p), p.parent
     raise TypeError(f"spinbath.run takes a config path, TOML text, a dict or a study config object, "
                     f"not a {type(config).__name__}")
 

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from .base import ConfigError, format_validation_error
 
-__all__ = ["load_config", "parse_config_text"]
+__all__ = ["load_config", "parse_config_text", "read_config_text"]
 
 
 def parse_config_text(text: str, source: str = "<config>", base_dir: str | Path | None = None,
@@ -48,14 +48,20 @@ def parse_config_text(text: str, source: str = "<config>", base_dir: str | Path 
     return (study, cfg, sweep) if with_sweep else (study, cfg)
 
 
-def load_config(path: str | Path):
-    """Read and validate a TOML config file; return (study, config model, raw text)."""
+def read_config_text(path: str | Path) -> str:
+    """The text of a config file (UTF-8); ConfigError if it is missing or unreadable."""
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"config file {str(p)!r} does not exist")
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"cannot read config file {str(p)!r}: {err}") from None
+
+
+def load_config(path: str | Path):
+    """Read and validate a TOML config file; return (study, config model, raw text)."""
+    p = Path(path)
+    text = read_config_text(p)
     study, cfg = parse_config_text(text, source=str(p), base_dir=p.parent)
     return study, cfg, text

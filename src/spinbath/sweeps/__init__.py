@@ -37,12 +37,10 @@ __all__ = ["load_sweep", "run_sweep", "choose_backend", "sweep_status", "Sweep",
 def load_sweep(path: str | Path):
     """Read a config file with a ``[sweep]`` section: (Sweep, config text). ConfigError if it has none."""
     from ..config import ConfigError
-    from ..config.loader import parse_config_text
+    from ..config.loader import parse_config_text, read_config_text
 
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"config file {str(p)!r} does not exist")
-    text = p.read_text(encoding="utf-8")
+    text = read_config_text(p)
     _, _, sweep = parse_config_text(text, source=str(p), base_dir=p.parent, with_sweep=True)
     if sweep is None:
         raise ConfigError(f"{p}: no [sweep] section")
