@@ -213,3 +213,30 @@ def test_sequential_path_is_kept_out_of_order_four_and_two_plus_four():
     # T: the window is what removes them.
     no_window = SpinPhononRates(H, V, w, 3.0, resonance_window=0.0)
     assert up(no_window.superoperator(T, 4))[-1] > 3 * up(R4)[-1]
+
+
+# ----------------------------------------------------------------------------- thermal weights
+@pytest.mark.parametrize("process", ["AE", "AA", "EE"])
+def test_pair_weights_are_the_bose_factors_at_the_shifted_phonon_energies(process):
+    # The factorized evaluation (exponentials per mode) against n(w1), n(w2) taken pair by pair.
+    from spinbath.quantum.spin_phonon import _pair_weights
+    from spinbath.units import bose_einstein
+
+    rng = np.random.default_rng(1)
+    wa, wb = rng.uniform(1.0, 400.0, (7, 1)), rng.uniform(1.0, 400.0, (1, 9))
+    T = np.array([0.0, 0.5, 4.0, 30.0, 300.0])
+    for omega in (-150.0, -3.0, 0.0, 2.5, 170.0):
+        got = _pair_weights(process, wa, wb, omega, T)
+        if process == "AE":
+            w1, w2, p1, p2 = (wa + wb + omega) / 2, (wa + wb - omega) / 2, 0, 1
+        else:
+            s = omega if process == "AA" else -omega
+            w1, w2 = (wa - wb + s) / 2, (wb - wa + s) / 2
+            p1 = p2 = 0 if process == "AA" else 1
+        ok = (w1 > 0) & (w2 > 0)
+        for k, t in enumerate(T):
+            n1 = bose_einstein(np.where(ok, w1, 1.0), t) + p1
+            n2 = bose_einstein(np.where(ok, w2, 1.0), t) + p2
+            want = np.where(ok, n1 * n2, 0.0)
+            np.testing.assert_allclose(got[..., k], want, rtol=1e-12, atol=1e-300)
+            assert not np.any(got[..., k].imag)

@@ -139,7 +139,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 import numpy as np
 
@@ -255,19 +255,73 @@ def _pair_weights(process: str, wa: np.ndarray, wb: np.ndarray, omega: float, T:
     """Thermal weight B of each pair (a, b) at the energy-conserving phonon energies, (A, B, n_T).
 
     wa (A, 1), wb (1, B) in cm^-1; omega the Bohr frequency w_fi of the cluster (module docstring).
+    With x1, x2 the two shifted energies over k_B T and Q = exp(-x):
+        absorb/emit  n(x1) (n(x2) + 1) = Q1 / ((1 - Q1)(1 - Q2)),
+        absorb both  n(x1) n(x2)       = Q1 Q2 / ((1 - Q1)(1 - Q2)),
+        emit both    (n(x1) + 1)(n(x2) + 1) = 1 / ((1 - Q1)(1 - Q2)).
+    Each Q is a product of a factor of mode a and a factor of mode b (x1 and x2 are sums of a term
+    in w_a and a term in w_b), so the exponentials are taken per mode, not per pair; a process and
+    its reverse share the denominator, so their ratio is exactly exp(-w_fi / k_B T).
     """
-    if process == "AE":
-        wbar = 0.5 * (wa + wb)
-        w1, w2, plus1, plus2 = wbar + 0.5 * omega, wbar - 0.5 * omega, 0.0, 1.0
-    else:
-        s = 1.0 if process == "AA" else -1.0
-        w1, w2 = 0.5 * (wa - wb + s * omega), 0.5 * (wb - wa + s * omega)
-        plus1 = plus2 = 0.0 if process == "AA" else 1.0
-    ok = (w1 > 0) & (w2 > 0)
-    w1, w2 = np.where(ok, w1, 1.0), np.where(ok, w2, 1.0)
-    out = (_occupation(w1, T) + plus1) * (_occupation(w2, T) + plus2)
-    out *= ok[..., None]
+    if process == "AE":  # x1 = (w_a + w_b + w) / 2kT, x2 = (w_a + w_b - w) / 2kT
+        e1a, e1b, e2a, e2b = wa + 0.5 * omega, wb + 0.5 * omega, wa - 0.5 * omega, wb - 0.5 * omega
+    else:  # AA: x1 = (w_a - w_b + w) / 2kT, x2 = (w_b - w_a + w) / 2kT; EE with -w
+        s = 0.5 * (omega if process == "AA" else -omega)
+        e1a, e1b, e2a, e2b = wa + s, s - wb, s - wa, wb + s
+    ok = (e1a + e1b > 0) & (e2a + e2b > 0)  # both shifted phonon energies > 0
+    hot = np.flatnonzero(T > 0)
+    # Complex with zero imaginary part: it feeds a complex matrix product (faster than real/imaginary
+    # splits of the other factor). The kernel writes every entry, zeros included.
+    W = np.empty(ok.shape + (hot.size,), dtype=complex)
+    if hot.size:
+        half_beta = 0.5 / (KB_CM * T[hot])  # (n_hot,)
+        exps = [x.ravel()[:, None] * half_beta for x in (e1a, e1b, e2a, e2b)]  # (A or B, n_hot)
+        kind = _PROCESSES.index(process)
+        if max(float(np.abs(x).max(initial=0.0)) for x in exps) < 700.0:
+            f1a, f1b, f2a, f2b = (np.exp(-x) for x in exps)
+            _pair_weight_kernel()(f1a, f1b, f2a, f2b, ok, kind, W)
+        else:  # exponents beyond the float range per mode: take them per pair
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+                Q1 = np.exp(-(exps[0][:, None, :] + exps[1][None, :, :]))
+                Q2 = np.exp(-(exps[2][:, None, :] + exps[3][None, :, :]))
+                num = (Q1, Q1 * Q2, np.ones_like(Q1))[kind]
+                W[...] = np.where(ok[..., None], num / ((1.0 - Q1) * (1.0 - Q2)), 0.0)
+    if hot.size == T.size:
+        return W
+    out = np.zeros(ok.shape + (T.size,), dtype=complex)
+    out[..., hot] = W
+    if process == "EE":  # T = 0: only spontaneous emission
+        out[..., T == 0] = ok[..., None]
     return out
+
+
+@cache
+def _pair_weight_kernel():
+    """Compiled fused loop of :func:`_pair_weights` (one pass over pairs and temperatures)."""
+    from numba import njit
+
+    @njit(cache=True, fastmath=True)
+    def kernel(f1a, f1b, f2a, f2b, ok, kind, out):  # pragma: no cover - compiled
+        A, B = ok.shape
+        nT = out.shape[2]
+        for a in range(A):
+            for b in range(B):
+                if not ok[a, b]:
+                    for k in range(nT):
+                        out[a, b, k] = 0.0
+                    continue
+                for k in range(nT):
+                    q1 = f1a[a, k] * f1b[b, k]
+                    q2 = f2a[a, k] * f2b[b, k]
+                    if kind == 0:
+                        num = q1
+                    elif kind == 1:
+                        num = q1 * q2
+                    else:
+                        num = 1.0
+                    out[a, b, k] = num / ((1.0 - q1) * (1.0 - q2))
+
+    return kernel
 
 
 def _element_weights(freqs: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -461,6 +515,7 @@ class SpinPhononRates:
             clusters.append(_Cluster(f, i, W[f, i], np.triu_indices(m), omega))
         self.clusters: tuple[_Cluster, ...] = tuple(clusters)
         self._cache4: dict[str, list[_Chunk]] = {}
+        self._den_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     # ------------------------------------------------------------------ construction helpers
     @classmethod
@@ -477,22 +532,24 @@ class SpinPhononRates:
     def mode_energies_sorted(self) -> np.ndarray:
         return self._w
 
-    @cached_property
-    def _denominators(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Per part, (P, M) with P[m, x, c] = D_m(E_c - E_x + w_m), M[m, x, c] = D_m(E_c - E_x - w_m),
+    def _denominators(self, part: str) -> tuple[np.ndarray, np.ndarray]:
+        """(P, M) of one part, P[m, x, c] = D_m(E_c - E_x + w_m), M[m, x, c] = D_m(E_c - E_x - w_m),
         (n, d, d) real, cm: virtual 1/x outside the resonance window of mode m and 0 inside it;
-        resonant pi times the line of mode m at x (module docstring)."""
-        E = self.energies
-        base = E[None, None, :] - E[None, :, None]  # [., x, c] = E_c - E_x
-        w = self._w[:, None, None]
-        wd = self._widths[:, None, None]
-        hole = self.resonance_window * wd
-        out: dict[str, list[np.ndarray]] = {"virtual": [], "resonant": []}
-        for x in (base + w, base - w):
-            far = np.abs(x) > hole
-            out["virtual"].append(np.where(far, 1.0 / np.where(far, x, 1.0), 0.0))
-            out["resonant"].append(self.lineshape.resolvent(x, wd, self.eta)[1])
-        return {k: (v[0], v[1]) for k, v in out.items()}
+        resonant pi times the line of mode m at x (module docstring). Computed once per part."""
+        if part not in self._den_cache:
+            E = self.energies
+            base = E[None, None, :] - E[None, :, None]  # [., x, c] = E_c - E_x
+            w = self._w[:, None, None]
+            wd = self._widths[:, None, None]
+            pair = []
+            for x in (base + w, base - w):
+                if part == "virtual":
+                    far = np.abs(x) > self.resonance_window * wd
+                    pair.append(np.where(far, 1.0 / np.where(far, x, 1.0), 0.0))
+                else:
+                    pair.append(self.lineshape.resolvent(x, wd, self.eta)[1])
+            self._den_cache[part] = (pair[0], pair[1])
+        return self._den_cache[part]
 
     def _window(self) -> float:
         """Largest |w_fi - Omega| (cm^-1) at which any pair lineshape can be non-zero."""
@@ -541,8 +598,8 @@ class SpinPhononRates:
             yield _Chunk(c, "one", np.sqrt(g[:, keep]) * amp, idx[keep])
 
     # ------------------------------------------------------------------ fourth order
-    def _fourth_order_block(self, c: int, cl: _Cluster, process: str, part: str, a_idx: np.ndarray,
-                            b_lo: np.ndarray, b_hi: np.ndarray) -> _Chunk | None:
+    def _fourth_order_block(self, c: int, cl: _Cluster, process: str, a_idx: np.ndarray,
+                            b_lo: np.ndarray, b_hi: np.ndarray, part: str) -> _Chunk | None:
         u0, u1 = int(b_lo.min()), int(b_hi.max())
         if u1 <= u0:
             return None
@@ -560,7 +617,7 @@ class SpinPhononRates:
             g *= np.where(a_idx[:, None] == b_idx[None, :], 0.5, 1.0)[None]
         if not g.any():
             return None
-        P, M = self._denominators[part]
+        P, M = self._denominators(part)
         Vt = self._Vt
         f, i = cl.f, cl.i
         # Each path's denominator is the mean of an initial- and a final-referenced one, each
@@ -609,7 +666,7 @@ class SpinPhononRates:
                 rows = self._block_rows(cl, (b_hi - b_lo)[active])
                 for s in range(0, active.size, rows):
                     a_idx = active[s : s + rows]
-                    chunk = self._fourth_order_block(c, cl, process, part, a_idx, b_lo[a_idx], b_hi[a_idx])
+                    chunk = self._fourth_order_block(c, cl, process, a_idx, b_lo[a_idx], b_hi[a_idx], part)
                     if chunk is not None:
                         yield chunk
 
@@ -731,10 +788,11 @@ def _accumulate_one(out: np.ndarray, cl: _Cluster, ch: _Chunk, b: np.ndarray) ->
 
 
 def _accumulate_two(out: np.ndarray, cl: _Cluster, ch: _Chunk, W: np.ndarray) -> None:
-    """Fourth order: out[t, (j, j')] += sum_ab W[a, b, t] Z_jab conj(Z_j'ab), one matrix product."""
+    """Fourth order: out[t, (j, j')] += sum_ab W[a, b, t] Z_jab conj(Z_j'ab), one matrix product
+    (W complex with zero imaginary part, so that the product needs no conversion)."""
     Y = _products(cl, ch.Z)
     n = Y.shape[0]
-    out += (Y.reshape(n, -1) @ W.reshape(-1, W.shape[-1]).astype(complex)).T
+    out += (Y.reshape(n, -1) @ W.reshape(-1, W.shape[-1])).T
 
 
 def _accumulate_dephasing(out: np.ndarray, ja: np.ndarray, jb: np.ndarray, ch: _Chunk, W: np.ndarray) -> None:
@@ -743,7 +801,7 @@ def _accumulate_dephasing(out: np.ndarray, ja: np.ndarray, jb: np.ndarray, ch: _
     ja, jb: rows of the chunk's Z holding the diagonal elements (a, a) and (b, b) of each pair p.
     """
     D = np.abs(ch.Z[ja] - ch.Z[jb]) ** 2  # (n_pairs, A, B), real
-    out += (D.reshape(D.shape[0], -1) @ W.reshape(-1, W.shape[-1])).T
+    out += (D.reshape(D.shape[0], -1) @ W.real.reshape(-1, W.shape[-1])).T
 
 
 def spin_phonon_superoperator(H, V, mode_energies, temperature, order, width, lineshape="gaussian"):
@@ -822,7 +880,7 @@ def _fourth_order_reference(H, V, mode_energies, temperature, width, lineshape="
     def add(T4, a, b, process, Omega, half=1.0):
         wid = float(shape.combine(lw[a], lw[b])) if linewidths is not None else float(width)
         g = shape.truncated(W - Omega, wid, rel)
-        B = np.array([[_pair_weights(process, np.array([[w[a]]]), np.array([[w[b]]]), omega[f, i], T)[0, 0, 0]
+        B = np.array([[_pair_weights(process, np.array([[w[a]]]), np.array([[w[b]]]), omega[f, i], T)[0, 0, 0].real
                        for i in range(d)] for f in range(d)])
         A = np.sqrt(RATE_PREFACTOR * half * B * g) * T4
         R[...] += mask * lindblad_dissipator(A)
