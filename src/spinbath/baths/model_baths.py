@@ -74,8 +74,8 @@ order 2 (relaxation through the doublets at 1185-1474 cm^-1) and ~ 1390 cm^-1 at
 (order 2) and scale^4 (order 4); the scale was tuned with the earlier rates (tau(77 K) = 0.25 s)
 and still gives tau(77 K) in the measured 0.1-1 s, so it was kept.
 
-Seeds: at zero field tau of order 4 is 6.7e3 / 4.9e3 s at 10 K and 484 / 323 s at 20 K for seeds
-0 / 2, equal to the values at 1e-4 T and 1e-3 T along z within 1e-4 (earlier rates left a
+Seeds: at zero field tau(20 K) of order 4 spans 314-1103 s and tau(77 K) at 2+4 0.29-0.38 s over
+seeds 0-9, equal to the values at 1e-4 T and 1e-3 T along z within 1.4e-4 (earlier rates left a
 seed-dependent, time-odd precession at zero field that moved tau(20 K) over 0.06-550 s).
 """
 
