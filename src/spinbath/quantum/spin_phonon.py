@@ -131,8 +131,11 @@ modes a against the union of their partner ranges is one batched matrix product 
 4d (two paths, two reference states; each denominator depends on one mode), and
 sqrt(lineshape) * T is cached between calls if it fits in ``cache_bytes`` (it does not depend on
 temperature). The products Z_j conj(Z_j') (j <= j') of a block are contracted with the thermal
-weights of all temperatures at once by one matrix product over the pairs. No Python loop runs over
-pairs; :meth:`SpinPhononRates.count_pairs` reports the number of visited (pair, cluster) combinations.
+weights of all temperatures at once by one matrix product over the pairs. Only half of the
+clusters are swept: the reversed processes of a cluster (elements f <- i) form its mirror cluster
+(i <- f) with conjugate amplitudes, the same lineshapes and thermal weights times
+exp(w / k_B T), so the mirror's block is the conjugate of the swept one times that factor
+(exact detailed balance by construction). No Python loop runs over pairs; :meth:`SpinPhononRates.count_pairs` reports the number of visited (pair, cluster) combinations.
 """
 
 from __future__ import annotations
@@ -514,8 +517,33 @@ class SpinPhononRates:
             omega = 0.0 if zero else float(W[f, i].mean())
             clusters.append(_Cluster(f, i, W[f, i], np.triu_indices(m), omega))
         self.clusters: tuple[_Cluster, ...] = tuple(clusters)
+        self._mirrors = self._mirror_clusters()
         self._cache4: dict[str, list[_Chunk]] = {}
         self._den_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _mirror_clusters(self) -> dict[int, tuple[int, np.ndarray]]:
+        """Fourth-order clusters obtained from their mirror instead of a sweep: {c: (source, perm)}.
+
+        The reversed process of every two-phonon jump operator of a cluster (elements f <- i) lives
+        in the mirror cluster (i <- f), with the conjugate amplitude, the same lineshape and the
+        thermal weight times exp(w_src / k_B T) (module docstring, "Time reversal" and the thermal
+        weights). So the accumulated block of one of the two follows from the other:
+        J_c[j, j'] = exp(w_src / k_B T) conj(J_src[perm[j], perm[j']]). The emitting cluster (w < 0)
+        is swept and the absorbing one derived (its factor is <= 1: no overflow at low T); of two
+        mirror clusters at w = 0 (coherences of degenerate levels), the first one. perm[j] is the
+        position in the source of the transposed element (i_j, f_j).
+        """
+        pos = np.full(self.labels.shape, -1, dtype=np.int64)
+        for cl in self.clusters:
+            pos[cl.f, cl.i] = np.arange(cl.m)
+        mirrors: dict[int, tuple[int, np.ndarray]] = {}
+        for c, cl in enumerate(self.clusters):
+            src = int(self.labels[cl.i[0], cl.f[0]])
+            if src == c or not (self.labels[cl.i, cl.f] == src).all() or self.clusters[src].m != cl.m:
+                continue  # self-mirror (the diagonal's cluster), or no exact mirror: sweep it
+            if cl.omega > 0 or (cl.omega == 0 and src < c):
+                mirrors[c] = (src, pos[cl.i, cl.f])
+        return mirrors
 
     # ------------------------------------------------------------------ construction helpers
     @classmethod
@@ -572,7 +600,8 @@ class SpinPhononRates:
         return b_lo, b_hi
 
     def count_pairs(self) -> dict[str, int]:
-        """Number of (pair, element-cluster) combinations the fourth-order sweep visits, by process."""
+        """Number of (pair, element-cluster) combinations the fourth-order rates cover, by process
+        (clusters derived from their mirror are counted, though not swept)."""
         delta = self._window()
         out = {p: 0 for p in _PROCESSES}
         for cl in self.clusters:
@@ -658,6 +687,8 @@ class SpinPhononRates:
     def _fourth_order_chunks_compute(self, part: str) -> Iterator[_Chunk]:
         delta = self._window()
         for c, cl in enumerate(self.clusters):
+            if c in self._mirrors:
+                continue  # derived from its mirror cluster in :meth:`superoperator`
             for process in _PROCESSES:
                 b_lo, b_hi = self._partner_ranges(cl, process, delta)
                 active = np.flatnonzero(b_hi > b_lo)
@@ -711,12 +742,21 @@ class SpinPhononRates:
                 cl = self.clusters[ch.cluster]
                 _accumulate_one(acc[ch.cluster], cl, ch, _element_weights(cl.freqs, T))
         if part4 is not None:
+            acc4 = [np.zeros_like(x) for x in acc]
             for ch in self._fourth_order_chunks(part4):
                 cl = self.clusters[ch.cluster]
                 W = ch.weights(self._w, cl.omega, T)
-                _accumulate_two(acc[ch.cluster], cl, ch, W)
+                _accumulate_two(acc4[ch.cluster], cl, ch, W)
                 if ch.cluster == c0:
                     _accumulate_dephasing(dephasing, pos[pa], pos[pb], ch, W)
+            for c, (src, perm) in self._mirrors.items():
+                with np.errstate(over="ignore", divide="ignore"):
+                    factor = np.exp(self.clusters[src].omega / (KB_CM * T))  # T = 0: 0 (or 1 at w = 0)
+                if self.clusters[src].omega == 0.0:
+                    factor = np.ones_like(T)
+                acc4[c] = _mirrored(acc4[src], self.clusters[src], self.clusters[c], perm, factor)
+            for x, y in zip(acc, acc4):
+                x += y
         R = self._assemble(acc, dephasing) * RATE_PREFACTOR
         return R[0] if scalar else R
 
@@ -766,6 +806,18 @@ class SpinPhononRates:
             for a, b, col in ((pa, pb, re), (pb, pa, re)):
                 R4[:, a, b, a, b] = col + 1j * R4[:, a, b, a, b].imag
         return tensor_to_superoperator(R4)
+
+
+def _mirrored(tri: np.ndarray, src: _Cluster, dst: _Cluster, perm: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """Accumulated upper triangle of cluster ``dst`` from that of its mirror ``src``:
+    J_dst[j, j'] = factor(t) conj(J_src[perm[j], perm[j']]) (see ``SpinPhononRates._mirror_clusters``)."""
+    nT, m = tri.shape[0], src.m
+    J = np.zeros((nT, m, m), dtype=complex)
+    J[:, src.iu[0], src.iu[1]] = tri
+    low = src.iu[0] != src.iu[1]
+    J[:, src.iu[1][low], src.iu[0][low]] = tri[:, low].conj()  # J is Hermitian
+    out = J[:, perm[dst.iu[0]], perm[dst.iu[1]]].conj()
+    return out * factor[:, None]
 
 
 def _products(cl: _Cluster, Z: np.ndarray) -> np.ndarray:
