@@ -67,7 +67,7 @@ same arrays for a given NumPy version (NumPy's Generator streams may change betw
 Tuning (defaults: seed 2017, scale 0.008, Gaussian width ``DEFAULT_WIDTH_CM`` = 10 cm^-1, zero
 field as the limit of a vanishing field along z, M = g_J Jz; the time-reversal-exact rates of
 :mod:`spinbath.quantum.spin_phonon`, measured 2026-12-03): tau is 0.69 s (order 2), 0.95 s
-(order 4) and 0.38 s (2+4) at 77 K, 550 s at 20 K (order 4, tau ~ T^-3.5 at 10-40 K) and
+(order 4) and 0.38 s (2+4) at 77 K, 533 s at 20 K (order 4, tau ~ T^-3.5 at 10-40 K) and
 1.4e-6 s at 150 K; the slope of ln tau against 1/T gives U_eff ~ 1410 cm^-1 over 75-150 K at
 order 2 (relaxation through the doublets at 1185-1474 cm^-1) and ~ 1390 cm^-1 at 2+4
 (experiment: 1223 cm^-1). Orders 2 and 4 cross at 73 K. The scale enters the rates as scale^2

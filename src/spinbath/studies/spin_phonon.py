@@ -285,8 +285,8 @@ def plot(ds: xr.Dataset, path) -> None:
         if np.isfinite(Tx):
             a.axvspan(T.min(), Tx, color="C3", alpha=0.07, lw=0)
             a.axvline(Tx, color="0.5", lw=0.6, ls=":")
-            a.text(0.02, 0.03, f"Raman (4th) dominates below {Tx:.0f} K,\nOrbach (2nd) above",
-                   transform=a.transAxes, fontsize=5.5, va="bottom")
+            a.text(0.02, 0.03, f"Raman (4th order)\ndominates below {Tx:.0f} K", transform=a.transAxes,
+                   fontsize=5.5, va="bottom")
         a.set_yscale("log")
         # Keep the axis on measurable times: a pure second-order tau at low T can reach 1e20 s.
         fastest = np.nanmin(np.where(np.isfinite(ds.tau.values), ds.tau.values, np.nan), axis=0)
