@@ -17,6 +17,6 @@ no scipy, xarray, matplotlib or dask).
 __version__ = "0.1.0"
 
 from .api import load, plot, run  # noqa: E402
-from .config.base import ConfigError  # noqa: E402
+from .errors import ConfigError  # noqa: E402
 
 __all__ = ["__version__", "run", "load", "plot", "ConfigError"]

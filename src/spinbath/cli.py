@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from . import __version__
-from .config import ConfigError
+from .errors import ConfigError
 
 EXIT_BAD_INPUT = 2
 

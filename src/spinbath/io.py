@@ -19,7 +19,7 @@ from pathlib import Path
 import xarray as xr
 
 from . import __version__
-from .config import ConfigError
+from .errors import ConfigError
 
 __all__ = ["write_results", "read_results", "results_dataset", "atomic_write", "atomic_write_bytes",
            "missing_units"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..config import ConfigError
+from ..errors import ConfigError
 
 __all__ = ["add_fit_parser", "cmd_fit", "DEFAULT_MODEL"]
 

@@ -65,7 +65,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..config import ConfigError
+from ..errors import ConfigError
 from ..units import KB_CM
 
 __all__ = [

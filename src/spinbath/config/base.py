@@ -13,16 +13,13 @@ from typing import Annotated
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
+from ..errors import ConfigError
 from ..quantities import to_unit
 
 __all__ = [
     "ConfigError", "StrictModel", "format_validation_error", "quantity", "EnergyCm", "TemperatureK",
     "FieldT", "SpinQuantumNumber", "hermitian_matrix",
 ]
-
-
-class ConfigError(ValueError):
-    """Bad user input: the message names the offending key or value and says why (CLI exit 2)."""
 
 
 class StrictModel(BaseModel):
