@@ -17,7 +17,7 @@ from spinbath.quantum.relaxation import coherence_times, relaxation_time, steady
 from spinbath.quantum.spin_phonon import SpinPhononRates, _fourth_order_reference
 from spinbath.spins.operators import spin_matrices
 from spinbath.units import KB_CM
-from test_spin_phonon_models import kramers_model, zeeman
+from helpers import kramers_model, zeeman
 
 
 def rel_diff(a, b):

@@ -13,7 +13,7 @@ from spinbath.quantum.relaxation import (
 from spinbath.quantum.spin_phonon import SpinPhononRates, spin_phonon_superoperator
 from spinbath.spins.operators import spin_matrices
 from spinbath.units import CM_TO_RAD_PER_S, KB_CM
-from test_spin_phonon_models import crystal_field, kramers_model, quadrupoles, time_even_couplings
+from helpers import crystal_field, kramers_model, quadrupoles, time_even_couplings
 
 
 def two_level(T=30.0):

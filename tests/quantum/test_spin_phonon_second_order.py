@@ -16,7 +16,7 @@ from spinbath.quantum.relaxation import coherence_times, relaxation_time, steady
 from spinbath.quantum.spin_phonon import RATE_PREFACTOR, SpinPhononRates, spin_phonon_superoperator
 from spinbath.spins.operators import spin_matrices
 from spinbath.units import KB_CM
-from test_spin_phonon_models import crystal_field, kramers_model, quadrupoles, time_even_couplings
+from helpers import crystal_field, kramers_model, quadrupoles, time_even_couplings
 
 
 def gibbs_populations(E, T):

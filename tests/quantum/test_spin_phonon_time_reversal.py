@@ -19,7 +19,7 @@ from spinbath.quantum.relaxation import coherence_times, relaxation_time, steady
 from spinbath.quantum.spin_phonon import SpinPhononRates
 from spinbath.spins.operators import spin_matrices
 from spinbath.units import KB_CM
-from test_spin_phonon_models import crystal_field, kramers_model, time_even_couplings, zeeman
+from helpers import crystal_field, kramers_model, time_even_couplings, zeeman
 
 
 def kramers_system(J: float, seed: int, n_modes: int, field=(0.0, 0.0, 0.0)):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from conftest import _assert_bad_input
-from conftest import _run_config as run
+from helpers import assert_bad_input as _assert_bad_input
+from helpers import run_config as run
 from spinbath.junction import couplings
 
 BASE = """

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from conftest import _run_config as run_config
+from helpers import run_config
 from spinbath.config import parse_config_text
 from spinbath.quantum.pauli import multilevel_rate, two_state_rate
 from spinbath.quantum.phonon_rates import PhononRates

@@ -10,8 +10,8 @@ import xarray as xr
 
 from spinbath.baths.cf_couplings import couplings_from_cf_derivatives, save_cf_derivative_npz
 from spinbath.baths.phonons import PhononBath
-from conftest import _assert_bad_input
-from conftest import _run_config as run_config
+from helpers import assert_bad_input as _assert_bad_input
+from helpers import run_config
 from spinbath.cli import main
 from spinbath.config import parse_config_text
 from spinbath.quantum.relaxation import coherence_times, relaxation_time

@@ -1,8 +1,9 @@
-"""Sweep tests: the ``toy`` study (toy_study.py) for every test of this folder, and a dask
+"""Sweep tests: the ``toy`` study (tests/toy_study.py) for every test of this folder, and a dask
 scheduler with two single-threaded workers on 127.0.0.1 for the tests that need a running cluster.
 
-Worker processes of a local cluster are spawned with this process's sys.path, which pytest has
-given this folder, so they import toy_study too; the external workers get it through PYTHONPATH.
+Worker processes of a local cluster are spawned with this process's sys.path, which holds tests/
+(``pythonpath`` in pyproject.toml), so they import toy_study too; the external workers get it
+through PYTHONPATH.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from helpers import JUNCTION_SWEEP, load, run_cli
 from spinbath import studies
 from spinbath.sweeps.execute import WORKER_ENV
 
-HERE = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parent.parent  # holds toy_study.py
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +48,7 @@ def dask_scheduler(tmp_path_factory):
     folder = tmp_path_factory.mktemp("dask")
     info = folder / "scheduler.json"
     env = {**os.environ, **WORKER_ENV,
-           "PYTHONPATH": os.pathsep.join(p for p in (str(HERE), os.environ.get("PYTHONPATH", "")) if p)}
+           "PYTHONPATH": os.pathsep.join(p for p in (str(TESTS), os.environ.get("PYTHONPATH", "")) if p)}
     logs = open(folder / "cluster.log", "w")
     procs = [subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
@@ -70,8 +72,6 @@ def dask_scheduler(tmp_path_factory):
 @pytest.fixture(scope="session")
 def junction_serial(tmp_path_factory):
     """(config text, dataset) of a 2 x 2 junction-couplings sweep run with --serial: the reference."""
-    from sweep_helpers import JUNCTION_SWEEP, load, run_cli
-
     code, out = run_cli(tmp_path_factory.mktemp("serial"), JUNCTION_SWEEP, "--serial")
     assert code == 0
     return JUNCTION_SWEEP, load(out)

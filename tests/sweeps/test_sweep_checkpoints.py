@@ -11,7 +11,7 @@ from spinbath.config import parse_config_text
 from spinbath.sweeps.rundir import RunDir
 from spinbath.sweeps.status import sweep_status
 from spinbath.sweeps.tasks import compute_task, read_checkpoint, write_checkpoint
-from sweep_helpers import SPECTRUM, load, run_cli
+from helpers import SPECTRUM, load, run_cli
 
 
 def _toy(tmp_path, extra=""):

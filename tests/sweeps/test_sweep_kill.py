@@ -16,7 +16,7 @@ from spinbath.cli import main
 from spinbath.sweeps.rundir import RunDir
 from spinbath.sweeps.status import sweep_status
 from spinbath.sweeps.tasks import read_checkpoint
-from sweep_helpers import load, run_cli
+from helpers import load, run_cli
 
 N_TASKS = 8
 #: ~0.25 s per task (3 bias points at one Fermi energy), so the kill lands mid-sweep.

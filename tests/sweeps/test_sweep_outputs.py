@@ -10,7 +10,7 @@ import xarray as xr
 
 from spinbath.cli import main
 from spinbath.io import missing_units, read_results
-from sweep_helpers import SPECTRUM, load, run_cli
+from helpers import SPECTRUM, load, run_cli
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -12,7 +12,7 @@ import xarray as xr
 from spinbath.cli import main
 from spinbath.config import parse_config_text
 from spinbath.sweeps.execute import WORKER_ENV, Backend, Executor
-from sweep_helpers import JUNCTION_1x1, load, run_cli
+from helpers import JUNCTION_1x1, load, run_cli
 
 
 def test_serial_and_two_worker_local_cluster_give_identical_datasets(junction_serial, tmp_path):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import xarray as xr
 
 from spinbath.sweeps import execute
-from sweep_helpers import load, run_cli
+from helpers import load, run_cli
 
 
 def test_scheduler_option_gives_the_serial_dataset(dask_scheduler, junction_serial, tmp_path, capsys):

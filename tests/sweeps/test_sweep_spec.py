@@ -8,7 +8,7 @@ import pytest
 
 from spinbath.config import ConfigError, parse_config_text
 from spinbath.sweeps.tasks import task_key
-from sweep_helpers import JUNCTION_1x1, SPECTRUM, run_cli
+from helpers import JUNCTION_1x1, SPECTRUM, run_cli
 
 TOY = 'study = "toy"\n'
 

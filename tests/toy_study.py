@@ -1,4 +1,4 @@
-"""A tiny study for the sweep tests (registered as ``toy`` by conftest.py): fast, and able to fail.
+"""A tiny study for the sweep tests (registered as ``toy`` by tests/sweeps/conftest.py): fast, and able to fail.
 
     f = x^2 + y                 (per task scalar)
     v(k) = k x, k = 0, 1, 2     (a small array)
