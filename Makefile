@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test validate bench clean
+VENV_MIN := .venv-min
+STAMP_MIN := $(VENV_MIN)/.installed
+
+.PHONY: install demo test test-min validate bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,11 +17,24 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Every dependency at the lower bound pyproject.toml declares (.ci/lower_bounds.py writes the pins).
+$(STAMP_MIN): pyproject.toml .ci/lower_bounds.py
+	rm -rf $(VENV_MIN)
+	$(PYTHON) -m venv $(VENV_MIN)
+	$(VENV_MIN)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_MIN)/bin/python .ci/lower_bounds.py > $(VENV_MIN)/constraints.txt
+	$(VENV_MIN)/bin/python -m pip install --quiet -c $(VENV_MIN)/constraints.txt -e ".[test]"
+	touch $(STAMP_MIN)
+
 demo: $(STAMP)
 	$(BIN)/spinbath demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The fast tests (not `slow`) against the lower bounds.
+test-min: $(STAMP_MIN)
+	$(VENV_MIN)/bin/python -m pytest -q
 
 validate: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
@@ -27,4 +43,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) spinbath-demo
+	rm -rf $(VENV) $(VENV_MIN) spinbath-demo
