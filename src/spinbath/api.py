@@ -12,7 +12,8 @@ cannot drift apart. Bad input raises :class:`~spinbath.config.ConfigError` whose
 the command line prints after ``error:``.
 
 Config objects are the studies' pydantic models (``spinbath.studies.SpectrumConfig`` etc.), built
-with keyword arguments; quantities accept numbers in the working unit or unit strings ("2 T").
+with keyword arguments; quantities accept numbers in the working unit (see the Conventions page,
+docs/conventions.md) or unit strings ("2 T").
 """
 
 from __future__ import annotations

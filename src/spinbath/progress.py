@@ -19,11 +19,13 @@ __all__ = ["set_quiet", "is_quiet", "track", "progress_console", "bars_visible"]
 
 
 def set_quiet(quiet: bool) -> None:
+    """Switch progress bars off (``True``) or back on for this process."""
     global _QUIET
     _QUIET = bool(quiet)
 
 
 def is_quiet() -> bool:
+    """Whether progress bars are switched off (:func:`set_quiet`)."""
     return _QUIET
 
 

@@ -76,11 +76,13 @@ def tau_range_row(label: str, T, tau) -> tuple[str, str]:
 
 
 def study_names() -> list[str]:
+    """Names of the registered studies (the values ``study = ...`` of a config may take), sorted."""
     return sorted(_MODULES)
 
 
 @cache
 def get_study(name: str) -> Study:
+    """The :class:`Study` registered as ``name`` (its module is imported on first use); KeyError if unknown."""
     if name not in _MODULES:
         raise KeyError(name)
     return importlib.import_module(_MODULES[name]).STUDY

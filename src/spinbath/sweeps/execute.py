@@ -141,8 +141,8 @@ def _dask():
     try:
         import distributed
     except ImportError:
-        raise ConfigError("parallel sweeps need dask.distributed: pip install 'spinbath[dask]' "
-                          "(or run with --serial)") from None
+        raise ConfigError("parallel sweeps need dask.distributed, a dependency of spinbath: "
+                          "pip install 'dask[distributed]' (or run with --serial)") from None
     return distributed
 
 

@@ -57,9 +57,11 @@ class RunDir:
     # --- reading -------------------------------------------------------------------------------
 
     def checkpoint(self, key: str) -> Path:
+        """Path of the checkpoint of task ``key`` (it may not exist yet)."""
         return self.tasks / f"{key}{CHECKPOINT_SUFFIX}"
 
     def failure_record(self, key: str) -> Path:
+        """Path of the JSON failure record of task ``key`` (it may not exist)."""
         return self.failed / f"{key}.json"
 
     def done_keys(self) -> set[str]:
@@ -79,6 +81,7 @@ class RunDir:
         return out
 
     def read_manifest(self) -> dict:
+        """The manifest (study, parameters, tasks, state); ConfigError if this is no sweep run folder."""
         if not self.manifest_path.is_file():
             raise ConfigError(f"{str(self.path)!r} is not a sweep run folder (no {MANIFEST})")
         try:
@@ -140,11 +143,13 @@ class RunDir:
                     p.unlink()
 
     def write_json(self, path: Path, obj) -> None:
+        """Write ``obj`` as JSON to ``path`` atomically (temporary file, then rename)."""
         from ..io import atomic_write_bytes
 
         atomic_write_bytes(path, json.dumps(obj, indent=1, default=str).encode())
 
     def write_manifest(self, sweep, results: Path, state: str, backend: str) -> None:
+        """Record the sweep's parameters and tasks, the results path, the run state and the backend."""
         from .. import __version__
 
         self.write_json(self.manifest_path, {
@@ -161,14 +166,17 @@ class RunDir:
         })
 
     def record_failure(self, key: str, params: dict, error: str, tb: str | None) -> None:
+        """Record that task ``key`` (at ``params``) failed with ``error`` (one line) and traceback ``tb``."""
         self.write_json(self.failure_record(key), {"key": key, "params": params, "error": error,
                                                    "traceback": tb, "time": _now()})
 
     def clear_failure(self, key: str) -> None:
+        """Forget the failure record of task ``key``, if any."""
         with contextlib.suppress(FileNotFoundError):
             self.failure_record(key).unlink()
 
     def log(self, event: str, **fields) -> None:
+        """Append one JSON line {"event", "time", **fields} to the run's log."""
         line = json.dumps({"event": event, "time": _now(), **fields}, default=str)
         with open(self.log_path, "a", encoding="utf-8") as fh:
             fh.write(line + "\n")

@@ -61,7 +61,8 @@ SWEEP_MODES = ("product", "zip")
 MAX_TASKS = 100_000
 _RANGE_KEYS = {"start", "stop", "num", "spacing"}
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S.*)?$")
-#: Units tried, in this order, when asking a key's validator for its working unit (DESIGN.md units first).
+#: Units tried, in this order, when asking a key's validator for its working unit (the working units of
+#: docs/conventions.md first).
 _PROBE_UNITS = ("K", "T", "cm^-1", "meV", "mV", "s", "s^-1", "eV", "V", "mT", "mK", "Hz", "GHz", "THz")
 
 

@@ -51,6 +51,7 @@ def resolve_run_dir(path: str | Path) -> Path:
 
 
 def sweep_status(path: str | Path) -> SweepStatus:
+    """Done, failed and pending tasks of the sweep run folder ``path`` (or of its results file or config)."""
     rd = RunDir(resolve_run_dir(path))
     m = rd.read_manifest()
     done_keys = rd.done_keys()

@@ -12,9 +12,9 @@ Checkpoint: ``<key>.npz``, one per finished task, holding the task's Dataset as 
 pickle) plus a JSON header (variables, dims, attributes, the canonical config, the compute time).
 It is written to a temporary file in the same folder, flushed and fsync'ed, then renamed over the
 final name, so a process killed at any instant (SIGKILL included) leaves either no checkpoint or a
-complete one; temporary names start with "." and end in ".tmp" and are never read. (netCDF would
-do too, but h5netcdf costs ~30 ms per small file each way; npz costs ~1 ms, which keeps the
-per-task overhead of a sweep well under 50 ms.)
+complete one; temporary names start with "." and end in ".tmp" and are never read. (npz rather
+than netCDF: reading and writing many small npz files is much cheaper than going through HDF5,
+which keeps the per-task overhead of a sweep small.)
 """
 
 from __future__ import annotations
