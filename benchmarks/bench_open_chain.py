@@ -72,30 +72,29 @@ def ours_evolve(n: int) -> dict:
     on, nb = thermal_rates(GAMMA, NB, RATIO)
     L = open_chain_liouvillian(n, FIELD, COUPLING, on, nb) if n <= 8 else None
     if L is None:  # the sparse matrix is not needed; the matrix-free operator is the same model
-        from spinbath.quantum import OpenChainLiouvillian
+        from spinbath.quantum import ChainModel, OpenChainLiouvillian
 
-        L = OpenChainLiouvillian(n, FIELD, COUPLING, on, nb)
+        L = OpenChainLiouvillian(ChainModel(n, FIELD, COUPLING, on, nb))
     build = time.perf_counter() - t0
     t = np.linspace(0.0, T_FINAL, N_TIMES)
     t0 = time.perf_counter()
-    rhos = evolve(L, initial_state(n), t)
+    rhos = evolve(L, initial_state(n), t).states
     wall = time.perf_counter() - t0
     tr = float(np.abs(np.trace(rhos, axis1=1, axis2=2) - 1).max())
     return dict(build=build, wall=wall, rss=_peak_gb(), moments=site_moments(rhos, n), trace_err=tr)
 
 
 def ours_steady(n: int) -> dict:
-    from spinbath.quantum import OpenChainLiouvillian, steady_state, thermal_rates
+    from spinbath.quantum import ChainModel, OpenChainLiouvillian, steady_state_details
 
     t0 = time.perf_counter()
-    L = OpenChainLiouvillian(n, FIELD, COUPLING, *thermal_rates(GAMMA, NB, RATIO))
+    L = OpenChainLiouvillian(ChainModel.thermal(n, GAMMA, NB, RATIO, field=FIELD, coupling=COUPLING))
     build = time.perf_counter() - t0
-    info: dict = {}
     t0 = time.perf_counter()
-    rho = steady_state(L, info=info)
+    res = steady_state_details(L)
     wall = time.perf_counter() - t0
-    return dict(build=build, wall=wall, rss=_peak_gb(), rho=rho if n <= 8 else None,
-                iterations=info.get("iterations", 0), residual=info.get("residual", np.nan))
+    return dict(build=build, wall=wall, rss=_peak_gb(), rho=res.rho if n <= 8 else None,
+                iterations=res.iterations or 0, residual=res.residual)
 
 
 def qutip_liouvillian(n: int):

@@ -16,6 +16,7 @@ from scipy.linalg import expm
 from spinbath.classical.mean_field_chain import (
     MeanFieldChain, chain_adjacency, evolve_generalized_ll, generalized_ll_rhs, thermal_rates,
 )
+from spinbath.quantum.chain_model import ChainModel
 
 SX = np.array([[0, 1], [1, 0]], dtype=complex) / 2
 SY = np.array([[0, -1j], [1j, 0]], dtype=complex) / 2
@@ -98,8 +99,8 @@ def test_mean_field_rhs_equals_exact_first_moments_on_product_states(n, periodic
         M = random_bloch(rng, n)
         exact = first_moments(lindblad(product_state(M), n, field, coupling, onsite, neighbour,
                                        periodic), n)
-        chain = MeanFieldChain(n, coupling, onsite, neighbour, field=field,
-                               boundary="periodic" if periodic else "open")
+        chain = MeanFieldChain(ChainModel(n, field, coupling, onsite, neighbour,
+                                          boundary="periodic" if periodic else "open"))
         np.testing.assert_allclose(chain.rhs(M), exact, rtol=0, atol=1e-12)
         # the generalized LL form with the documented mapping gives the same right-hand side
         np.testing.assert_allclose(generalized_ll_rhs(M, *chain.ll_parameters(M)), exact,
@@ -114,7 +115,7 @@ def test_each_dissipator_alone(key):
     for onsite, neighbour in (({key: 0.7}, {}), ({}, {key: 0.7})):
         exact = first_moments(lindblad(product_state(M), n, np.zeros(3), np.zeros(3), onsite,
                                        neighbour, False), n)
-        chain = MeanFieldChain(n, (0, 0, 0), onsite, neighbour)
+        chain = MeanFieldChain(ChainModel(n, (0, 0, 0), (0, 0, 0), onsite, neighbour))
         np.testing.assert_allclose(chain.rhs(M), exact, atol=1e-13)
 
 
@@ -122,7 +123,7 @@ def test_neighbour_field_counts_two_in_bulk_and_one_at_the_ends():
     A = chain_adjacency(5, "open")
     np.testing.assert_array_equal(A.sum(axis=1), [1, 2, 2, 2, 1])
     np.testing.assert_array_equal(chain_adjacency(5, "periodic").sum(axis=1), [2] * 5)
-    chain = MeanFieldChain(3, (0.4, 0.4, 0.4), field=(0, 0, 1))
+    chain = MeanFieldChain(ChainModel(3, field=(0, 0, 1), coupling=(0.4, 0.4, 0.4)))
     M = np.array([[0, 0, 1.0], [0, 0, 1.0], [0, 0, 1.0]])
     np.testing.assert_allclose(chain.effective_field(M)[:, 2], [1.2, 1.4, 1.2])
 
@@ -133,17 +134,17 @@ def test_uniform_chain_equals_periodic_chain_with_equal_sites():
     onsite = {k: rng.uniform(0, 1) for k in KEYS}
     neighbour = {k: rng.uniform(-1, 1) for k in KEYS}
     m = random_bloch(rng, 1)[0]
-    uni = MeanFieldChain.uniform(coupling, onsite, neighbour, field=(0.3, -0.2, 0.5))
-    per = MeanFieldChain(5, coupling, onsite, neighbour, field=(0.3, -0.2, 0.5),
-                         boundary="periodic")
+    uni = MeanFieldChain.uniform(ChainModel(1, (0.3, -0.2, 0.5), coupling, onsite, neighbour))
+    per = MeanFieldChain(ChainModel(5, (0.3, -0.2, 0.5), coupling, onsite, neighbour, boundary="periodic"))
     np.testing.assert_allclose(per.rhs(np.tile(m, (5, 1))), np.tile(uni.rhs(m), (5, 1)),
                                atol=1e-14)
 
 
 def test_jacobian_matches_finite_differences():
     rng = np.random.default_rng(11)
-    chain = MeanFieldChain(4, rng.normal(size=3), {k: rng.uniform(0, 1) for k in KEYS},
-                           {k: rng.uniform(-1, 1) for k in KEYS}, field=rng.normal(size=3))
+    coupling, onsite = rng.normal(size=3), {k: rng.uniform(0, 1) for k in KEYS}
+    neighbour = {k: rng.uniform(-1, 1) for k in KEYS}
+    chain = MeanFieldChain(ChainModel(4, rng.normal(size=3), coupling, onsite, neighbour))
     M = random_bloch(rng, 4).ravel()
     eps = 1e-6
     fd = np.column_stack([(chain.rhs(M + eps * e).ravel() - chain.rhs(M - eps * e).ravel())
@@ -154,7 +155,7 @@ def test_jacobian_matches_finite_differences():
 def test_thermal_rates_relax_to_the_thermal_polarization():
     onsite, neighbour = thermal_rates(0.1, 0.08, 0.1)
     assert onsite[("z", "+")] + onsite[("z", "-")] == pytest.approx(0.1)
-    chain = MeanFieldChain.uniform((0.5, 0.1, 0.1), onsite, neighbour)
+    chain = MeanFieldChain.uniform(ChainModel(1, coupling=(0.5, 0.1, 0.1), onsite=onsite, neighbour=neighbour))
     ss = chain.steady_state([0.3, 0.0, 0.2])
     np.testing.assert_allclose(ss.M[0], [0, 0, -1 / (2 * 0.08 + 1)], atol=1e-10)
 
@@ -192,8 +193,7 @@ def test_closed_isotropic_chain_mean_field_is_exact_for_total_magnetization(n, p
     times = np.linspace(0, 20, 81)
     coupling = (0.3, 0.3, 0.3)
     exact = exact_total_magnetization(n, FIELD, coupling, M0, times, periodic)
-    chain = MeanFieldChain(n, coupling, field=FIELD,
-                           boundary="periodic" if periodic else "open")
+    chain = MeanFieldChain(ChainModel(n, FIELD, coupling, boundary="periodic" if periodic else "open"))
     mf = chain.evolve(M0, times, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(mf.total, exact, rtol=0, atol=1e-8)
 
@@ -206,8 +206,8 @@ def test_anisotropy_makes_mean_field_deviate_more_as_the_shift_grows():
     for shift in (0.0, 0.2, 0.4, 0.8):
         coupling = (0.1 + shift, 0.1, 0.1)
         exact = exact_total_magnetization(n, FIELD, coupling, M0, times) / n
-        mf = MeanFieldChain(n, coupling, field=FIELD).evolve(M0, times, rtol=1e-10,
-                                                             atol=1e-12).mean
+        mf = MeanFieldChain(ChainModel(n, FIELD, coupling)).evolve(M0, times, rtol=1e-10,
+                                                                   atol=1e-12).mean
         mismatch.append(np.mean(np.sum((mf - exact) ** 2, axis=1)))
     print("time-averaged |M_MF - M_exact|^2 (site average) vs shift 0, .2, .4, .8:", mismatch)
     assert mismatch[0] < 1e-14
@@ -241,7 +241,7 @@ def test_chain_without_onsite_damping_is_a_landau_lifshitz_magnet():
     for a, axis in enumerate("xyz"):  # g_{a,-} - g_{a,+} = 0.05 * bhat_a with both rates >= 0
         neighbour[(axis, "-")] = 0.05 * max(bhat[a], 0.0)
         neighbour[(axis, "+")] = 0.05 * max(-bhat[a], 0.0)
-    chain = MeanFieldChain.uniform((0.7, 0.7, 0.7), onsite=None, neighbour=neighbour, field=B)
+    chain = MeanFieldChain.uniform(ChainModel(1, B, (0.7, 0.7, 0.7), onsite=None, neighbour=neighbour))
     B_eff, D, R, R0 = chain.ll_parameters(np.array([[0.1, 0.2, 0.3]]))
     np.testing.assert_array_equal(R, 0)
     np.testing.assert_array_equal(R0, 0)
@@ -283,7 +283,7 @@ def test_mean_field_loop_opens_for_strong_exchange_anisotropy():
     Bz in about (-0.93, -0.08); the up branch (M_x > 0) ends near Bz = -0.08 and the down branch
     (M_x < 0) jumps back near Bz = -0.93, so the M_z loop is open there and closed elsewhere.
     """
-    chain = MeanFieldChain.uniform((2.0, 0.1, 0.1), *THERMAL)
+    chain = MeanFieldChain.uniform(ChainModel(1, (0, 0, 0), (2.0, 0.1, 0.1), *THERMAL))
     loop = chain.hysteresis(np.linspace(-1, 1, 41), (0, 0, 1), base_field=(0.25, 0.25, 0.0))
     _check_steady(chain, loop)
     h, m_down = loop.h_up, loop.m_down[::-1]
@@ -308,7 +308,7 @@ def test_mean_field_loop_is_closed_at_the_papers_parameters(transverse):
     """Vx = 0.5, Vy = Vz = 0.1: the quasi-static loop is closed (one attractor per field, or two
     mirror images M_x -> -M_x, M_y -> -M_y with the same M_z when the field is along z), while a
     finite sweep rate opens a dynamic loop."""
-    chain = MeanFieldChain.uniform((0.5, 0.1, 0.1), *THERMAL)
+    chain = MeanFieldChain.uniform(ChainModel(1, (0, 0, 0), (0.5, 0.1, 0.1), *THERMAL))
     h = np.linspace(-1, 1, 21)
     base = (transverse, transverse, 0.0)
     loop = chain.hysteresis(h, (0, 0, 1), base_field=base)

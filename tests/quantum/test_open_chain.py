@@ -13,20 +13,35 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 import spinbath.quantum as q
-from spinbath.quantum.chain_solvers import (
-    ODE, Direct, Eig, ExpmMultiply, Iterative, Krylov, evolve, relaxation_gap, single_threaded_blas,
-    slowest_eigenvalues, steady_state,
-)
+from spinbath.quantum import methods
+from spinbath.quantum.blas import blas_thread_counts, single_threaded_blas
+from spinbath.quantum.chain_kernels import hermitian_to_real, real_to_hermitian
+from spinbath.quantum.chain_model import ChainModel, neighbour_pairs, normalize_rates, thermal_rates
 from spinbath.quantum.liouville import hamiltonian_superoperator, lindblad_dissipator, spost, spre, sprepost, unvec, vec
+from spinbath.quantum.methods import (
+    ODE, Direct, Eig, ExpmMultiply, Iterative, Krylov, relaxation_gap, slowest_eigenvalues, steady_state,
+    steady_state_details,
+)
 from spinbath.quantum.open_chain import (
-    OpenChainLiouvillian, OpenChainSparse, hermitian_to_real, jump_operator, neighbour_pairs, normalize_rates,
-    open_chain_hamiltonian, open_chain_liouvillian, real_to_hermitian, spin_half, thermal_rates,
+    OpenChainLiouvillian, OpenChainSparse, jump_operator, open_chain_hamiltonian, open_chain_liouvillian, spin_half,
 )
 from spinbath.spins.operators import embed
 
 FIELD = (0.25, 0.25, -0.5)
 COUPLING = (0.5, 0.1, 0.1)
 KEYS = [(a, s) for a in "xyz" for s in "+-"]
+
+
+def evolve(L, rho0, times, method=None):
+    """rho(t) as an array (the states of :func:`spinbath.quantum.methods.evolve`)."""
+    return methods.evolve(L, rho0, times, method=method).states
+
+
+def chain(n, field=(0.0, 0.0, 0.0), coupling=(0.0, 0.0, 0.0), onsite=None, neighbour=None, periodic=False,
+          block=None):
+    """The matrix-free Liouvillian of ChainModel(n, field, coupling, onsite, neighbour, boundary)."""
+    model = ChainModel(n, field, coupling, onsite, neighbour, "periodic" if periodic else "open")
+    return OpenChainLiouvillian(model, block=block)
 
 
 def paper_rates():
@@ -138,7 +153,7 @@ def test_sparse_liouvillian_matches_dense_reference(n, periodic):
 def test_matrix_free_action_equals_sparse_matrix(n, block, periodic):
     rng = np.random.default_rng(n)
     on, nb = random_cp_rates(rng)
-    op = OpenChainLiouvillian(n, rng.normal(size=3), rng.normal(size=3), on, nb, periodic, block=block)
+    op = chain(n, rng.normal(size=3), rng.normal(size=3), on, nb, periodic, block=block)
     L = op.to_sparse()
     N = 4**n
     v = rng.normal(size=N) + 1j * rng.normal(size=N)
@@ -218,7 +233,7 @@ def test_single_spin_matches_the_bloch_equations_for_all_six_rates(method):
     rng = np.random.default_rng(7)
     field = rng.normal(size=3)
     on = {k: rng.uniform(0, 0.2) for k in KEYS}
-    L = OpenChainLiouvillian(1, field, (0, 0, 0), on)
+    L = chain(1, field, (0, 0, 0), on)
     A, c = bloch_rhs(field, on)
     s0 = np.array([0.1, -0.3, 0.35])
     sx, sy, sz = spin_half()
@@ -236,7 +251,7 @@ def test_single_spin_matches_the_bloch_equations_for_all_six_rates(method):
 def test_rho_t_stays_a_density_matrix_for_random_rates(n):
     rng = np.random.default_rng(100 + n)
     on, nb = random_cp_rates(rng)
-    L = OpenChainLiouvillian(n, rng.normal(size=3), rng.normal(size=3), on, nb)
+    L = chain(n, rng.normal(size=3), rng.normal(size=3), on, nb)
     d = 2**n
     psi = rng.normal(size=d) + 1j * rng.normal(size=d)
     rho0 = np.outer(psi, psi.conj()) / np.vdot(psi, psi)
@@ -336,25 +351,25 @@ def test_n3_steady_state_agrees_with_qutip():
     # the package-level dispatcher sends sparse generators here
     assert np.abs(q.steady_state(L) - ref).max() < 1e-8
     # ... and the long-time limit of the evolution is the steady state
-    late = q.evolve(L, all_plus_x(n), [2000.0])[0]
+    late = q.evolve(L, all_plus_x(n), [2000.0]).states[0]
     assert np.abs(late - ref).max() < 1e-8
 
 
 def test_iterative_steady_state_equals_direct_for_random_rates_and_n5():
     rng = np.random.default_rng(11)
     on, nb = random_cp_rates(rng)
-    op = OpenChainLiouvillian(4, rng.normal(size=3), rng.normal(size=3), on, nb, periodic=True)
-    a = steady_state(op, Direct())
+    op = chain(4, rng.normal(size=3), rng.normal(size=3), on, nb, periodic=True)
+    a = steady_state(op, method=Direct())
     for pre in ("secular", "coherent"):
-        info = {}
-        b = steady_state(op, Iterative(preconditioner=pre), info=info)
+        res = steady_state_details(op, method=Iterative(preconditioner=pre))
+        b = res.rho
         assert np.abs(a - b).max() < 1e-8, pre
-        assert info["iterations"] < 200
+        assert res.iterations < 200
     L5 = open_chain_liouvillian(5, FIELD, COUPLING, *paper_rates())
-    info = {}
-    it = steady_state(L5, info=info)  # the matrix remembers its model: iterative by default
-    assert info["iterations"] < 60
-    direct = steady_state(L5, Direct())
+    res = steady_state_details(L5)  # the matrix remembers its model: iterative by default
+    it = res.rho
+    assert res.iterations < 60
+    direct = steady_state(L5, method=Direct())
     assert_density_matrix(it, L5)
     assert np.abs(it - direct).max() < 1e-8
 
@@ -386,17 +401,31 @@ def test_package_dispatch_keeps_dense_rate_superoperators_on_the_relaxation_path
     assert np.allclose(q.steady_state(R), relaxation.steady_state(R))
     rho0 = np.diag([1.0, 0.0]).astype(complex)
     t = np.linspace(0, 1e-0, 5)
-    assert np.allclose(q.evolve(R, rho0, t), relaxation.evolve(R, rho0, t))
-    assert np.allclose(q.evolve(R, rho0, t, method=Eig()), relaxation.evolve(R, rho0, t), atol=1e-12)
+    assert np.allclose(q.evolve(R, rho0, t).states, relaxation.evolve(R, rho0, t))
+    assert np.allclose(q.evolve(R, rho0, t, method=Eig()).states, relaxation.evolve(R, rho0, t), atol=1e-12)
     assert {"open_chain_liouvillian", "steady_state", "evolve"} <= set(q.__all__)
 
 
 def test_blas_thread_limiter_restores_settings():
-    libs = single_threaded_blas._openblas()
-    before = [get() for get, _ in libs]
-    with single_threaded_blas():
-        assert all(get() == 1 for get, _ in libs) or not libs
-    assert [get() for get, _ in libs] == before
+    from threadpoolctl import threadpool_limits
+
+    assert blas_thread_counts(), "numpy and scipy ship a BLAS that threadpoolctl must find"
+    with threadpool_limits(limits=2, user_api="blas"):  # a known starting point above one thread
+        before = blas_thread_counts()
+        with single_threaded_blas():
+            assert blas_thread_counts() == [1] * len(before)
+        assert blas_thread_counts() == before
+        # the solvers run their products with BLAS on one thread, and restore it afterwards
+        L = open_chain_liouvillian(2, FIELD, COUPLING, *paper_rates())
+        seen = []
+
+        def matvec(v):
+            seen.append(blas_thread_counts())
+            return L @ v
+        op = sp.linalg.LinearOperator(L.shape, matvec=matvec, dtype=complex)
+        evolve(op, all_plus_x(2), [0.0, 1.0], method=Krylov())
+        assert seen and all(c == [1] * len(before) for c in seen)
+        assert blas_thread_counts() == before
 
 
 def test_matrix_free_product_works_in_a_forked_child():
@@ -408,7 +437,7 @@ def test_matrix_free_product_works_in_a_forked_child():
 
     if not hasattr(os, "fork"):
         pytest.skip("no fork on this platform")
-    op = OpenChainLiouvillian(8, FIELD, COUPLING, *paper_rates())
+    op = chain(8, FIELD, COUPLING, *paper_rates())
     v = np.random.default_rng(0).normal(size=4**8) + 0j
     ref = op @ v  # starts the pool in the parent
     ctx = mp.get_context("fork")

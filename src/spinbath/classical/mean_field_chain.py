@@ -74,35 +74,25 @@ from scipy.integrate import solve_ivp
 from scipy.optimize import root
 
 from spinbath.classical.stoner_wohlfarth import HysteresisLoop
-from spinbath.quantum.open_chain import thermal_rates  # one definition for both methods
+from spinbath.quantum.chain_model import AXES, ChainModel, normalize_rates, thermal_rates  # shared with the exact chain
 
 __all__ = [
     "AXES", "RateDict", "rate_vectors", "thermal_rates", "chain_adjacency", "generalized_ll_rhs",
     "evolve_generalized_ll", "MeanFieldChain", "MeanFieldTrajectory", "SteadyState",
 ]
 
-AXES = ("x", "y", "z")
 RateDict = Mapping[tuple[str, str], float]
 
 Boundary = Literal["open", "periodic"]
 
 
 # ------------------------------------------------------------------------------------ rates
-def _axis_sign(key) -> tuple[int, int]:
-    if not (isinstance(key, tuple) and len(key) == 2):
-        raise ValueError(f"rate keys are (axis, sign) tuples like ('z', '-'), got {key!r}")
-    axis, sign = key
-    if axis not in AXES or sign not in ("+", "-"):
-        raise ValueError(f"rate key {key!r}: axis must be one of x, y, z and sign '+' or '-'")
-    return AXES.index(axis), (0 if sign == "+" else 1)
-
-
 def rate_vectors(rates: RateDict | None) -> tuple[np.ndarray, np.ndarray]:
-    """(plus, minus): arrays over axes (x, y, z) of the rates keyed (axis, '+') and (axis, '-')."""
+    """(plus, minus): arrays over axes (x, y, z) of the rates keyed (axis, '+') and (axis, '-')
+    (keys and values checked by :func:`~spinbath.quantum.chain_model.normalize_rates`)."""
     out = np.zeros((2, 3))
-    for key, value in (rates or {}).items():
-        a, s = _axis_sign(key)
-        out[s, a] += float(value)
+    for (axis, sign), value in normalize_rates(rates).items():
+        out[0 if sign == "+" else 1, AXES.index(axis)] += value
     return out[0], out[1]
 
 
@@ -230,44 +220,40 @@ def _skew(v: np.ndarray) -> np.ndarray:
 class MeanFieldChain:
     """Mean-field (product-state) spin-1/2 chain; see the module docstring for the equations.
 
-    Built once from the couplings and rates; the field B is a call argument of every method
-    (``field=None`` uses the one given here), so field sweeps never rebuild the chain.
-
-    Parameters
-    ----------
-    n : number of sites (ignored by :meth:`uniform`).
-    coupling : (V_x, V_y, V_z).
-    onsite, neighbour : rates {(axis, sign): rate}, axis in x/y/z, sign '+'/'-' (see
-        :func:`thermal_rates`); missing keys are 0.
-    field : default (B_x, B_y, B_z).
-    boundary : 'open' (ends have one neighbour) or 'periodic'.
+    Built once from a :class:`~spinbath.quantum.chain_model.ChainModel` (the same description the
+    exact :class:`~spinbath.quantum.open_chain.OpenChainLiouvillian` takes: n, field, coupling V,
+    on-site rates gamma, neighbour rates g, boundary "open" or "periodic"); the field B is a call
+    argument of every method (``field=None`` uses the model's), so field sweeps never rebuild the
+    chain. ``adjacency`` (keyword) replaces the chain's bonds by any symmetric matrix A_jk (number of
+    bonds j-k). Dimensionless, hbar = gamma = 1; M = <sigma> per site.
     """
 
-    def __init__(self, n: int, coupling, onsite: RateDict | None = None,
-                 neighbour: RateDict | None = None, *, field=(0.0, 0.0, 0.0),
-                 boundary: Boundary = "open", adjacency: np.ndarray | None = None) -> None:
-        self.adjacency = (chain_adjacency(n, boundary) if adjacency is None
+    def __init__(self, model: ChainModel, *, adjacency: np.ndarray | None = None) -> None:
+        if not isinstance(model, ChainModel):
+            raise TypeError("MeanFieldChain takes a ChainModel, e.g. MeanFieldChain(ChainModel(n, field, coupling, "
+                            f"onsite, neighbour, boundary)); got {type(model).__name__}")
+        self.model = model
+        self.adjacency = (chain_adjacency(model.n, model.boundary) if adjacency is None
                           else np.asarray(adjacency, dtype=float))
         self.n = self.adjacency.shape[0]
-        self.boundary = boundary if adjacency is None else "custom"
-        self.coupling = np.asarray(coupling, dtype=float).reshape(3)
-        self.field = np.asarray(field, dtype=float).reshape(3)
-        gp, gm = rate_vectors(onsite)
+        self.boundary = model.boundary if adjacency is None else "custom"
+        self.coupling = np.asarray(model.coupling, dtype=float)
+        self.field = np.asarray(model.field, dtype=float)
+        gp, gm = rate_vectors(model.onsite)
         Gamma = gp + gm
         self.R = 0.5 * (Gamma.sum() + Gamma)            # diagonal of R
         self.R0 = gm - gp
-        np_, nm = rate_vectors(neighbour)
+        np_, nm = rate_vectors(model.neighbour)
         self.c = np_ - nm
         self._skew_c = _skew(self.c)
         self._c_rows = self.c[None, :]
 
     @classmethod
-    def uniform(cls, coupling, onsite: RateDict | None = None, neighbour: RateDict | None = None,
-                *, field=(0.0, 0.0, 0.0), coordination: int = 2) -> "MeanFieldChain":
+    def uniform(cls, model: ChainModel, *, coordination: int = 2) -> "MeanFieldChain":
         """All sites equal (one Bloch vector) with ``coordination`` neighbours each (2: the bulk
-        of a long or periodic chain). N_j = z M, B_eff = B + (z/2) V o M."""
-        chain = cls(1, coupling, onsite, neighbour, field=field,
-                    adjacency=np.array([[float(coordination)]]))
+        of a long or periodic chain); ``model.n`` and ``model.boundary`` are not used.
+        N_j = z M, B_eff = B + (z/2) V o M."""
+        chain = cls(model, adjacency=np.array([[float(coordination)]]))
         chain.boundary = "uniform"
         return chain
 

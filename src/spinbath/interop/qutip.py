@@ -8,7 +8,7 @@ Conventions (the same on both sides, so no reordering happens here):
   product with site 0 the most significant factor (``qutip.tensor(site0, site1, ...)``); the
   Qobj ``dims`` are ``[[d0, d1, ...], [d0, d1, ...]]``.
 * Liouville space: column stacking, vec(X)[a + d b] = X[a, b], vec(A X B) = (B^T kron A) vec(X),
-  the convention of QuTiP's ``operator_to_vector``/``spre``/``spost`` (DESIGN.md). Superoperators
+  the convention of QuTiP's ``operator_to_vector``/``spre``/``spost`` (the Conventions page, docs/conventions.md). Superoperators
   are exported with ``superrep = "super"`` and dims ``[[dims, dims], [dims, dims]]``.
 * Units: spinbath Hamiltonians are in cm^-1 (hbar = 1 in those units). ``unit="cm^-1"`` keeps them;
   ``unit="rad/s"`` multiplies by 2 pi c (``spinbath.units.CM_TO_RAD_PER_S``) so that QuTiP solvers
@@ -170,8 +170,8 @@ def open_chain_to_qobj(n: int, field, coupling, onsite=None, neighbour=None, per
     neighbour (common-bath) terms S^(j') rho S^(j)+ with j != j', which are not of single-operator
     Lindblad form and so are only in L. Dimensionless (hbar = gamma = 1).
     """
-    from ..quantum.open_chain import (
-        jump_operator, normalize_rates, open_chain_hamiltonian, open_chain_liouvillian, site_operator)
+    from ..quantum.chain_model import normalize_rates
+    from ..quantum.open_chain import jump_operator, open_chain_hamiltonian, open_chain_liouvillian, site_operator
 
     dims = [2] * int(n)
     H = operator_to_qobj(open_chain_hamiltonian(n, field, coupling, periodic), dims)
@@ -188,22 +188,18 @@ def rate_superoperator_to_qobj(R, energies=None, eigenvectors=None, unit: str = 
     """A rate superoperator R (s^-1, eigenbasis of H, e.g. from ``spin_phonon_superoperator``) as Qobj.
 
     With ``energies`` (cm^-1) the coherent part -i[H, .] is added, -i (E_a - E_b) 2 pi c on rho_ab
-    (rad/s, so ``unit`` must be "rad/s"); with ``eigenvectors`` U (columns, spin basis) the result
-    is rotated to the spin basis, S -> W S W^+, W = conj(U) kron U. The result generates
-    d rho/dt = S rho with t in s (``qutip.mesolve(S, rho0, times)``).
+    (rad/s, so ``unit`` must be "rad/s"; :func:`~spinbath.quantum.relaxation.with_hamiltonian`); with
+    ``eigenvectors`` U (columns, spin basis) the result is rotated to the spin basis, S -> W S W^+,
+    W = conj(U) kron U. The result generates d rho/dt = S rho with t in s
+    (``qutip.mesolve(S, rho0, times)``).
     """
-    from ..quantum.liouville import change_basis, vec
+    from ..quantum.liouville import change_basis
+    from ..quantum.relaxation import with_hamiltonian
 
     if unit != "rad/s":
         raise ValueError("rate superoperators are in s^-1: export them with unit='rad/s'")
-    S = np.array(R, dtype=complex)
+    S = with_hamiltonian(R, energies)
     d = int(round(np.sqrt(S.shape[0])))
-    if energies is not None:
-        from ..units import CM_TO_RAD_PER_S
-
-        E = np.asarray(energies, dtype=float)
-        w = (E[:, None] - E[None, :]) * CM_TO_RAD_PER_S
-        S[np.diag_indices_from(S)] += -1j * vec(w)
     if eigenvectors is not None:
         S = change_basis(S, np.asarray(eigenvectors))
     return superoperator_to_qobj(S, dims if dims is not None else [d])

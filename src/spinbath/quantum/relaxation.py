@@ -1,14 +1,19 @@
-"""Observables of a rate superoperator R (s^-1): tau, T1/T2/T2*, rho(t), M(t), steady state.
+"""Observables of a rate superoperator R (s^-1): tau, T1/T2/T2*, M(t), the full generator.
 
 R acts on column-stacked vec(rho) in the eigenbasis of the spin Hamiltonian (d rho_ab/dt =
 sum_cd R_ab,cd rho_cd, as built by ``spinbath.quantum.spin_phonon``); times are in s, energies in
 cm^-1. Operators such as the magnetization must be given in the same eigenbasis (U^H Jz U), or with
-the eigenvectors U where a function accepts them.
+the eigenvectors U where a function accepts them. rho(t) and the steady state come from the
+package's solvers (:func:`spinbath.quantum.evolve` of :func:`with_hamiltonian` (R, E),
+:func:`spinbath.quantum.steady_state`). Reference for tau: A. Lunghi, Sci. Adv. 8, eabn7880 (2022),
+doi:10.1126/sciadv.abn7880; L. Gu and R. Wu, Phys. Rev. Lett. 125, 117203 (2020),
+doi:10.1103/PhysRevLett.125.117203.
 """
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
@@ -16,10 +21,11 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ..units import CM_TO_RAD_PER_S
-from .liouville import superoperator_to_tensor, unvec, vec
+from . import methods as _methods
+from .liouville import superoperator_to_tensor, vec
 
-__all__ = ["relaxation_time", "relaxation_modes", "effective_generator", "coherence_times", "evolve", "magnetization",
-           "steady_state"]
+__all__ = ["relaxation_time", "relaxation_time_details", "RelaxationTime", "relaxation_modes", "effective_generator",
+           "coherence_times", "with_hamiltonian", "evolve", "magnetization", "steady_state"]
 
 
 def _dim(R: np.ndarray) -> int:
@@ -31,17 +37,11 @@ def _dim(R: np.ndarray) -> int:
 
 
 def steady_state(R: np.ndarray) -> np.ndarray:
-    """Density matrix rho_ss (Hermitian, unit trace) with R vec(rho_ss) = 0, from the SVD of R.
-
-    Warns if the null space has more than one dimension (then rho_ss is one of many).
-    """
-    d = _dim(R)
-    _, s, vh = np.linalg.svd(np.asarray(R))
-    if s.size > 1 and s[-2] <= 1e-10 * s[0]:
-        warnings.warn("R has more than one stationary state; returning one of them", stacklevel=2)
-    rho = unvec(vh[-1].conj(), d)
-    rho = rho / np.trace(rho)
-    return 0.5 * (rho + rho.conj().T)
+    """Density matrix rho_ss (Hermitian, unit trace) with R vec(rho_ss) = 0: the dense null vector
+    (:class:`~spinbath.quantum.methods.SVD`, which warns if the null space has more than one
+    dimension). The same as ``spinbath.quantum.steady_state(R)``."""
+    _dim(R)
+    return _methods.steady_state(np.asarray(R), method=_methods.SVD())
 
 
 #: Eigenvalues of R are computed with an absolute error of about eps * ||R||; closer ones are merged.
@@ -149,32 +149,54 @@ def _slow_block_rate(R, idx, Mb, xb, d, group_rtol, max_iter: int = 50):
     return lam, float(np.abs(amp[0]) / np.abs(amp).sum()), separation
 
 
-def relaxation_time(R: np.ndarray, E: np.ndarray, M: np.ndarray, doublet=None,
-                    group_rtol: float = 1e-8, return_details: bool = False):
-    """Magnetization relaxation time tau (s) of the ground doublet.
+@dataclass(frozen=True)
+class RelaxationTime:
+    """The magnetization relaxation time of :func:`relaxation_time_details`.
+
+    ``tau`` (s; inf if the mode does not decay, NaN if unresolved), ``rate`` = -Re(eigenvalue)
+    (s^-1), ``eigenvalue`` (s^-1), ``weight`` (the selected |amplitude| over the sum of all
+    |amplitudes| in M(t)), ``method`` ("doublet block", "full" or "unresolved (below round-off of
+    R)"), ``separation`` (|lambda| / slowest rate outside the doublet block; NaN for "full"),
+    ``eigenvalues`` (grouped eigenvalues of the full R, s^-1) and ``amplitudes`` (their amplitudes
+    in M(t); None when the doublet block was used, which does not need the eigenvectors of R).
+    """
+
+    tau: float
+    rate: float
+    eigenvalue: complex
+    weight: float
+    method: str
+    separation: float
+    eigenvalues: np.ndarray | None
+    amplitudes: np.ndarray | None
+
+
+def relaxation_time_details(R: np.ndarray, E: np.ndarray, M: np.ndarray, doublet=None,
+                            group_rtol: float = 1e-8) -> RelaxationTime:
+    """Magnetization relaxation time tau (s) of the ground doublet, with how it was found.
 
     Basis-independent selection: with P the projector on the doublet (by default the two lowest
-    eigenstates of E) and M the magnetization operator in the eigenbasis (e.g. U^H Jz U, or
+    eigenstates of E, cm^-1) and M the magnetization operator in the eigenbasis (e.g. U^H Jz U, or
     U^H (J . n) U), start from x = P M P - Tr(P M P) P / 2 (a "magnetized" ground doublet with the
     trace removed, so the stationary state carries no weight) and decompose M(t) = Tr(M rho(t)) on
     the eigenmodes (:func:`relaxation_modes`). The eigenmode (group) with the largest amplitude in
-    M(t) is the magnetization-reversal mode; tau^-1 = -Re(lambda) of that mode. Within a degenerate
-    doublet P M P does not depend on the basis chosen for it, nor does the result. Returns inf if
-    that mode does not decay.
+    M(t) is the magnetization-reversal mode; tau^-1 = -Re(lambda) of that mode (Lunghi 2022; Gu and
+    Wu 2020). Within a degenerate doublet P M P does not depend on the basis chosen for it, nor does
+    the result. tau = inf if that mode does not decay.
 
     Stiffness: when the doublet block of R is slow compared with everything else (ratio below
     1e-3), the mode is found from the 4x4 Schur complement :func:`effective_generator` (exact
     eigenvalue, iterated to self-consistency), which keeps full relative precision for tau up to
     eps^-1 times the fastest lifetime; otherwise from the eigenmodes of the full R. If the full R
     is used and the selected rate is at its round-off level (~1e-13 of the largest rate), tau is
-    returned as NaN (method "unresolved"): it cannot be told from a non-decaying mode.
-
-    With return_details=True returns (tau, info) with info = dict(rate, eigenvalue, weight: the
-    selected |amplitude| over the sum of all |amplitudes|, method: "doublet block" or "full",
-    separation: |lambda| / slowest rate outside the block, eigenvalues (grouped) of the full R, and
-    amplitudes of its modes in M(t) - None when the doublet block was used, which does not need the
-    eigenvectors of the full R).
+    NaN (method "unresolved"): it cannot be told from a non-decaying mode.
     """
+    return _relaxation_time(R, E, M, doublet, group_rtol, spectrum=True)
+
+
+def _relaxation_time(R, E, M, doublet, group_rtol: float, spectrum: bool) -> RelaxationTime:
+    """relaxation_time_details; without ``spectrum`` the doublet-block branch skips the (grouped)
+    eigenvalues of the full R, which tau does not need (``eigenvalues`` is then None)."""
     d = _dim(R)
     R = np.asarray(R)
     E = np.asarray(E, dtype=float)
@@ -192,10 +214,11 @@ def relaxation_time(R: np.ndarray, E: np.ndarray, M: np.ndarray, doublet=None,
     if block is not None:
         lam, weight, separation = block
         method = "doublet block"
-        # The mode decomposition of the full R is not needed; its (grouped) spectrum only on request.
         amp_all = None
-        lam_all = (_group_eigenvalues(lam_ := np.linalg.eigvals(R), np.zeros_like(lam_), group_rtol)[0]
-                   if return_details else None)
+        lam_all = None
+        if spectrum:
+            lam_ = np.linalg.eigvals(R)
+            lam_all = _group_eigenvalues(lam_, np.zeros_like(lam_), group_rtol)[0]
     else:
         lam_all, amp_all = relaxation_modes(R, M, x, group_rtol)
         lam, weight = lam_all[0], float(np.abs(amp_all[0]) / np.abs(amp_all).sum())
@@ -205,11 +228,25 @@ def relaxation_time(R: np.ndarray, E: np.ndarray, M: np.ndarray, doublet=None,
     if method == "full" and abs(lam) <= _ROUNDOFF * np.abs(lam_all).max():
         # Indistinguishable from the stationary eigenvalue in double precision: not a measurement.
         tau, method = np.nan, "unresolved (below round-off of R)"
+    return RelaxationTime(tau=tau, rate=rate, eigenvalue=lam, weight=weight, method=method,
+                          separation=separation, eigenvalues=lam_all, amplitudes=amp_all)
+
+
+def relaxation_time(R: np.ndarray, E: np.ndarray, M: np.ndarray, doublet=None,
+                    group_rtol: float = 1e-8, return_details: bool = False):
+    """Magnetization relaxation time tau (s) of the ground doublet: ``relaxation_time_details(...).tau``
+    (see :func:`relaxation_time_details` for the definition, the stiffness handling and the
+    diagnostics). ``return_details`` is deprecated: it returns (tau, dict of the
+    :class:`RelaxationTime` fields).
+    """
     if not return_details:
-        return tau
-    info = dict(rate=rate, eigenvalue=lam, weight=weight, method=method, separation=separation,
-                eigenvalues=lam_all, amplitudes=amp_all)
-    return tau, info
+        return _relaxation_time(R, E, M, doublet, group_rtol, spectrum=False).tau
+    warnings.warn("relaxation_time(..., return_details=True) is deprecated; use relaxation_time_details(...)",
+                  DeprecationWarning, stacklevel=2)
+    res = relaxation_time_details(R, E, M, doublet, group_rtol)
+    info = {k: getattr(res, k) for k in ("rate", "eigenvalue", "weight", "method", "separation", "eigenvalues",
+                                         "amplitudes")}
+    return res.tau, info
 
 
 def coherence_times(R: np.ndarray, pair, rtol: float = 1e-12) -> tuple[float, float, float]:
@@ -237,41 +274,37 @@ def coherence_times(R: np.ndarray, pair, rtol: float = 1e-12) -> tuple[float, fl
     return inv(gamma), inv(inv_T2), inv(inv_T2s)
 
 
-def _generator(R: np.ndarray, E) -> np.ndarray:
+def with_hamiltonian(R: np.ndarray, E=None) -> np.ndarray:
+    """The full generator G = R - i[H, .] (s^-1) of a rate superoperator R (s^-1) in the eigenbasis
+    of H = diag(E), E in cm^-1: G_ab,ab = R_ab,ab - i (E_a - E_b) 2 pi c (c in cm/s,
+    ``CM_TO_RAD_PER_S``), the other elements those of R (Schroedinger picture). E = None returns R
+    (interaction picture) as a complex array. Evolve it with :func:`spinbath.quantum.evolve` over
+    times in s.
+    """
+    d = _dim(R)
     G = np.array(R, dtype=complex)
     if E is not None:
         E = np.asarray(E, dtype=float)
+        if E.shape != (d,):
+            raise ValueError(f"E must have shape ({d},), got {E.shape}")
         w = (E[:, None] - E[None, :]) * CM_TO_RAD_PER_S  # rad/s
         G[np.diag_indices_from(G)] += -1j * vec(w)
     return G
 
 
 def evolve(R: np.ndarray, rho0: np.ndarray, times, E=None, method: str = "auto") -> np.ndarray:
-    """rho(t) = exp(G t) rho0 for each t (s); returns (n_t, d, d) in the eigenbasis.
+    """rho(t) = exp(G t) rho0 for each t (s), G = :func:`with_hamiltonian` (R, E); (n_t, d, d) array.
 
-    G = R (interaction picture) or, if the energies E (cm^-1) are given, G = R - i[H, .] with the
-    coherent part -i (E_a - E_b) * 2 pi c on rho_ab (Schroedinger picture). method: "eig" (eigen-
-    decomposition of G, exact for any t), "expm" (scipy.linalg.expm per time), or "auto" (eig
-    unless the eigenvector matrix is ill conditioned).
+    A convenience for rate superoperators, equal to ``spinbath.quantum.evolve(with_hamiltonian(R, E),
+    rho0, times, method=...).states``. method: "eig" (:class:`~spinbath.quantum.methods.Eig`, no
+    conditioning check), "expm" (:class:`~spinbath.quantum.methods.Expm`) or "auto" (eig unless the
+    eigenvector matrix has a condition number above 1e8, then expm).
     """
-    d = _dim(R)
-    rho0 = np.asarray(rho0)
-    if rho0.shape != (d, d):
-        raise ValueError(f"rho0 must have shape ({d}, {d}), got {rho0.shape}")
-    t = np.atleast_1d(np.asarray(times, dtype=float))
-    G = _generator(R, E)
-    v0 = vec(rho0).astype(complex)
     if method not in ("auto", "eig", "expm"):
         raise ValueError(f"method must be 'auto', 'eig' or 'expm', got {method!r}")
-    if method in ("auto", "eig"):
-        lam, vr = np.linalg.eig(G)
-        if method == "eig" or np.linalg.cond(vr) < 1e8:
-            c = np.linalg.solve(vr, v0)
-            with np.errstate(under="ignore"):
-                out = (vr[None, :, :] * (np.exp(np.outer(t, lam)) * c[None, :])[:, None, :]).sum(-1)
-            return unvec(out, d)
-    out = np.array([sla.expm(G * tk) @ v0 for tk in t])
-    return unvec(out, d)
+    m = {"auto": _methods.Eig(cond_max=1e8, fallback="expm", warn=False), "eig": _methods.Eig(cond_max=np.inf),
+         "expm": _methods.Expm()}[method]
+    return _methods.evolve(with_hamiltonian(R, E), rho0, times, method=m).states
 
 
 def magnetization(rhos: np.ndarray, M: np.ndarray, U: np.ndarray | None = None) -> np.ndarray:

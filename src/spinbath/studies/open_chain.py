@@ -30,6 +30,7 @@ from pydantic import Field, field_validator, model_validator
 from ..config.base import StrictModel
 from ..config.spin import unit_direction
 from ..progress import track
+from ..quantum.chain_model import ChainModel, normalize_rates, thermal_rates
 from ..quantum.open_chain import product_state
 from . import Study
 
@@ -42,10 +43,6 @@ EXACT_MAX_SITES = 10
 GAP_MAX_SITES = 6
 
 _RATE_KEYS = tuple(f"{a}{s}" for a in "xyz" for s in "+-")
-
-
-def _rates(d: dict[str, float] | None) -> dict[tuple[str, str], float]:
-    return {} if d is None else {(k[0], k[1]): float(v) for k, v in d.items()}
 
 
 class ChainBathConfig(StrictModel):
@@ -66,8 +63,10 @@ class ChainBathConfig(StrictModel):
         if d is None:
             return d
         for k, v in d.items():
-            if k not in _RATE_KEYS:
-                raise ValueError(f"rate key {k!r} is not one of {', '.join(_RATE_KEYS)}")
+            try:
+                normalize_rates({k: v})
+            except ValueError:
+                raise ValueError(f"rate key {k!r} is not one of {', '.join(_RATE_KEYS)}") from None
             if not np.isfinite(v) or v < 0:
                 raise ValueError(f"rate {k} = {v!r} must be finite and >= 0")
         return d
@@ -83,11 +82,10 @@ class ChainBathConfig(StrictModel):
         return self
 
     def rates(self) -> tuple[dict, dict]:
-        from ..quantum.open_chain import thermal_rates
-
+        """(onsite, neighbour) rate tables {(axis, sign): rate} (dimensionless)."""
         if self.damping is not None:
             return thermal_rates(self.damping, self.n_b, self.ratio)
-        return _rates(self.onsite), _rates(self.neighbour)
+        return normalize_rates(self.onsite, "onsite"), normalize_rates(self.neighbour, "neighbour")
 
 
 class EvolutionConfig(StrictModel):
@@ -161,13 +159,19 @@ class OpenChainConfig(StrictModel):
         return self
 
 
-def _exact_liouvillian(cfg: OpenChainConfig, field, coupling=None):
+def _model(cfg: OpenChainConfig, field=None, coupling=None) -> ChainModel:
+    """The chain of the config (field and coupling replaced where given): one description for the
+    exact and the mean-field chain."""
+    onsite, neighbour = cfg.bath.rates()
+    return ChainModel(cfg.n, tuple(cfg.field if field is None else field),
+                      tuple(cfg.coupling if coupling is None else coupling), onsite, neighbour, cfg.boundary)
+
+
+def _exact_liouvillian(model: ChainModel):
     """The matrix-free generator (the solvers' fast path; no 4^n x 4^n sparse matrix is assembled)."""
     from ..quantum.open_chain import OpenChainLiouvillian
 
-    onsite, neighbour = cfg.bath.rates()
-    return OpenChainLiouvillian(cfg.n, tuple(field), tuple(cfg.coupling if coupling is None else coupling),
-                                onsite, neighbour, periodic=cfg.boundary == "periodic")
+    return OpenChainLiouvillian(model)
 
 
 def run(cfg: OpenChainConfig) -> xr.Dataset:
@@ -175,8 +179,8 @@ def run(cfg: OpenChainConfig) -> xr.Dataset:
     from ..classical.mean_field_chain import MeanFieldChain
     from ..quantum import measures
 
-    onsite, neighbour = cfg.bath.rates()
-    mf = MeanFieldChain(cfg.n, cfg.coupling, onsite, neighbour, field=cfg.field, boundary=cfg.boundary)
+    model = _model(cfg)
+    mf = MeanFieldChain(model)
     n = cfg.n
     data: dict = {}
     coords: dict = {"site": ("site", np.arange(n), {"units": "1"}),
@@ -206,8 +210,8 @@ def run(cfg: OpenChainConfig) -> xr.Dataset:
             from ..quantum import evolve
 
             next(bar, None)
-            L = _exact_liouvillian(cfg, cfg.field)
-            rhos = np.asarray(evolve(L, product_state(n, np.asarray(cfg.initial)), t))
+            L = _exact_liouvillian(model)
+            rhos = evolve(L, product_state(n, np.asarray(cfg.initial)), t).states
             M_ex = 2.0 * measures.site_magnetization(rhos, n)
             data["M_exact"] = (("time", "site", "axis"), M_ex, {"units": "1", "long_name": "exact <sigma>"})
             data["mismatch"] = ("site", measures.time_averaged_mismatch(t, M_mf, M_ex),
@@ -228,7 +232,7 @@ def run(cfg: OpenChainConfig) -> xr.Dataset:
         from ..quantum import steady_state
 
         next(bar, None)
-        L = _exact_liouvillian(cfg, cfg.field) if L is None else L
+        L = _exact_liouvillian(model) if L is None else L
         rho_ss = steady_state(L)
         data["M_steady"] = (("site", "axis"), 2.0 * measures.site_magnetization(rho_ss, n),
                             {"units": "1", "long_name": "exact steady-state <sigma>"})
@@ -258,12 +262,11 @@ def _mismatch(cfg: OpenChainConfig, shift: float) -> float:
     from ..quantum import evolve, measures
 
     V = np.asarray(cfg.coupling, dtype=float) + np.array([shift, 0.0, 0.0])
-    onsite, neighbour = cfg.bath.rates()
+    model = _model(cfg, coupling=V)
     t = np.linspace(0.0, cfg.evolution.t_end, cfg.evolution.num)
-    mf = MeanFieldChain(cfg.n, V, onsite, neighbour, field=cfg.field, boundary=cfg.boundary)
-    M_mf = mf.evolve(np.asarray(cfg.initial), t).M
-    L = _exact_liouvillian(cfg, cfg.field, V)
-    M_ex = 2.0 * measures.site_magnetization(np.asarray(evolve(L, product_state(cfg.n, np.asarray(cfg.initial)), t)), cfg.n)
+    M_mf = MeanFieldChain(model).evolve(np.asarray(cfg.initial), t).M
+    rhos = evolve(_exact_liouvillian(model), product_state(cfg.n, np.asarray(cfg.initial)), t).states
+    M_ex = 2.0 * measures.site_magnetization(rhos, cfg.n)
     return float(np.mean(measures.time_averaged_mismatch(t, M_mf, M_ex)))
 
 
@@ -273,14 +276,11 @@ def _field_loop(cfg: OpenChainConfig, data: dict, coords: dict, attrs: dict) -> 
     from ..quantum import measures, steady_state
 
     hy = cfg.hysteresis
-    onsite, neighbour = cfg.bath.rates()
+    model = _model(cfg)
     d = np.asarray(hy.direction)
     base = np.asarray(cfg.field) - np.dot(cfg.field, d) * d  # the swept component replaces B . d
     h = np.linspace(hy.start, hy.stop, hy.num)
-    if hy.uniform:
-        chain = MeanFieldChain.uniform(cfg.coupling, onsite, neighbour, field=cfg.field)
-    else:
-        chain = MeanFieldChain(cfg.n, cfg.coupling, onsite, neighbour, field=cfg.field, boundary=cfg.boundary)
+    chain = MeanFieldChain.uniform(model) if hy.uniform else MeanFieldChain(model)
     loop = chain.hysteresis(h, d, base_field=base)
     coords["branch"] = ("branch", ["up", "down"], {"units": "1"})
     coords["h"] = ("h", h, {"units": "1", "long_name": "swept field component along the sweep direction"})
@@ -291,7 +291,7 @@ def _field_loop(cfg: OpenChainConfig, data: dict, coords: dict, attrs: dict) -> 
     if hy.exact:
         m_ex = np.empty((h.size, 3))
         for k, hk in enumerate(h):
-            rho = steady_state(_exact_liouvillian(cfg, base + hk * d))
+            rho = steady_state(_exact_liouvillian(model.with_field(base + hk * d)))
             m_ex[k] = 2.0 * measures.total_magnetization(rho, cfg.n) / cfg.n
         data["m_exact_loop"] = (("branch", "h", "axis"), np.stack([m_ex, m_ex]),
                                 {"units": "1", "long_name": "exact steady-state <sigma> per site (unique: no loop)"})

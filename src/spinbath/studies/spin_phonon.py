@@ -168,7 +168,7 @@ def _crossover(T: np.ndarray, orders: list[str], tau: np.ndarray) -> float:
 
 def run(cfg: SpinPhononConfig) -> xr.Dataset:
     """Build H and the bath once; for each order, R at all temperatures; tau, T1, T2, T2*."""
-    from ..quantum.relaxation import coherence_times, relaxation_time
+    from ..quantum.relaxation import coherence_times, relaxation_time, relaxation_time_details
     from ..quantum.spin_phonon import SpinPhononRates
 
     ham = cfg.spin.hamiltonian()
@@ -213,9 +213,9 @@ def run(cfg: SpinPhononConfig) -> xr.Dataset:
         R_all = rate_stack(order)
         for j in range(T.size):
             R = R_all[j]
-            tau[i, j], info = relaxation_time(R, E, gJn, return_details=True)
-            weight[i, j] = info["weight"]
-            slowest[i, j] = _slowest_rates(info["eigenvalues"], N_SLOWEST)
+            found = relaxation_time_details(R, E, gJn)
+            tau[i, j], weight[i, j] = found.tau, found.weight
+            slowest[i, j] = _slowest_rates(found.eigenvalues, N_SLOWEST)
             T1[i, j], T2[i, j], T2s[i, j] = coherence_times(R, cfg.pair)
 
     levels = np.arange(E.size)
