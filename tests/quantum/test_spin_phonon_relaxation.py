@@ -8,6 +8,7 @@ import pytest
 from spinbath.quantum.liouville import change_basis
 from spinbath.quantum.relaxation import (
     coherence_times, effective_generator, evolve, magnetization, relaxation_modes, relaxation_time,
+    relaxation_time_details,
     steady_state,
 )
 from spinbath.quantum.spin_phonon import SpinPhononRates, spin_phonon_superoperator
@@ -99,7 +100,8 @@ def test_relaxation_time_is_the_late_decay_of_the_magnetization():
     R = m.superoperator(25.0, 4)
     U = m.eigenvectors
     Jz = U.conj().T @ spin_matrices(J)[2] @ U
-    tau, info = relaxation_time(R, m.energies, Jz, return_details=True)
+    info = relaxation_time_details(R, m.energies, Jz)
+    tau = info.tau
     # Start from the magnetized ground doublet and watch M(t) relax: the slow tail is exp(-t/tau).
     _, vecs = np.linalg.eigh(Jz[:2, :2])  # Jz within the ground doublet
     up = np.zeros(6, complex)
@@ -110,7 +112,7 @@ def test_relaxation_time_is_the_late_decay_of_the_magnetization():
     M_ss = magnetization(steady_state(R), Jz)
     slope = np.log((Mt[1] - M_ss) / (Mt[0] - M_ss)) / (t[1] - t[0])
     assert -1.0 / slope == pytest.approx(tau, rel=1e-3)
-    assert info["weight"] > 0.5  # the dominant mode of M(t)
+    assert info.weight > 0.5  # the dominant mode of M(t)
 
 
 def test_relaxation_time_is_basis_independent_within_doublets():
@@ -169,13 +171,14 @@ def _orbach_model(offsets=(-4, -1, 2, 5), width=4.0):
 def test_doublet_block_and_full_eigenvalues_agree_where_both_are_accurate():
     m, Jz, D1 = _orbach_model()
     R = m.superoperator(0.1 * D1 / KB_CM, 2)
-    tau, info = relaxation_time(R, m.energies, Jz, return_details=True)
-    assert info["method"] == "doublet block" and info["separation"] < 1e-3
+    info = relaxation_time_details(R, m.energies, Jz)
+    tau = info.tau
+    assert info.method == "doublet block" and info.separation < 1e-3
     lam_full, _ = relaxation_modes(R, Jz, np.diag([1.0, -1.0, 0, 0, 0, 0]))
     assert tau == pytest.approx(-1.0 / lam_full[0].real, rel=1e-8)
     # The Schur complement at the selected eigenvalue has it as an eigenvalue (self-consistency).
-    ev = np.linalg.eigvals(effective_generator(R, [0, 1], info["eigenvalue"]))
-    assert np.min(np.abs(ev - info["eigenvalue"])) <= 1e-12 * abs(info["eigenvalue"])
+    ev = np.linalg.eigvals(effective_generator(R, [0, 1], info.eigenvalue))
+    assert np.min(np.abs(ev - info.eigenvalue)) <= 1e-12 * abs(info.eigenvalue)
 
 
 def test_stiff_low_temperature_tau_matches_a_high_precision_eigenvalue():
@@ -186,14 +189,15 @@ def test_stiff_low_temperature_tau_matches_a_high_precision_eigenvalue():
     mpmath = pytest.importorskip("mpmath")
     m, Jz, D1 = _orbach_model()
     R = m.superoperator(D1 / KB_CM / 40.0, 2)
-    tau, info = relaxation_time(R, m.energies, Jz, return_details=True)
-    assert info["method"] == "doublet block"
+    info = relaxation_time_details(R, m.energies, Jz)
+    tau = info.tau
+    assert info.method == "doublet block"
     rate_floor = 1e3 * np.finfo(float).eps * np.abs(np.linalg.eigvals(R)).max()
     assert 1.0 / tau < rate_floor  # invisible to the full-R route
     mpmath.mp.dps = 40
     ev = mpmath.eig(mpmath.matrix(R.tolist()), left=False, right=False)
     ev = np.array([complex(e) for e in ev])
-    assert np.min(np.abs(ev - info["eigenvalue"])) <= 1e-6 * abs(info["eigenvalue"])
+    assert np.min(np.abs(ev - info.eigenvalue)) <= 1e-6 * abs(info.eigenvalue)
 
 
 def test_population_block_of_R_keeps_the_trace_to_the_last_digit():

@@ -33,13 +33,15 @@ decades smaller). The result is cross-checked against the eigenvalues of R; a re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..units import KB_CM
 
 __all__ = [
     "RELAXATION_MODELS", "rate_matrix", "gibbs_populations", "detailed_balance_error", "two_state_rate",
-    "multilevel_rate", "sequential_rate", "relaxation_rates",
+    "multilevel_rate", "multilevel_rate_details", "MultilevelRate", "sequential_rate", "relaxation_rates",
 ]
 
 RELAXATION_MODELS = ("two-state", "multi-level")
@@ -148,12 +150,36 @@ def sequential_rate(W, pair: tuple[int, int] = (0, 1)) -> np.ndarray:
     return out[0] if single else out
 
 
-def multilevel_rate(W, pair: tuple[int, int] = (0, 1), *, return_details: bool = False):
-    """Slowest non-zero relaxation rate of the full Pauli matrix (s^-1), shape (n_T,) (or a scalar).
+@dataclass(frozen=True)
+class MultilevelRate:
+    """The slowest relaxation rate of a Pauli rate matrix with its provenance.
+
+    ``rate``: the slowest non-zero decay rate lambda_1 of dP/dt = R P (s^-1), shape (n_T,) or a
+    scalar; ``from_eigensolver``: True where a resolvable eigenvalue of R below the doublet's rate
+    was returned instead of the doublet Schur-complement fixed point (same shape, bool).
+    """
+
+    rate: np.ndarray | float
+    from_eigensolver: np.ndarray | bool
+
+
+def multilevel_rate(W, pair: tuple[int, int] = (0, 1)):
+    """Slowest non-zero relaxation rate of the full Pauli matrix (s^-1), shape (n_T,) (or a scalar):
+    ``multilevel_rate_details(W, pair).rate``.
 
     Doublet Schur-complement fixed point, checked against the eigenvalues of R (module docstring).
-    ``return_details``: also {"from_eigensolver": bool array} -- True where a resolvable eigenvalue
-    of R below the doublet's rate was returned instead.
+    """
+    return multilevel_rate_details(W, pair).rate
+
+
+def multilevel_rate_details(W, pair: tuple[int, int] = (0, 1)) -> MultilevelRate:
+    """:func:`multilevel_rate` with its provenance, as a :class:`MultilevelRate`.
+
+    The rate Lambda (s^-1) is the fixed point Lambda = slow eigenvalue of the 2x2 Schur complement
+    K(Lambda) = R_DD - R_DX (R_XX + Lambda)^-1 R_XD of the rate matrix R on the doublet D = ``pair``
+    (X: the other levels; module docstring for the round-off-free form), then compared with the
+    eigenvalues of R. Pauli master equation: H.-P. Breuer and F. Petruccione, The Theory of Open
+    Quantum Systems (Oxford University Press, 2002), Sec. 3.3, doi:10.1093/acprof:oso/9780199213900.001.0001.
     """
     W, single = _stack(W)
     rates = np.empty(W.shape[0])
@@ -185,10 +211,9 @@ def multilevel_rate(W, pair: tuple[int, int] = (0, 1), *, return_details: bool =
         if cand.size and cand[0] < lam * (1.0 - 1e-6):
             lam, other[t] = float(cand[0]), True
         rates[t] = lam
-    out = rates[0] if single else rates
-    if return_details:
-        return out, {"from_eigensolver": other[0] if single else other}
-    return out
+    if single:
+        return MultilevelRate(rate=float(rates[0]), from_eigensolver=bool(other[0]))
+    return MultilevelRate(rate=rates, from_eigensolver=other)
 
 
 def relaxation_rates(model_rates: dict[str, np.ndarray], pair: tuple[int, int] = (0, 1)) -> dict[str, np.ndarray]:

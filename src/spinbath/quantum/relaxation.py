@@ -12,7 +12,6 @@ doi:10.1103/PhysRevLett.125.117203.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -233,20 +232,12 @@ def _relaxation_time(R, E, M, doublet, group_rtol: float, spectrum: bool) -> Rel
 
 
 def relaxation_time(R: np.ndarray, E: np.ndarray, M: np.ndarray, doublet=None,
-                    group_rtol: float = 1e-8, return_details: bool = False):
+                    group_rtol: float = 1e-8) -> float:
     """Magnetization relaxation time tau (s) of the ground doublet: ``relaxation_time_details(...).tau``
     (see :func:`relaxation_time_details` for the definition, the stiffness handling and the
-    diagnostics). ``return_details`` is deprecated: it returns (tau, dict of the
-    :class:`RelaxationTime` fields).
+    diagnostics, returned there as a :class:`RelaxationTime`).
     """
-    if not return_details:
-        return _relaxation_time(R, E, M, doublet, group_rtol, spectrum=False).tau
-    warnings.warn("relaxation_time(..., return_details=True) is deprecated; use relaxation_time_details(...)",
-                  DeprecationWarning, stacklevel=2)
-    res = relaxation_time_details(R, E, M, doublet, group_rtol)
-    info = {k: getattr(res, k) for k in ("rate", "eigenvalue", "weight", "method", "separation", "eigenvalues",
-                                         "amplitudes")}
-    return res.tau, info
+    return _relaxation_time(R, E, M, doublet, group_rtol, spectrum=False).tau
 
 
 def coherence_times(R: np.ndarray, pair, rtol: float = 1e-12) -> tuple[float, float, float]:
