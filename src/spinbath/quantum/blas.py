@@ -1,9 +1,8 @@
 """BLAS thread control for the solvers (threadpoolctl).
 
-The solvers run their own two-way parallelism (sparse products and transposes on a small thread pool,
+The solvers run their own parallelism (sparse products and transposes on a small thread pool,
 :mod:`spinbath.quantum.chain_kernels`); BLAS threads spinning between the many mid-sized BLAS calls
-of Arnoldi and GMRES made them about three times slower on a 2-core machine, so the solvers keep BLAS
-on one thread while they run (see ``benchmarks/bench_open_chain.py``).
+of Arnoldi and GMRES compete with it, so the solvers keep BLAS on one thread while they run.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ _CONTROLLER = None
 
 
 def _controller():
-    """One threadpoolctl controller for the process (scanning the loaded libraries costs ~1 ms)."""
+    """One threadpoolctl controller for the process (the scan of the loaded libraries runs once)."""
     global _CONTROLLER
     if _CONTROLLER is None:
         import scipy.linalg  # noqa: F401 - load scipy's own BLAS before the scan

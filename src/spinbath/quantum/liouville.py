@@ -1,6 +1,6 @@
 """Liouville space: vectorization, superoperators and checks of the generator's structure.
 
-Convention (DESIGN.md): column stacking, as in QuTiP 5,
+Convention (the Conventions page, docs/conventions.md): column stacking, as in QuTiP 5,
 
     vec(X)[a + d*b] = X[a, b],          vec(A X B) = (B^T kron A) vec(X).
 

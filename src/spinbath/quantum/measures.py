@@ -1,6 +1,6 @@
 """Measures of N spin-1/2 density matrices: reduced states, magnetizations, correlations, concurrence.
 
-Conventions (shared with the open-chain Liouvillian, issue 5):
+Conventions (shared with the open-chain Liouvillian; the Conventions page, docs/conventions.md):
 
 * Basis: tensor product of the site bases (up, down), site 0 most significant (``qutip.tensor``
   order). The basis index of the product state |s_0 s_1 ... s_{n-1}> (s_j = 0 for up, 1 for down) is
