@@ -212,7 +212,10 @@ class Eig(Method):
 
     exact at any t (dense: d^2 up to ~1000). When the eigenvector matrix has a condition number above
     ``cond_max`` (L far from normal) the registered method ``fallback`` runs instead (with a warning
-    if ``warn``); ``cond_max=inf`` never checks. Units: t in the inverse unit of L.
+    if ``warn``); ``cond_max=inf`` never checks. Units: t in the inverse unit of L. Accuracy: about
+    eps * cond(R) relative to ||rho0||_F. Reference: C. Moler and C. Van Loan, "Nineteen dubious
+    ways to compute the exponential of a matrix, twenty-five years later", SIAM Rev. 45, 3 (2003),
+    doi:10.1137/S00361445024180 (the eigenvector method).
     """
 
     cond_max: float = 1e10
@@ -256,6 +259,10 @@ class Krylov(Method):
     stays below tol * ||rho0||_F. m: fixed Krylov dimension, or None: start at 30 and adapt it after
     every step (m_max bounds it). For Hermitian rho0 and a Hermiticity-preserving L the Arnoldi
     vectors are the real coordinates of Hermitian matrices (half the work and memory).
+
+    exp(t L) v ~ beta V_m exp(t H_m) e_1 on the Arnoldi basis V_m; Y. Saad, SIAM J. Numer. Anal. 29,
+    209 (1992), doi:10.1137/0729014; error control after R. B. Sidje, ACM Trans. Math. Softw. 24, 130
+    (1998), doi:10.1145/285861.285868 (docs/theory/solvers.md). Units: t in the inverse unit of L.
     """
 
     tol: float = 1e-10
@@ -368,7 +375,8 @@ class ODE(Method):
 class SVD(Method):
     """The null vector of the dense L from its singular value decomposition: vec(rho_ss) is the right
     singular vector of the smallest singular value. Warns if a second singular value is below
-    ``null_rtol`` times the largest (then rho_ss is one of several stationary states)."""
+    ``null_rtol`` times the largest (then rho_ss is one of several stationary states). Dense, O(d^6);
+    exact to double precision times the condition of L on the trace-one subspace."""
 
     null_rtol: float = 1e-10
 
@@ -387,7 +395,8 @@ class SVD(Method):
 class Direct(Method):
     """Sparse LU (SuperLU; ``permc_spec`` as in scipy's splu) of L with the equation of rho_00
     replaced by the trace condition Tr rho = 1. The fill-in grows fast with the chain length
-    (practical up to n ~ 6 spins)."""
+    (practical up to n ~ 6 spins). Reference: X. S. Li, "An overview of SuperLU", ACM Trans. Math.
+    Softw. 31, 302 (2005), doi:10.1145/1089014.1089017."""
 
     permc_spec: str = "MMD_AT_PLUS_A"
 
@@ -417,7 +426,10 @@ class Iterative(Method):
     tol: stop when ||L vec(rho)|| <= tol * ||L||_est * ||rho||_F, ||L||_est = (E_max - E_min) +
     max Gamma_a. preconditioner: "secular" (Pauli rate matrix for the populations, individual rates
     for the coherences) or "coherent" (-i[H, .] minus the mean decay rate). single: apply it in
-    complex64 (the flexible variant keeps the residual exact).
+    complex64 (the flexible variant keeps the residual exact). Reference: Y. Saad, "A flexible
+    inner-outer preconditioned GMRES algorithm", SIAM J. Sci. Comput. 14, 461 (1993),
+    doi:10.1137/0914028; the secular generator: Breuer and Petruccione, The Theory of Open Quantum
+    Systems (Oxford, 2002), Sec. 3.3.
     """
 
     tol: float = 1e-10
@@ -462,7 +474,8 @@ def _sort_slowest(lam: np.ndarray) -> np.ndarray:
 @register
 @dataclass(frozen=True)
 class DenseSpectrum(Method):
-    """All eigenvalues of the dense L (LAPACK geev); the k slowest are returned."""
+    """All eigenvalues of the dense L (LAPACK geev); the k slowest (largest real part, ties by
+    increasing imaginary part) are returned, in the units of L."""
 
     name = "dense"
     tasks = frozenset({"eigenvalues"})
@@ -477,7 +490,8 @@ class ExponentialArnoldi(Method):
     """ARPACK on the propagator exp(tau L) (matrix-free, by Krylov exponentials): its dominant
     eigenvalues |mu| = exp(tau Re lambda) are exactly the slowest modes, whatever their frequency;
     lambda is then the Rayleigh quotient x^H L x / x^H x of the Ritz vector x. tau defaults to
-    1/<rate>, <rate> = -Re Tr(L)/d^2; tol is ARPACK's."""
+    1/<rate>, <rate> = -Re Tr(L)/d^2; tol is ARPACK's (R. B. Lehoucq, D. C. Sorensen and C. Yang,
+    ARPACK Users' Guide, SIAM 1998, doi:10.1137/1.9780898719628). Units: those of L."""
 
     tau: float | None = None
     tol: float = 1e-10
@@ -511,7 +525,9 @@ class ExponentialArnoldi(Method):
 class ShiftInvert(Method):
     """ARPACK shift-invert on a sparse LU of L - sigma: the k eigenvalues nearest sigma (default just
     below 0: -1e-8 max_j sum_i |L_ij|). Fast for chains up to n ~ 7, but slow modes with a large
-    imaginary part are missed unless sigma is placed near them."""
+    imaginary part are missed unless sigma is placed near them. The dominant eigenvalues of
+    (L - sigma)^-1 are 1/(lambda - sigma) (ARPACK Users' Guide, doi:10.1137/1.9780898719628).
+    Units: those of L."""
 
     sigma: complex | None = None
     tol: float = 1e-10
