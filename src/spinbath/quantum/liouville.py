@@ -77,7 +77,9 @@ def hamiltonian_superoperator(H: np.ndarray) -> np.ndarray:
 def lindblad_dissipator(L: np.ndarray, rate: float = 1.0) -> np.ndarray:
     """Superoperator of X -> rate (L X L^+ - {L^+ L, X}/2).
 
-    In matrix form: rate [conj(L) kron L - (1 kron L^+L)/2 - ((L^+L)^T kron 1)/2].
+    In matrix form: rate [conj(L) kron L - (1 kron L^+L)/2 - ((L^+L)^T kron 1)/2]; unit-free (rate
+    sets the units). G. Lindblad, Commun. Math. Phys. 48, 119 (1976), doi:10.1007/BF01608499;
+    V. Gorini, A. Kossakowski and E. C. G. Sudarshan, J. Math. Phys. 17, 821 (1976), doi:10.1063/1.522979.
     """
     L = np.asarray(L)
     LdL = L.conj().T @ L
@@ -113,7 +115,8 @@ def change_basis(S: np.ndarray, U: np.ndarray) -> np.ndarray:
 
 
 def choi_matrix(S: np.ndarray) -> np.ndarray:
-    """Choi matrix C = sum_cd |c><d| kron S(|c><d|), i.e. C[(c, a), (d, b)] = R_ab,cd."""
+    """Choi matrix C = sum_cd |c><d| kron S(|c><d|), i.e. C[(c, a), (d, b)] = R_ab,cd (M.-D. Choi,
+    Linear Algebra Appl. 10, 285 (1975), doi:10.1016/0024-3795(75)90075-0)."""
     d = _dim_of(S)
     R = superoperator_to_tensor(S)
     return R.transpose(2, 0, 3, 1).reshape(d * d, d * d)
@@ -124,7 +127,8 @@ def superoperator_to_kossakowski(S: np.ndarray) -> np.ndarray:
 
     A Hermiticity-preserving generator S generates a completely positive semigroup if and only if
     its Choi matrix is positive on the orthogonal complement of the maximally entangled vector
-    |Omega> = sum_c |c c> / sqrt(d) (Lindblad; Gorini-Kossakowski-Sudarshan). The returned
+    |Omega> = sum_c |c c> / sqrt(d) (Lindblad, doi:10.1007/BF01608499; Gorini, Kossakowski and
+    Sudarshan, doi:10.1063/1.522979). The returned
     (d^2 - 1, d^2 - 1) Hermitian matrix is Q^H C Q, with the columns of Q an orthonormal basis of
     that complement (from a QR factorization, so the matrix is defined up to a unitary change of
     basis; its eigenvalues are not). CP <=> all eigenvalues >= 0.

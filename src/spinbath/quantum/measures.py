@@ -209,6 +209,7 @@ def concurrence(rho2: Any) -> np.ndarray | float:
     R = sqrt( sqrt(rho) rho~ sqrt(rho) ),  rho~ = (sigma_y kron sigma_y) rho^* (sigma_y kron sigma_y)
     (complex conjugation in the (up, down) product basis). C = 1 for Bell states, 0 for product
     and separable states; for the Werner state p|psi-><psi-| + (1-p) I/4, C = max(0, (3p - 1)/2).
+    Dimensionless. W. K. Wootters, Phys. Rev. Lett. 80, 2245 (1998), doi:10.1103/PhysRevLett.80.2245.
 
     Numerics: with rho = W W^dagger (W = V diag(sqrt(p)) from the Hermitian eigendecomposition,
     negative round-off eigenvalues clipped to 0), the l_i are exactly the singular values of the

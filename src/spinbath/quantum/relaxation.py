@@ -179,8 +179,9 @@ def relaxation_time_details(R: np.ndarray, E: np.ndarray, M: np.ndarray, doublet
     U^H (J . n) U), start from x = P M P - Tr(P M P) P / 2 (a "magnetized" ground doublet with the
     trace removed, so the stationary state carries no weight) and decompose M(t) = Tr(M rho(t)) on
     the eigenmodes (:func:`relaxation_modes`). The eigenmode (group) with the largest amplitude in
-    M(t) is the magnetization-reversal mode; tau^-1 = -Re(lambda) of that mode (Lunghi 2022; Gu and
-    Wu 2020). Within a degenerate doublet P M P does not depend on the basis chosen for it, nor does
+    M(t) is the magnetization-reversal mode; tau^-1 = -Re(lambda) of that mode (A. Lunghi, Sci. Adv.
+    8, eabn7880 (2022), doi:10.1126/sciadv.abn7880; L. Gu and R. Wu, Phys. Rev. Lett. 125, 117203
+    (2020), doi:10.1103/PhysRevLett.125.117203). Within a degenerate doublet P M P does not depend on the basis chosen for it, nor does
     the result. tau = inf if that mode does not decay.
 
     Stiffness: when the doublet block of R is slow compared with everything else (ratio below
@@ -249,7 +250,9 @@ def coherence_times(R: np.ndarray, pair, rtol: float = 1e-12) -> tuple[float, fl
         1/T2      = -Re R_ab,ab = (Gamma_a + Gamma_b)/2 + 1/T2*
         1/T2*     = 1/T2 - 1/(2 T1) = sum_k |A^k_aa - A^k_bb|^2 / 2        (pure dephasing, >= 0)
     so 1/T2 = 1/(2 T1) + 1/T2*. A rate below rtol times 1/T2 (round-off) is reported as an infinite
-    time. For a degenerate pair the result refers to the basis in which R is written.
+    time. For a degenerate pair the result refers to the basis in which R is written. Units: R in
+    s^-1, times in s. Bloch-Redfield rates: Breuer and Petruccione, The Theory of Open Quantum
+    Systems (Oxford, 2002), Sec. 3.7.
     """
     Rt = superoperator_to_tensor(np.asarray(R))
     a, b = (int(p) for p in pair)
