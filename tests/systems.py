@@ -100,7 +100,7 @@ def bloch(omega: float = 1.3, rabi: float = 0.0, gamma_down: float = 0.4, temper
     gamma_up, p_e^ss = gamma_up/gamma_1 (the Gibbs population); rho_ge(t) = rho_ge(0) exp(i omega t
     - gamma_2 t), gamma_2 = gamma_1/2 + gamma_phi; spectrum {0, -gamma_1, -gamma_2 +- i omega}.
     With drive: the Bloch equations dr/dt = A r + b for r = (<sx>, <sy>, <sz>), solved exactly
-    (a 3x3 exponential). Breuer and Petruccione, The Theory of Open Quantum Systems (2002), Sec. 3.4.
+    (a 3x3 exponential). Breuer and Petruccione, The Theory of Open Quantum Systems (2002), Ch. 3.
     """
     gamma_up = gamma_down * np.exp(-omega / temperature)
     g1 = gamma_down + gamma_up

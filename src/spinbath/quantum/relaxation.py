@@ -251,8 +251,8 @@ def coherence_times(R: np.ndarray, pair, rtol: float = 1e-12) -> tuple[float, fl
         1/T2*     = 1/T2 - 1/(2 T1) = sum_k |A^k_aa - A^k_bb|^2 / 2        (pure dephasing, >= 0)
     so 1/T2 = 1/(2 T1) + 1/T2*. A rate below rtol times 1/T2 (round-off) is reported as an infinite
     time. For a degenerate pair the result refers to the basis in which R is written. Units: R in
-    s^-1, times in s. Bloch-Redfield rates: Breuer and Petruccione, The Theory of Open Quantum
-    Systems (Oxford, 2002), Sec. 3.7.
+    s^-1, times in s. Lindblad rates and T1/T2: Breuer and Petruccione, The Theory of Open Quantum
+    Systems (Oxford, 2002), Ch. 3.
     """
     Rt = superoperator_to_tensor(np.asarray(R))
     a, b = (int(p) for p in pair)
