@@ -60,7 +60,9 @@ def _stack(W) -> tuple[np.ndarray, bool]:
 
 
 def rate_matrix(W) -> np.ndarray:
-    """R from rates W[..., m, n] = W_{m<-n} (s^-1; the diagonal of W is ignored): R_nn = -sum_m W_mn."""
+    """R from rates W[..., m, n] = W_{m<-n} (s^-1; the diagonal of W is ignored): R_mn = W_mn
+    (m != n), R_nn = -sum_m W_mn, the generator of the Pauli master equation dp/dt = R p (Breuer
+    and Petruccione, The Theory of Open Quantum Systems, Oxford 2002, Sec. 3.3)."""
     W, single = _stack(W)
     R = W.copy()
     idx = np.arange(R.shape[1])
@@ -91,7 +93,9 @@ def detailed_balance_error(W, E, temperature) -> float:
 
 
 def two_state_rate(W, pair: tuple[int, int] = (0, 1)) -> np.ndarray:
-    """tau^-1 = W_{u<-l} + W_{l<-u} (s^-1) for the pair {l, u}, shape (n_T,) (or a scalar)."""
+    """tau^-1 = W_{u<-l} + W_{l<-u} (s^-1) for the pair {l, u}, shape (n_T,) (or a scalar): the decay
+    rate of p_u - p_u^eq in the two-level Pauli equation (L. Gu and R. Wu, Phys. Rev. Lett. 125,
+    117203 (2020), doi:10.1103/PhysRevLett.125.117203)."""
     W, single = _stack(W)
     a, b = pair
     r = W[:, a, b] + W[:, b, a]
@@ -139,7 +143,8 @@ def sequential_rate(W, pair: tuple[int, int] = (0, 1)) -> np.ndarray:
     From the Schur complement of the doublet at lam = 0: C_ul + C_lu with
     C = -R_DX R_XX^-1 R_XD, the effective transfer through excited levels (sequential Orbach)
     with the return flux counted, valid when the other levels relax much faster than the doublet
-    (low T). Shape (n_T,).
+    (low T). Shape (n_T,). Orbach process: R. Orbach, Proc. R. Soc. Lond. A 264, 458 (1961),
+    doi:10.1098/rspa.1961.0211.
     """
     W, single = _stack(W)
     out = np.empty(W.shape[0])
