@@ -499,6 +499,14 @@ class ExponentialArnoldi(Method):
     name = "exponential"
     tasks = frozenset({"eigenvalues"})
 
+    @property
+    def tolerance(self) -> float:
+        return self.tol
+
+    @classmethod
+    def with_tolerance(cls, tol):
+        return cls(tol=tol)
+
     def eigenvalues(self, gen, k):
         from scipy.sparse.linalg import LinearOperator, eigs
 
@@ -534,6 +542,14 @@ class ShiftInvert(Method):
 
     name = "shift-invert"
     tasks = frozenset({"eigenvalues"})
+
+    @property
+    def tolerance(self) -> float:
+        return self.tol
+
+    @classmethod
+    def with_tolerance(cls, tol):
+        return cls(tol=tol)
 
     def eigenvalues(self, gen, k):
         from scipy.sparse.linalg import eigs
