@@ -105,6 +105,7 @@ from scipy.integrate import quad_vec
 from ..baths.spectral import SpectralBath
 from ..units import KB_CM, bose_einstein
 from .spin_phonon import RATE_PREFACTOR, _check_hamiltonian, diagonalize
+from .temperatures import check_temperatures
 
 #: Default width of intermediate states of the two-phonon rates, cm^-1 (module docstring).
 DEFAULT_ETA: float = 1.0
@@ -137,15 +138,6 @@ def quasi_degenerate_clusters(E: np.ndarray, ratio: float = DEFAULT_DOUBLET_RATI
 def _groups_within(E: np.ndarray, tol: float) -> np.ndarray:
     """Single-linkage groups of sorted energies with gaps <= tol (labels)."""
     return np.concatenate([[0], np.cumsum(np.diff(E) > tol)]).astype(int)
-
-
-def _check_temperatures(T) -> np.ndarray:
-    T = np.atleast_1d(np.asarray(T, dtype=float))
-    if T.ndim != 1 or T.size == 0:
-        raise ValueError("temperatures must be a number or a non-empty 1-D array (K)")
-    if not np.all(np.isfinite(T)) or np.any(T <= 0):
-        raise ValueError(f"temperatures must be finite and > 0 K, got {T[~(np.isfinite(T) & (T > 0))][:3]}")
-    return T
 
 
 @dataclass(frozen=True)
@@ -241,7 +233,7 @@ class PhononRates:
 
     def one_phonon(self, temperature) -> np.ndarray:
         """W1[t, m, n]: one-phonon rate m <- n (s^-1), shape (n_T, d, d), zero diagonal."""
-        T = _check_temperatures(temperature)
+        T, _ = check_temperatures(temperature, allow_zero=False)
         E = self.energies
         om = E[None, :] - E[:, None]  # om[m, n] = omega_nm = E_n - E_m
         w = np.abs(om)
@@ -376,7 +368,7 @@ class PhononRates:
             "sum-resonant"    its resonant part
         The full T-matrix rate of a process is the sum of its two entries (module docstring).
         """
-        T = _check_temperatures(temperature)
+        T, _ = check_temperatures(temperature, allow_zero=False)
         d = self.dim
         keys = ("raman", "raman-resonant", "sum", "sum-resonant")
         out = {k: np.zeros((T.size, d, d)) for k in keys}

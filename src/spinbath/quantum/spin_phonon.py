@@ -151,6 +151,7 @@ from ..baths.phonons import PhononBath
 from ..spins.hamiltonian import deterministic_phase
 from ..units import CM_TO_RAD_PER_S, KB_CM
 from .liouville import lindblad_dissipator, tensor_to_superoperator
+from .temperatures import check_temperatures
 
 __all__ = [
     "RATE_PREFACTOR", "DEFAULT_SECULAR_TOL", "DEFAULT_ETA", "RESONANCE_WINDOW", "diagonalize", "secular_clusters",
@@ -387,17 +388,6 @@ def _check_hamiltonian(H) -> np.ndarray:
     if dev > 1e-10 * scale:
         raise ValueError(f"H is not Hermitian: max |H - H^H| = {dev:.3g} cm^-1")
     return 0.5 * (H + H.conj().T)
-
-
-def _check_temperatures(temperature) -> tuple[np.ndarray, bool]:
-    T = np.asarray(temperature, dtype=float)
-    scalar = T.ndim == 0
-    T = np.atleast_1d(T)
-    if T.ndim != 1:
-        raise ValueError(f"temperature must be a number or a 1-D array (K), got shape {T.shape}")
-    if not np.all(np.isfinite(T)) or np.any(T < 0):
-        raise ValueError(f"temperatures must be finite and >= 0 K, got {temperature!r}")
-    return T, scalar
 
 
 class SpinPhononRates:
@@ -732,7 +722,7 @@ class SpinPhononRates:
         -------
         R : (d*d, d*d) complex, or (n_T, d*d, d*d) for an array of temperatures.
         """
-        T, scalar = _check_temperatures(temperature)
+        T, scalar = check_temperatures(temperature, allow_zero=True)
         do2, part4 = _parse_order(order)
         acc = [np.zeros((T.size, cl.iu[0].size), dtype=complex) for cl in self.clusters]
         c0, pos, pa, pb = self._diagonal_pairs
