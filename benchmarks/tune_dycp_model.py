@@ -27,6 +27,7 @@ import time
 
 import numpy as np
 
+from spinbath.analysis.arrhenius import arrhenius_fit
 from spinbath.baths.model_baths import (
     DEFAULT_CUTOFF_CM, DEFAULT_SCALE, DEFAULT_SEED, DEFAULT_WIDTH_CM, dycp_model_bath,
 )
@@ -93,8 +94,8 @@ def fit_barrier(T, tau, lo, hi):
     sel = (T >= lo) & (T <= hi) & np.isfinite(tau)
     if sel.sum() < 2:
         return np.nan, np.nan
-    slope, icpt = np.polyfit(1.0 / T[sel], np.log(tau[sel]), 1)
-    return slope * KB_CM, float(np.exp(icpt))
+    fit = arrhenius_fit(T[sel], tau[sel])
+    return fit.U_K * KB_CM, fit.tau0
 
 
 def fit_power(T, tau, lo, hi):

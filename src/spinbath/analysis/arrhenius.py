@@ -1,4 +1,9 @@
-"""Effective barrier from the local slope of an Arrhenius plot.
+"""Arrhenius analysis of relaxation times: the one home of the barrier fits.
+
+:func:`arrhenius_fit` is the least-squares line ln tau = ln tau_0 + U/T over given points;
+:func:`local_barrier` and :func:`log_slopes` are the local slopes on a grid.
+
+Effective barrier from the local slope of an Arrhenius plot:
 
     U_eff(T) = d ln tau / d(1/T)        [K, with k_B = 1],      U_eff(T) k_B  [cm^-1]
 
@@ -17,10 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import ConfigError
+from ..errors import ConfigError
 from ..units import KB_CM
 
-__all__ = ["LocalBarrier", "local_barrier"]
+__all__ = ["ArrheniusFit", "LocalBarrier", "arrhenius_fit", "local_barrier", "log_slopes"]
 
 
 @dataclass(frozen=True)
@@ -49,3 +54,51 @@ def local_barrier(T, tau) -> LocalBarrier:
         raise ConfigError("local barrier: need at least 3 points at distinct temperatures")
     x = 1.0 / T
     return LocalBarrier(T, np.gradient(np.log(tau), x, edge_order=2))
+
+
+@dataclass(frozen=True)
+class ArrheniusFit:
+    """Least-squares Orbach line ln tau = ln tau_0 + U / T: ``U_K`` (K), ``tau0`` (s, units of tau).
+
+    ``U_cm`` is U k_B in cm^-1. Both are NaN when fewer than 2 points were fitted.
+    """
+
+    U_K: float
+    tau0: float
+
+    @property
+    def U_cm(self) -> float:
+        return self.U_K * KB_CM
+
+
+def arrhenius_fit(T, tau) -> ArrheniusFit:
+    """Fit ln tau = ln tau_0 + U / T (T in K, U in K with k_B = 1) by least squares in x = 1/T.
+
+    Orbach law tau = tau_0 exp(U / k_B T) (e.g. Gu & Wu, Phys. Rev. Lett. 125, 117203 (2020),
+    doi:10.1103/PhysRevLett.125.117203). All given points are used (select them before calling);
+    the points must be finite with tau > 0. NaN for fewer than 2 points.
+    """
+    T = np.asarray(T, dtype=float).ravel()
+    tau = np.asarray(tau, dtype=float).ravel()
+    if T.size < 2:
+        return ArrheniusFit(float("nan"), float("nan"))
+    slope, icpt = np.polyfit(1.0 / T, np.log(tau), 1)
+    return ArrheniusFit(float(slope), float(np.exp(icpt)))
+
+
+def log_slopes(T, tau) -> tuple[np.ndarray, np.ndarray]:
+    """(U_eff in K, n): d ln tau / d(1/T) and -d ln tau / d ln T on the grid T (K) as given.
+
+    numpy.gradient's second-order central differences (first-order at the ends); NaN where a
+    difference stencil touches a tau that is not finite and positive, and everywhere with fewer than 2 points. For
+    tau = tau_0 exp(U/T) the first is U; for a Raman law tau ~ T^-n the second is n.
+    """
+    T = np.asarray(T, float)
+    tau = np.asarray(tau, float)
+    lt = np.log(np.where(np.isfinite(tau) & (tau > 0), tau, np.nan))
+    if T.size < 2:
+        return np.full(T.shape, np.nan), np.full(T.shape, np.nan)
+    with np.errstate(invalid="ignore"):
+        U = np.gradient(lt, 1.0 / T)
+        n = -np.gradient(lt, np.log(T))
+    return U, n

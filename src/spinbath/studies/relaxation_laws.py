@@ -43,6 +43,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from ..analysis.arrhenius import log_slopes
 from ..config.grids import temperature_values
 from ..config.relaxation_laws import RelaxationLawsConfig
 from ..units import KB_CM
@@ -63,14 +64,8 @@ _MECH_LONG = {
 def local_slopes(temperature: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(U_eff in cm^-1, exponent): k_B d ln tau / d(1/T) and -d ln tau / d ln T (second-order
     finite differences on the grid; NaN where tau is not finite and positive or with < 2 points)."""
-    T = np.asarray(temperature, float)
-    lt = np.log(np.where(np.isfinite(tau) & (tau > 0), tau, np.nan))
-    if T.size < 2:
-        return np.full(T.shape, np.nan), np.full(T.shape, np.nan)
-    with np.errstate(invalid="ignore"):
-        U = np.gradient(lt, 1.0 / T) * KB_CM
-        n = -np.gradient(lt, np.log(T))
-    return U, n
+    U, n = log_slopes(temperature, tau)
+    return U * KB_CM, n
 
 
 def run(cfg: RelaxationLawsConfig) -> xr.Dataset:

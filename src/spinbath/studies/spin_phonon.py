@@ -41,6 +41,7 @@ import numpy as np
 import xarray as xr
 from pydantic import Field, field_validator, model_validator
 
+from ..analysis.arrhenius import arrhenius_fit
 from ..config.base import EnergyCm, StrictModel
 from ..config.bath import PhononBathConfig
 from ..config.grids import TemperatureSpec, temperature_values
@@ -145,8 +146,7 @@ def effective_barrier(temperature: np.ndarray, tau: np.ndarray, fraction: float 
     if sel.sum() < 3:
         sel = np.zeros(T.size, bool)
         sel[np.argsort(T)[-3:]] = True
-    slope = np.polyfit(1.0 / T[sel], np.log(t[sel]), 1)[0]
-    return float(slope * KB_CM)
+    return float(arrhenius_fit(T[sel], t[sel]).U_K * KB_CM)
 
 
 def _crossover(T: np.ndarray, orders: list[str], tau: np.ndarray) -> float:
