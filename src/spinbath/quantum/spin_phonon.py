@@ -151,6 +151,7 @@ from ..baths.phonons import PhononBath
 from ..spins.hamiltonian import deterministic_phase
 from ..units import CM_TO_RAD_PER_S, KB_CM
 from .liouville import lindblad_dissipator, tensor_to_superoperator
+from .orders import lookup_order
 from .temperatures import check_temperatures
 
 __all__ = [
@@ -362,18 +363,6 @@ class _Chunk:
         wa = w[self.ia][:, None]
         wb = w[self.b0 : self.b0 + self.Z.shape[2]][None, :]
         return _pair_weights(self.process, wa, wb, omega, T)
-
-
-#: Accepted ``order`` values: (second order, fourth-order part or None).
-_ORDERS = {"2": (True, None), "4": (False, "virtual"), "2+4": (True, "virtual"), "4+2": (True, "virtual"),
-           "4-resonant": (False, "resonant")}
-
-
-def _parse_order(order) -> tuple[bool, str | None]:
-    key = str(order).replace(" ", "")
-    if key not in _ORDERS:
-        raise ValueError(f"order must be 2, 4, '2+4' or '4-resonant', got {order!r}")
-    return _ORDERS[key]
 
 
 def _check_hamiltonian(H) -> np.ndarray:
@@ -723,7 +712,8 @@ class SpinPhononRates:
         R : (d*d, d*d) complex, or (n_T, d*d, d*d) for an array of temperatures.
         """
         T, scalar = check_temperatures(temperature, allow_zero=True)
-        do2, part4 = _parse_order(order)
+        entry = lookup_order(order)
+        do2, part4 = entry.second, entry.fourth
         acc = [np.zeros((T.size, cl.iu[0].size), dtype=complex) for cl in self.clusters]
         c0, pos, pa, pb = self._diagonal_pairs
         dephasing = np.zeros((T.size, pa.size))

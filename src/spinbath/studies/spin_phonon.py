@@ -47,6 +47,7 @@ from ..config.bath import PhononBathConfig
 from ..config.grids import TemperatureSpec, temperature_values
 from ..config.spin import SpinConfig, StaticFieldConfig
 from ..progress import track
+from ..quantum.orders import ORDERS, study_orders
 from ..quantum.spin_phonon import RESONANCE_WINDOW
 from ..units import KB_CM
 from . import Study, tau_range_row
@@ -58,7 +59,8 @@ N_SLOWEST = 6
 #: The effective-barrier fit uses the temperatures T >= ARRHENIUS_FRACTION * max(T) (at least 3 points).
 ARRHENIUS_FRACTION = 0.5
 
-Order = Union[Literal[2, 4], Literal["2", "4", "2+4"]]
+#: Study orders read from the registry (quantum/orders.py): 2 and 4 also as numbers.
+Order = Union[Literal[tuple(int(n) for n in study_orders() if n.isdigit())], Literal[study_orders()]]
 
 
 class MethodConfig(StrictModel):
@@ -190,15 +192,19 @@ def run(cfg: SpinPhononConfig) -> xr.Dataset:
     shape = (len(orders), T.size)
     tau, T1, T2, T2s, weight = (np.full(shape, np.nan) for _ in range(5))
     slowest = np.full(shape + (N_SLOWEST,), np.nan)
-    # R is linear in the jump processes: when 2 and 4 are both asked for, "2+4" is their sum, not a
-    # third sweep over the mode pairs.
+    # R is linear in the jump processes: when the parts of an order (registry: "2+4" = "2" + "4") are
+    # all asked for, it is their sum, not another sweep over the mode pairs.
     swept: dict[str, np.ndarray] = {}
 
     def rate_stack(order: str) -> np.ndarray:
-        if order == "2+4" and "2" in orders and "4" in orders:
-            return rate_stack("2") + rate_stack("4")
+        parts = ORDERS[order].parts
+        if parts and all(p in orders for p in parts):
+            total = rate_stack(parts[0])
+            for p in parts[1:]:
+                total = total + rate_stack(p)
+            return total
         if order not in swept:
-            swept[order] = rates.superoperator(T, order if order == "2+4" else int(order))
+            swept[order] = rates.superoperator(T, order)
         return swept[order]
 
     steps = orders + (["4-resonant"] if "4" in orders and cfg.method.resonant_part else [])
@@ -261,8 +267,10 @@ def run(cfg: SpinPhononConfig) -> xr.Dataset:
     return ds
 
 
-_ORDER_STYLE = {"2": ("C0", "2nd order"), "4": ("C3", "4th order"), "2+4": ("k", "2nd + 4th")}
-_ORDER_MARKER = {"2": "o", "4": "s", "2+4": "^"}
+def _order_style(name: str) -> tuple[str, str, str]:
+    """(color, label, marker) of an order from the registry; defaults for a name not in it."""
+    o = ORDERS.get(name)
+    return (o.color, o.label or name, o.marker) if o is not None else ("C2", name, "o")
 
 
 def plot(ds: xr.Dataset, path) -> None:
@@ -273,8 +281,7 @@ def plot(ds: xr.Dataset, path) -> None:
         fig, (a, b, c) = plt.subplots(1, 3, figsize=(7.2, 2.6))
         T = ds.temperature.values
         for o in ds.order.values:
-            color, label = _ORDER_STYLE.get(str(o), ("C2", str(o)))
-            mk = _ORDER_MARKER.get(str(o), "o")
+            color, label, mk = _order_style(str(o))
             # Markers keep a curve visible where another lies on it (order 4 under 2+4 at low T).
             a.plot(T, ds.tau.sel(order=o), color=color, lw=1.2, marker=mk, ms=2.5, mfc="none", mew=0.6,
                    label=rf"$\tau$ {label}")
@@ -328,7 +335,7 @@ def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
             ("modes", f"{ds.sizes['mode']} ({float(ds.mode_energy.min()):.0f}-{float(ds.mode_energy.max()):.0f} cm^-1)"),
             ("temperatures (K)", f"{T.min():g} .. {T.max():g} ({T.size})")]
     for o in ds.order.values:
-        label = _ORDER_STYLE.get(str(o), (None, str(o)))[1]
+        label = _order_style(str(o))[1]
         tau = ds.tau.sel(order=o).values
         rows.append(tau_range_row(label, T, tau))
         rows.append((f"T2 {label} (s)", f"{_fmt(float(ds.T2.sel(order=o)[0]))} at {T[0]:g} K"))
