@@ -102,6 +102,8 @@ from functools import cached_property
 import numpy as np
 from scipy.integrate import quad_vec
 
+from ..baths.adapters import modes_to_channels
+from ..baths.phonons import PhononBath
 from ..baths.spectral import SpectralBath
 from ..units import KB_CM, bose_einstein
 from .spin_phonon import RATE_PREFACTOR, _check_hamiltonian, diagonalize
@@ -162,7 +164,10 @@ class PhononRates:
     Parameters
     ----------
     H : (d, d) Hermitian spin Hamiltonian, cm^-1, in the basis of the bath operators.
-    bath : :class:`~spinbath.baths.spectral.SpectralBath` with operators of dimension d.
+    bath : :class:`~spinbath.baths.spectral.SpectralBath` with operators of dimension d, or a
+        discrete-mode :class:`~spinbath.baths.phonons.PhononBath`, broadened into one damped-oscillator
+        channel per mode (:func:`spinbath.baths.adapters.modes_to_channels`; half width: the mode's
+        linewidth, else ``mode_width`` in cm^-1).
     eta : width of intermediate states in energy denominators, cm^-1 (> 0).
     doublet_ratio : quasi-doublet criterion (:func:`quasi_degenerate_clusters`).
     two_phonon_max_gap : if given (cm^-1), two-phonon rates for every pair split by less than this,
@@ -176,10 +181,12 @@ class PhononRates:
 
     def __init__(self, H: np.ndarray, bath: SpectralBath, *, eta: float = DEFAULT_ETA,
                  doublet_ratio: float = DEFAULT_DOUBLET_RATIO, two_phonon_max_gap: float | None = None,
-                 epsrel: float = DEFAULT_EPSREL):
+                 epsrel: float = DEFAULT_EPSREL, mode_width: float | None = None):
         H = _check_hamiltonian(H)
+        if isinstance(bath, PhononBath):
+            bath = modes_to_channels(bath, mode_width)
         if not isinstance(bath, SpectralBath):
-            raise ValueError("bath must be a spinbath.baths.spectral.SpectralBath")
+            raise ValueError("bath must be a spinbath.baths.spectral.SpectralBath or a spinbath.baths.phonons.PhononBath")
         if bath.dim != H.shape[0]:
             raise ValueError(f"shape mismatch: H is {H.shape[0]}x{H.shape[0]} but the bath operators are "
                              f"{bath.dim}x{bath.dim}")

@@ -526,8 +526,21 @@ class SpinPhononRates:
 
     # ------------------------------------------------------------------ construction helpers
     @classmethod
-    def from_bath(cls, H: np.ndarray, bath: PhononBath, width: float | None = None, **kw) -> SpinPhononRates:
-        """Build from a :class:`~spinbath.baths.phonons.PhononBath` (its linewidths, if any, are used)."""
+    def from_bath(cls, H: np.ndarray, bath, width: float | None = None, *, grid=None, **kw) -> SpinPhononRates:
+        """Build from a :class:`~spinbath.baths.phonons.PhononBath` (its linewidths, if any, are used), or
+        from a :class:`~spinbath.baths.spectral.SpectralBath` discretized on ``grid`` (ascending energies,
+        cm^-1; :func:`spinbath.baths.adapters.channels_to_modes`: mode k of channel alpha has coupling
+        V^alpha sqrt(B_alpha(w_k) Delta_k) and linewidth Delta_k, the trapezoid weight of the grid)."""
+        from ..baths.spectral import SpectralBath
+
+        if isinstance(bath, SpectralBath):
+            if grid is None:
+                raise ValueError("a SpectralBath needs a grid (cm^-1) to be discretized into modes")
+            from ..baths.adapters import channels_to_modes
+
+            bath = channels_to_modes(bath, grid)
+        elif grid is not None:
+            raise ValueError("grid applies only to a SpectralBath")
         return cls(H, bath.couplings_cm, bath.energies_cm, width, linewidths=bath.linewidths_cm, **kw)
 
     @property
