@@ -6,7 +6,7 @@ amplitude sqrt(hbar/(2 m w_a)); the convention of :mod:`spinbath.baths.phonons` 
 
     V^a = dH_s/dQ_a = sum_{k,q} (dB_k^q/dQ_a) O_k^q  +  mu_B B . (dg/dQ_a) . J ,
 
-with B_k^q Stevens parameters (cm^-1, DESIGN.md), O_k^q the extended Stevens operators of the J
+with B_k^q Stevens parameters (cm^-1, the Conventions page (docs/conventions.md)), O_k^q the extended Stevens operators of the J
 multiplet in the |J, M> basis (M descending), mu_B = 0.46686 cm^-1/T and B the applied field (T).
 Derivatives per unit q = (a + a^+)/sqrt(2) must be divided by sqrt(2) first.
 The result is a (n_modes, d, d) Hermitian array in cm^-1 per unit Q, in the same basis as

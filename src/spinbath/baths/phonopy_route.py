@@ -6,7 +6,7 @@ The "ab initio route" to a :class:`~spinbath.baths.phonons.PhononBath`:
    mass-weighted, orthonormal, real eigenvectors e^a_{i,alpha} of the dynamical matrix. Atoms
    i = 0..N-1 are phonopy's *primitive cell* in its order; alpha = x, y, z are the Cartesian axes of
    the phonopy cell (positions = scaled_positions @ lattice).
-2. Stevens parameters B_k^q (cm^-1, DESIGN.md convention), computed by the user with a quantum
+2. Stevens parameters B_k^q (cm^-1, the Conventions page (docs/conventions.md)), computed by the user with a quantum
    chemistry code at the 6N geometries of :func:`cartesian_displacements`, all in *one fixed frame*
    (the frame must not follow the displaced atoms). Central differences (:func:`cf_gradient`):
        dB/du_{i,alpha} = [B(+h e_{i,alpha}) - B(-h e_{i,alpha})] / (2h)     cm^-1/Angstrom, error O(h^2).

@@ -55,7 +55,7 @@ Kramers doublet's two-phonon Raman needs two different operators to survive time
 Operators
 ---------
 :func:`coupling_operator` builds V (or W) for a single spin J from Stevens coefficients
-{(k, q): c} (sum c O_k^q, DESIGN.md convention) and named operators {name: c}, where a name is a
+{(k, q): c} (sum c O_k^q, the Conventions page (docs/conventions.md)) and named operators {name: c}, where a name is a
 product of ``Sx``, ``Sy``, ``Sz`` with optional powers (``"Sz^2"``, ``"SxSz"``, ``"Sx^2Sy"``) or
 ``"1"`` (identity); a product is replaced by its Hermitian part (P + P^+)/2, e.g.
 ``"SxSz"`` -> (Sx Sz + Sz Sx)/2. Matrices in the |J, M> basis (M descending), cm^-1.
@@ -358,7 +358,7 @@ def coupling_operator(J: float, stevens: Mapping[tuple[int, int], float] | None 
                       named: Mapping[str, float] | None = None) -> np.ndarray:
     """sum_kq c_kq O_k^q + sum_name c_name (named operator): a Hermitian (2J+1)^2 matrix, cm^-1.
 
-    ``stevens``: {(k, q): coefficient in cm^-1} (Stevens convention of DESIGN.md);
+    ``stevens``: {(k, q): coefficient in cm^-1} (Stevens convention of the Conventions page (docs/conventions.md));
     ``named``: {name: coefficient in cm^-1} (see :func:`named_operator`).
     """
     from ..spins.operators import spin_dim

@@ -1,97 +1,14 @@
 r"""One- and two-phonon transition rates between the eigenstates of a spin coupled to spectral channels.
 
-Model: :mod:`spinbath.baths.spectral` (channels alpha with V^alpha = dH/dq_alpha, spectral functions
-B_alpha(w), quadratic couplings W^{alpha beta}; q = b + b^+). Energies in cm^-1, T in K,
-rates in s^-1: a rate is 2 pi / hbar times an integral in cm^-1, and 2 pi / hbar =
-``RATE_PREFACTOR`` = 2 pi / ``units.HBAR_CM_S`` s^-1 per cm^-1. Eigenstates |n> of H_s with energies
-E_n (ascending); omega_nm = E_n - E_m; V^a_mn = <m|V^a|n>; n(w) = 1 / (exp(w / k_B T) - 1).
-
-One phonon (direct within a doublet, Orbach steps between levels), every pair m != n:
-
-    W1_{m<-n} = (2 pi / hbar) sum_a |V^a_mn|^2 B_a(|omega_nm|) [n(|omega_nm|) + 1  if omega_nm > 0 (emission)
-                                                               n(|omega_nm|)      if omega_nm < 0 (absorption)]
-
-Two phonons, Raman (absorb w1 through alpha, emit w2 = w1 + omega_nm through beta):
-
-    W2_{m<-n} = (2 pi / hbar) sum_{a b} int_0^inf dw1 B_a(w1) B_b(w2) n(w1) (n(w2) + 1) |T^{ab}_mn(w1, w2)|^2,
-
-    T^{ab}_mn = sum_c [ V^b_mc V^a_cn g(E_n - E_c + w1)      (path 1: absorb w1 through a, then emit)
-                      + V^a_mc V^b_cn g(E_n - E_c - w2) ]    (path 2: emit w2 through b, then absorb)
-                + W^{ab}_mn                                   (quadratic coupling, first order).
-
-Derivation: second-order T-matrix of H (module docstring of :mod:`spinbath.baths.spectral`) for
-|n; N_k, N_l> -> |m; N_k - 1, N_l + 1> (k in alpha, l in beta), squared, thermally averaged
-(N -> n), summed over ordered pairs (k absorbed, l emitted) with sum_{k in a} g_k^2 -> int B_a.
-Two-phonon emission (downhill, w1 + w2 = omega_nm > 0) and absorption are the "sum" processes:
-
-    W2s_{m<-n} = (2 pi / hbar) (1/2) sum_{a b} int_0^omega dw1 B_a(w1) B_b(omega - w1) (n1 + 1)(n2 + 1) |T|^2,
-    T = sum_c [V^b_mc V^a_cn g(E_n - E_c - w1) + V^a_mc V^b_cn g(E_n - E_c - w2)] + W^{ab}_mn,
-
-(1/2: the ordered pairs (a, w1), (b, w2) count each unordered pair of emitted phonons twice.)
-
-Closed form (the vibronic-barrier law, Gu and Wu's eq. (4)): one broadened mode, a quadratic
-coupling a = W_lu only, splitting Delta = E_u - E_l. Near its peak B is the unit Lorentzian of
-half width Gamma, and int B(w) B(w + Delta) dw = (1/pi) 2 Gamma / (Delta^2 + 4 Gamma^2), so for
-k_B T << w_a (n(n+1) -> exp(-w_a / k_B T)) and Delta, Gamma << k_B T:
-
-    W_{l<-u} = (2 pi / hbar) |a|^2 n(w_a) (n(w_a) + 1) (2 Gamma / pi) / (Delta^2 + 4 Gamma^2)
-             = 4 w_a^2 Gamma |a|^2 / ((w_a Delta)^2 + (2 w_a Gamma)^2) exp(-w_a / k_B T) / hbar.
-
-The paper's 4 w_a Gamma_a |a_a|^2 / ((w_a Delta)^2 + (2 w_a Gamma_a)^2) exp(-w_a / k_B T) (hbar = 1)
-is this with |a_paper|^2 = w_a |a|^2, i.e. its coupling is per unit of a coordinate scaled by
-sqrt(w_a) relative to q = b + b^+. (The issue's "(w_a^2 w_D)^2" cannot be right: it has the
-dimension energy^6 next to (2 w_a Gamma)^2, energy^4; Delta, the splitting, restores the
-Lorentzian overlap.) The law holds in a window: at low T the ohmic tails of B (B ~ w at w -> 0)
-give a T^3 Raman rate, (2 pi / hbar) |a|^2 16 Gamma^2 (k_B T)^3 / (3 w_a^6) (pi^2/3 = int x^2 e^x/(e^x-1)^2),
-that wins below k_B T ~ w_a / 15 for Gamma / w_a ~ 1e-2; near k_B T ~ w_a the factor n(n+1) is
-no longer exponential (local barrier w_a (1 + 2 n(w_a))).
-
-Energy denominators g(x)
-------------------------
-* Intermediate states c outside the (pseudo) doublets of n and m: retarded, g(x) = 1/(x + i eta),
-  eta = width of the intermediate states (cm^-1, default 1). Where a
-  phonon brings x through zero the intermediate state is real: |A|^2 |g|^2 = |A|^2 / (x^2 + eta^2)
-  carries a peak of area |A|^2 pi/eta -- the sequential (real Orbach) process n -> c -> m, which
-  equals the sequential rate through c when eta is the half width of c (hbar Gamma_c / 2). The two
-  parts are integrated separately, in the same quadrature:
-      resonant:  sum over paths and groups g of intermediate states closer than eta of
-                 |sum_{c in g} A_c(w1)|^2 (pi/eta) delta_eta(x_c),   delta_eta a normalized Gaussian
-                 of standard deviation eta;
-      virtual:   |T|^2 minus the resonant part.
-  |A|^2 [1/(x^2 + eta^2) - (pi/eta) delta_eta(x)] integrates to the Hadamard finite part of
-  int |A|^2 / x^2 up to O(eta): the virtual rate is finite as eta -> 0. The Gaussian vanishes off
-  resonance (|x| >~ 6 eta), so the split cannot spoil the cancellations between paths and
-  intermediate states there (the Van Vleck cancellation behind the T^9 Raman law of Kramers
-  doublets; a Lorentzian-shaped split, with tails eta^2/x^4, would). Cross terms between groups or
-  paths stay in the virtual part. Each relaxation model counts every process once
-  (:meth:`PhononRates.model_rates`): the two-state model uses virtual + resonant (the T-matrix
-  reading of two-state treatments; real Orbach enters only through the eta-broadened resonance and
-  scales as 1/eta), the multi-level model uses the virtual part, real steps being its one-phonon
-  rates. The virtual rate of a mode sitting on a resonance can be negative (-|A|^2/Gamma^2 for a
-  Lorentzian of width Gamma): it corrects the sequential rate, which is larger (by ~Gamma/hbar
-  Gamma_c); the multi-level model clips it at 0 and reports how often it did.
-* Intermediate states inside the (pseudo) doublets of n and m (c = n, c = m, their partners):
-  principal-value form g(x) = x/(x^2 + eta^2). Their two time orders cancel exactly for a coupling
-  proportional to the identity and, for a = b, up to O(omega_nm); the retarded form would turn that
-  cancellation into a spurious Lorentzian of weight ~1 at w -> 0.
-
-Detailed balance. Only the downhill direction (E_n >= E_m) is integrated; the reverse is
-W_{n<-m} = W_{m<-n} exp(-omega_nm / k_B T), exact by construction (the uphill integral equals it
-up to the eta prescription, O(eta/|x|) for complex couplings). Equal energies: W_{n<-m} = W_{m<-n}.
-
-Which pairs get two-phonon rates: the pairs inside each quasi-degenerate cluster (a Kramers doublet,
-a non-Kramers pseudo-doublet split by E or a field: consecutive levels whose gap is less than
-``doublet_ratio`` times the gaps to their other neighbours), plus the two lowest levels; or, with
-``two_phonon_max_gap``, every pair split by less than that. One-phonon rates: all pairs.
-
-Quadrature. Temperature enters only through Bose factors, so each process is one adaptive
-Gauss-Kronrod integral (``scipy.integrate.quad_vec``) of a vector over (pair, temperature), with
-breakpoints at every spectral peak w_a, its partner w_a - omega, the Debye edges and every
-resonance w1 = E_c - E_n, E_m - E_c. Components are first scaled by a coarse estimate of their
-own size (sampled around every breakpoint), so that ``epsrel`` is a relative accuracy for each
-temperature even when the rates span many decades; components still far below their estimate are
-integrated again with the better scale. The Raman upper limit is the extent of the bath (peak +
-200 Gamma, w_D) + 50 k_B T_max (the Bose factor n(w1) makes the rest < e^-50 of the integrand).
+Channels alpha of :mod:`spinbath.baths.spectral` (V^alpha = dH/dq_alpha, densities B_alpha(w) in
+1/cm^-1, quadratic couplings W^{alpha beta}; q = b + b^+). One phonon:
+W1_{m<-n} = (2 pi / hbar) sum_a |V^a_mn|^2 B_a(|w_nm|) (n + 1 or n); two phonons (Raman and the
+sum processes): the squared second-order T-matrix integrated over B_a(w1) B_b(w2) with Bose
+factors, split into a virtual and a resonant (sequential) part; rates in s^-1, energies in cm^-1,
+T in K. The relaxation laws this gives (direct, Orbach, Raman, the vibronic-barrier law) follow
+L. Gu and R. Wu, Phys. Rev. Lett. 125, 117203 (2020), doi:10.1103/PhysRevLett.125.117203. The
+derivation, the energy denominators, detailed balance and the quadrature are in
+docs/theory/relaxation-laws.md; units follow the Conventions page (docs/conventions.md).
 """
 
 from __future__ import annotations
@@ -109,7 +26,7 @@ from ..units import KB_CM, bose_einstein
 from .spin_phonon import RATE_PREFACTOR, _check_hamiltonian, diagonalize
 from .temperatures import check_temperatures
 
-#: Default width of intermediate states of the two-phonon rates, cm^-1 (module docstring).
+#: Default width of intermediate states of the two-phonon rates, cm^-1 (docs/theory/relaxation-laws.md).
 DEFAULT_ETA: float = 1.0
 
 __all__ = [
@@ -279,7 +196,7 @@ class PhononRates:
         """sum_ab B_a(w1) B_b(w2) |T^ab_mn|^2 split as (virtual, resonant), shape (2, P, k).
 
         w1, w2: (P, k) phonon energies; x1, x2: (P, k, d) arguments of the path-1 / path-2
-        denominators g(x) (module docstring). ``bound=True`` returns instead the same sum with every
+        denominators g(x) (docs/theory/relaxation-laws.md). ``bound=True`` returns instead the same sum with every
         term of T taken in absolute value, shape (1, P, k): the size the result would have without
         cancellations, which sets its round-off floor.
 
@@ -323,7 +240,7 @@ class PhononRates:
         d = self.dim
         res = np.zeros_like(S)
         if pd.same.any():
-            # Resonant part (module docstring): path 1 pairs V^a_cn (G1, first half) with V^b_mc (G2,
+            # Resonant part (docs/theory/relaxation-laws.md): path 1 pairs V^a_cn (G1, first half) with V^b_mc (G2,
             # first half); path 2 V^a_mc (G1, second half) with V^b_cn (G2, second half).
             G1 = RA.transpose(0, 1, 3, 2) @ RA.conj()  # sum_a B_a(w1) Z_ac conj(Z_ac')
             G2 = RC.transpose(0, 1, 3, 2) @ RC.conj()
@@ -373,7 +290,7 @@ class PhononRates:
             "raman-resonant"  the eta-broadened real-intermediate (sequential) part of |T|^2
             "sum"             virtual two-phonon emission / absorption (w1 + w2 = |omega_nm|)
             "sum-resonant"    its resonant part
-        The full T-matrix rate of a process is the sum of its two entries (module docstring).
+        The full T-matrix rate of a process is the sum of its two entries (docs/theory/relaxation-laws.md).
         """
         T, _ = check_temperatures(temperature, allow_zero=False)
         d = self.dim
@@ -406,7 +323,7 @@ class PhononRates:
         "two-state": one-phonon + the full two-phonon T-matrix rates (virtual + resonant: real
         intermediate levels count through their eta-broadened resonance; >= 0 by construction).
         "multi-level": one-phonon (real Orbach steps between all levels) + virtual two-phonon rates,
-        each clipped at 0: a virtual rate next to a resonance can be negative (module docstring),
+        each clipped at 0: a virtual rate next to a resonance can be negative (docs/theory/relaxation-laws.md),
         a correction of relative size ~ hbar Gamma_c / Gamma to the sequential rate through the
         resonant level c, which this model carries in other entries of the Pauli matrix; clipping
         keeps it a valid rate matrix (off-diagonal entries >= 0).

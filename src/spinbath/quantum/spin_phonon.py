@@ -1,141 +1,14 @@
 r"""Spin-phonon rate superoperators at second and fourth order (Lindblad form, secular).
 
-Model
------
-    H = H_s + sum_a hbar w_a (n_a + 1/2) + sum_a V^a Q_a,      Q_a = a_a + a_a^+,
-
-with Q_a the displacement of mode a in units of its rms zero-point amplitude sqrt(hbar/(2 m w_a))
-(<0|Q_a^2|0> = 1), H_s (d, d) and V^a = dH_s/dQ_a (d, d) in cm^-1 per unit Q (for Cartesian
-derivatives, V^a = dH_s/dx_a sqrt(hbar/(2 m_a w_a)), Lunghi's convention), mode energies hbar w_a in
-cm^-1. Everything below is written in the eigenbasis of H_s (energies E_i ascending, cm^-1);
-V^a_fi = <f|V^a|i>. Because <n+1|Q_a|n> = sqrt(n+1) with no further factor, a two-level system
-coupled to one mode relaxes with the golden-rule rate 2 pi |V|^2 G / hbar exactly: this is why the
-rates below carry no factor 1/2. A user who has dH/dq for q = (a + a^+)/sqrt(2) (the length unit
-sqrt(hbar/(m w))) must divide it by sqrt(2) to get V. Bohr frequencies are w_fi = E_f - E_i (final
-f, initial i): w_fi > 0 means the spin absorbs energy.
-
-Jump operators (k labels a mode or a pair of modes and a process)
----------------------------------------------------------------
-    A^k_fi = sqrt(2 pi / hbar * B_k(w_fi, T) * g_k(w_fi - Omega_k)) * M^k_fi                 [s^-1/2]
-
-g_k is a normalized lineshape (cm) centred at the energy Omega_k that the phonons give to the spin,
-M^k (cm^-1) the transition amplitude and B_k the thermal weight. With hbar = 1/(2 pi c) cm^-1 s,
-2 pi / hbar = 2 pi * 2 pi c turns |M|^2 (cm^-2) times g (cm) into s^-1 (``RATE_PREFACTOR``).
-
-Energy-conserving phonon energies (exact detailed balance). A broadened line lets a process run
-slightly off shell, w_fi != Omega_k. Every factor that depends on a phonon energy is evaluated at
-the energies that conserve energy exactly, shared by a process and its reverse, so that the
-Bose-factor ratio of the two is exactly exp(-w_fi / k_B T) at any width (the Gibbs state of H_s is
-stationary; the ratio is not exp(-Omega_k / k_B T), which is off by (width / k_B T)^2):
-
-    second order:  the phonon has energy |w_fi|:  B = n(w_fi) (absorb, w_fi > 0),
-                   n(-w_fi) + 1 (emit, w_fi < 0), 0 for w_fi = 0 (no one-phonon pure dephasing);
-    fourth order:  the two energies are shifted by half the mismatch delta = w_fi - Omega_k each,
-                   absorb a / emit b:  w_a' = wbar + w/2,  w_b' = wbar - w/2,  wbar = (w_a + w_b)/2,
-                   absorb a and b:     w_a' = (w_a - w_b + w)/2,  w_b' = (w_b - w_a + w)/2,
-                   emit a and b:       w_a' = (w_a - w_b - w)/2,  w_b' = (w_b - w_a - w)/2,
-                   B = n(w_a')(n(w_b') + 1), n(w_a') n(w_b'), (n(w_a') + 1)(n(w_b') + 1);
-                   B = 0 if a shifted energy is <= 0.
-
-n(x) = 1/(exp(x / k_B T) - 1). At fourth order w is the mean Bohr frequency of the secular cluster
-of (f, i) (below), so that the weight of a pair of modes is common to all elements that a jump
-operator's secular block couples; elements of one cluster differ by less than ``secular_tol``.
-
-Second order, per mode a: Omega = +w_a (absorb, w_fi > 0) or -w_a (emit, w_fi < 0), M = V^a.
-
-Fourth order (two phonons, T-matrix). For a path f <- c <- i through the intermediate spin state c,
-its denominator E_c - E_i - (energy absorbed so far) can be written from the initial state or,
-on shell equivalently, from the final state. spinbath uses the mean of the two, which keeps the
-amplitude of the reversed process the exact Hermitian conjugate off shell as well (D below):
-
-  absorb a, emit b (Omega = w_a - w_b):
-    T_fi = sum_c V^a_fc V^b_ci [D_b(E_c - E_i + w_b) + D_a(E_c - E_f + w_a)] / 2     (emit b first)
-         + sum_c V^b_fc V^a_ci [D_a(E_c - E_i - w_a) + D_b(E_c - E_f - w_b)] / 2     (absorb a first)
-  absorb a and b (Omega = w_a + w_b):
-    T_fi = sum_c V^b_fc V^a_ci [D_a(E_c - E_i - w_a) + D_b(E_c - E_f + w_b)] / 2     (a first)
-         + sum_c V^a_fc V^b_ci [D_b(E_c - E_i - w_b) + D_a(E_c - E_f + w_a)] / 2     (b first)
-  emit a and b (Omega = -(w_a + w_b)):
-    T_fi = sum_c V^b_fc V^a_ci [D_a(E_c - E_i + w_a) + D_b(E_c - E_f - w_b)] / 2     (a first)
-         + sum_c V^a_fc V^b_ci [D_b(E_c - E_i + w_b) + D_a(E_c - E_f - w_a)] / 2     (b first)
-
-so that T^(b, a) = (T^(a, b))^+ (absorb/emit) and T^(emit a, b) = (T^(absorb a, b))^+ for any
-energies, not only on shell.
-
-Virtual and sequential parts. A denominator x = E_c - E_i -+ w_m that the line of its phonon m can
-bring to zero is a real intermediate state: the path is then the sequential process, two real
-one-phonon steps, which R^(2) already contains (the Orbach process). Averaged over a continuum of
-modes, |1/(x - i eta)|^2 = (pi/eta) delta(x) + FP(1/x^2): the 1/eta term is that sequential rate
-and the finite part FP integrates to zero over any region where the couplings and thermal factors
-are flat, so near a resonance the virtual remainder is small and of either sign (C. Timm, Phys.
-Rev. B 83, 115416 (2011), doi:10.1103/PhysRevB.83.115416). A negative remainder cannot be written
-with jump operators, so spinbath attributes every path whose intermediate state lies within the
-resonance window of its phonon, |x| <= ``resonance_window`` * width_m (default sqrt(2 ln 1e8) = 6.07
-widths: the reach of the truncated Gaussian line), to the sequential process, and keeps the rest:
-
-    order 4 (virtual, Raman):   D_m(x) = 1/x for |x| > resonance_window * width_m, 0 inside;
-    order "4-resonant":         D_m(x) = pi * (line of m at x, with an extra Lorentzian width eta),
-                                the sequential process as fourth order would count it, reported
-                                for inspection only and never added to "2+4".
-
-No regularization eta enters orders 4 and "2+4". What remains of the near-resonant virtual
-remainder outside the window decays as 1 / window (measured on the DyCp model in the README).
-
-Pair counting: absorb-a/emit-b runs over ordered pairs (a, b), a = b included; absorb-both and
-emit-both over unordered pairs a <= b, whose T already sums both time orders; their a = b term
-has weight 1/2 (two quanta of one mode: <n(n-1)> = 2 n^2 and a single path).
-
-Time reversal. For time-even H_s and V^a (no field) every D is real, so every jump operator is
-time-even (Theta A Theta^-1 = A), the dissipator commutes with rho -> Theta rho Theta^-1, and the
-jump operators come in pairs (A, A^+) of equal weight (the pairs (a, b) and (b, a)). The coherent
-(precession) terms that a single jump operator with an identity component makes inside a Kramers
-doublet cancel within each pair: the bath makes no pseudo-field and no magnetization at zero
-field, whatever the width. (With the Bose factors at w_a, w_b and the retarded 1/(x - i eta) of
-earlier versions, the partners differed off shell and a seed-dependent precession remained.)
-
-Lineshapes (``spinbath.baths.lineshapes``): "gaussian" (width = standard deviation) or "lorentzian"
-(width = HWHM), truncated below ``cutoff`` times their peak. One global ``width`` (cm^-1) or per-mode
-``linewidths``; a pair uses the convolution width (quadrature sum for Gaussians, sum for Lorentzians).
-
-Rate superoperator
-------------------
-    d rho_ab/dt = sum_cd R_ab,cd rho_cd,    (R in s^-1, eigenbasis of H_s, interaction picture)
-    R_ab,cd = sum_k [A^k_ac conj(A^k_bd) - delta_bd K_ac / 2 - delta_ac K_db / 2],
-    K = sum_k A^k+ A^k restricted as below,
-acting on vec(rho) with column stacking (index of rho_ab is a + d*b; ``spinbath.quantum.liouville``).
-
-Secular approximation: the jump term is kept only where w_ac and w_bd belong to the same cluster of
-Bohr frequencies, the clusters being the single-linkage groups of the sorted list of all d^2 Bohr
-frequencies with gaps > ``secular_tol`` (cm^-1). For a spectrum whose Bohr frequencies are either
-equal within the tolerance or farther apart than it, this is exactly "R_ab,cd = 0 unless
-|w_ac - w_bd| <= secular_tol"; in all cases "same cluster" is an equivalence relation, so the kept
-jump terms form a Davies generator that is completely positive (Schur product of a Gram matrix with
-a block of ones). K_ac = sum_j sum_k conj(A^k_ja) A^k_jc over the kept terms keeps the trace.
-Default secular_tol = 1e-4 cm^-1 (about 2e7 rad/s, far above eigenvalue round-off).
-
-Degenerate levels. Inside an exactly degenerate level (a Kramers doublet at zero field) the basis is
-arbitrary; R is covariant under its change, and ``basis_operator`` (e.g. the moment along the
-measuring axis) fixes it so that the pairs named by T1/T2 are states of definite moment. At exactly
-zero field the coherence of a doublet has Bohr frequency 0, like its populations, and the secular
-approximation keeps the (time-reversal-allowed, symmetric) coupling between them; any field along
-the axis that splits the doublet by more than its relaxation rates removes it. When T2 << T1 that
-crossover field is tiny (about 1e-8 T for the DyCp model), so B = 0 is a singular point: tau(B = 0)
-differs from tau at 1e-8..1e-2 T by the weighted correlation of the flip and dephasing amplitudes
-(up to ~20 % for the DyCp model's seeds). ``vanishing_field=True`` gives the limit B -> 0+ along
-the axis of ``basis_operator``, which is what any residual field of a real sample (nuclear,
-dipolar; micro- to millitesla) produces, and is continuous with finite fields.
-
-Performance (fourth order). A pair contributes only if its Omega lies within the lineshape window of a
-Bohr frequency. Modes are sorted by energy, so for each mode a the partners b form one contiguous
-index range (np.searchsorted). For each Bohr-frequency cluster (m elements) and process, a block of
-modes a against the union of their partner ranges is one batched matrix product of inner dimension
-4d (two paths, two reference states; each denominator depends on one mode), and
-sqrt(lineshape) * T is cached between calls if it fits in ``cache_bytes`` (it does not depend on
-temperature). The products Z_j conj(Z_j') (j <= j') of a block are contracted with the thermal
-weights of all temperatures at once by one matrix product over the pairs. Only half of the
-clusters are swept: the reversed processes of a cluster (elements f <- i) form its mirror cluster
-(i <- f) with conjugate amplitudes, the same lineshapes and thermal weights times
-exp(w / k_B T), so the mirror's block is the conjugate of the swept one times that factor
-(exact detailed balance by construction). No Python loop runs over pairs; :meth:`SpinPhononRates.count_pairs` reports the number of visited (pair, cluster) combinations.
+Spin H_s (cm^-1) linearly coupled to discrete phonon modes, H = H_s + sum_a hbar w_a (n_a + 1/2) +
+sum_a V^a Q_a with Q_a = a_a + a_a^+ and V^a = dH_s/dQ_a (cm^-1 per unit Q). R^(2) (one-phonon,
+Redfield/Davies) and R^(4) (two-phonon, T-matrix) rate superoperators in s^-1 on vec(rho) (column
+stacking), secular, with jump operators A^k_fi = sqrt(2 pi / hbar B_k g_k(w_fi - Omega_k)) M^k_fi
+and exact detailed balance at any line width: A. Lunghi, Sci. Adv. 8, eabn7880 (2022),
+doi:10.1126/sciadv.abn7880. The derivation (energy-conserving phonon energies, the virtual and
+sequential parts of the two-phonon amplitude, time reversal, the secular clusters, degenerate
+levels, and how the fourth-order sweep is organized) is in docs/theory/spin-phonon.md; units
+follow the Conventions page (docs/conventions.md).
 """
 
 from __future__ import annotations
@@ -171,7 +44,7 @@ RESONANCE_WINDOW: float = float(np.sqrt(2.0 * np.log(1e8)))
 DEFAULT_ETA: float = 0.0
 
 _PROCESSES = ("AE", "AA", "EE")  # absorb a/emit b, absorb both, emit both
-#: The two parts of the fourth-order amplitude (module docstring).
+#: The two parts of the fourth-order amplitude (docs/theory/spin-phonon.md).
 _PARTS = ("virtual", "resonant")
 
 
@@ -259,7 +132,7 @@ def _occupation(w: np.ndarray, T: np.ndarray) -> np.ndarray:
 def _pair_weights(process: str, wa: np.ndarray, wb: np.ndarray, omega: float, T: np.ndarray) -> np.ndarray:
     """Thermal weight B of each pair (a, b) at the energy-conserving phonon energies, (A, B, n_T).
 
-    wa (A, 1), wb (1, B) in cm^-1; omega the Bohr frequency w_fi of the cluster (module docstring).
+    wa (A, 1), wb (1, B) in cm^-1; omega the Bohr frequency w_fi of the cluster (docs/theory/spin-phonon.md).
     With x1, x2 the two shifted energies over k_B T and Q = exp(-x):
         absorb/emit  n(x1) (n(x2) + 1) = Q1 / ((1 - Q1)(1 - Q2)),
         absorb both  n(x1) n(x2)       = Q1 Q2 / ((1 - Q1)(1 - Q2)),
@@ -391,7 +264,7 @@ class SpinPhononRates:
         ``linewidths`` is given; per-mode linewidths take precedence over it.
     lineshape : "gaussian" or "lorentzian".
     linewidths : optional (n_modes,) per-mode widths, cm^-1.
-    secular_tol : Bohr frequencies closer than this (cm^-1) are secular partners (module docstring).
+    secular_tol : Bohr frequencies closer than this (cm^-1) are secular partners (docs/theory/spin-phonon.md).
     eta : extra Lorentzian half width (cm^-1, >= 0) of the intermediate states in the resonant
         (sequential) part "4-resonant" only; orders 4 and "2+4" do not depend on it.
     resonance_window : half width (in units of each mode's line width) of the window around an
@@ -399,7 +272,7 @@ class SpinPhononRates:
     vanishing_field : with ``basis_operator`` = mu (e.g. the moment along the field axis), the secular
         structure of H + eps mu for eps -> 0+: two elements are secular partners only if their Bohr
         frequencies and their first-order shifts mu_f - mu_i both match. This is the zero-field
-        limit along that axis (module docstring, "Degenerate levels").
+        limit along that axis (docs/theory/spin-phonon.md, "Degenerate levels").
     cutoff : lineshape truncation relative to its peak (None: 1e-8 Gaussian, 1e-6 Lorentzian).
     cache_bytes : memory allowed for caching the fourth-order pair data between calls.
     block_size : largest number of modes a handled per matrix product in the fourth-order sweep.
@@ -505,7 +378,7 @@ class SpinPhononRates:
 
         The reversed process of every two-phonon jump operator of a cluster (elements f <- i) lives
         in the mirror cluster (i <- f), with the conjugate amplitude, the same lineshape and the
-        thermal weight times exp(w_src / k_B T) (module docstring, "Time reversal" and the thermal
+        thermal weight times exp(w_src / k_B T) (docs/theory/spin-phonon.md, "Time reversal" and the thermal
         weights). So the accumulated block of one of the two follows from the other:
         J_c[j, j'] = exp(w_src / k_B T) conj(J_src[perm[j], perm[j']]). The emitting cluster (w < 0)
         is swept and the absorbing one derived (its factor is <= 1: no overflow at low T); of two
@@ -555,7 +428,7 @@ class SpinPhononRates:
     def _denominators(self, part: str) -> tuple[np.ndarray, np.ndarray]:
         """(P, M) of one part, P[m, x, c] = D_m(E_c - E_x + w_m), M[m, x, c] = D_m(E_c - E_x - w_m),
         (n, d, d) real, cm: virtual 1/x outside the resonance window of mode m and 0 inside it;
-        resonant pi times the line of mode m at x (module docstring). Computed once per part."""
+        resonant pi times the line of mode m at x (docs/theory/spin-phonon.md). Computed once per part."""
         if part not in self._den_cache:
             E = self.energies
             base = E[None, None, :] - E[None, :, None]  # [., x, c] = E_c - E_x
@@ -642,7 +515,7 @@ class SpinPhononRates:
         Vt = self._Vt
         f, i = cl.f, cl.i
         # Each path's denominator is the mean of an initial- and a final-referenced one, each
-        # depending on one mode only, so T is one product of inner dimension 4d (module docstring).
+        # depending on one mode only, so T is one product of inner dimension 4d (docs/theory/spin-phonon.md).
         Va, Vb = Vt[a_idx], Vt[u0:u1]
         Vaf, Vai = Va[:, f, :], Va[:, :, i].transpose(0, 2, 1)  # [a, j, c] = V^a_{f_j c}, V^a_{c i_j}
         Vbf, Vbi = Vb[:, f, :], Vb[:, :, i].transpose(0, 2, 1)
@@ -850,7 +723,7 @@ def _accumulate_dephasing(out: np.ndarray, ja: np.ndarray, jb: np.ndarray, ch: _
 
 
 def spin_phonon_superoperator(H, V, mode_energies, temperature, order, width, lineshape="gaussian"):
-    """Spin-phonon rate superoperator at second or fourth order (see the module docstring).
+    """Spin-phonon rate superoperator at second or fourth order (see docs/theory/spin-phonon.md).
 
     Parameters
     ----------
@@ -880,7 +753,7 @@ def _fourth_order_reference(H, V, mode_energies, temperature, width, lineshape="
                             cutoff=None, part="virtual", resonance_window=RESONANCE_WINDOW):
     """Plain fourth-order rate superoperator: Python loops over pairs, for tests on small systems.
 
-    Builds one jump operator A^k per pair and process exactly as written in the module docstring
+    Builds one jump operator A^k per pair and process exactly as written in docs/theory/spin-phonon.md
     (sum over intermediate states, both reference states, shifted phonon energies in the thermal
     weight), adds its Lindblad dissipator, and keeps R_ab,cd only where (a, c) and (b, d) lie in the
     same secular cluster. Returns (E, R).

@@ -16,7 +16,7 @@ so tau does not depend on it and T1, T2, T2* refer to the |+>, |-> pair of that 
 exactly time-reversal invariant, so zero field needs no probe field. Zero field means the limit of a
 vanishing field along [field].direction (``method.zero_field = "limit"``, default), continuous with
 any finite field; ``"exact"`` keeps the coupling of each doublet's coherence to its populations
-that only exactly zero field has (module docstring of :mod:`spinbath.quantum.spin_phonon`).
+that only exactly zero field has (docs/theory/spin-phonon.md, "Degenerate levels").
 
 Order 4 is the virtual (Raman) two-phonon part. The sequential part of the two-phonon amplitude
 (two real one-phonon steps through an excited level: the Orbach process of order 2) is left out of
