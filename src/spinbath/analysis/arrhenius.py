@@ -41,7 +41,12 @@ class LocalBarrier:
 
 
 def local_barrier(T, tau) -> LocalBarrier:
-    """U_eff(T) = d ln tau / d(1/T) (K) at each point; needs >= 3 points with T, tau > 0 finite."""
+    """U_eff(T) = d ln tau / d(1/T) (K) at each point; needs >= 3 points with T, tau > 0 finite.
+
+    Second-order differences on the grid 1/T (module docstring); for tau = tau_0 exp(U/T) it is U,
+    for a Raman law tau ~ T^-n it is n T (Gu & Wu, Phys. Rev. Lett. 125, 117203 (2020),
+    doi:10.1103/PhysRevLett.125.117203).
+    """
     T = np.asarray(T, dtype=float).ravel()
     tau = np.asarray(tau, dtype=float).ravel()
     if T.shape != tau.shape:

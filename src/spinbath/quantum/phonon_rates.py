@@ -78,6 +78,11 @@ class _PairData:
 class PhononRates:
     """Spin Hamiltonian + spectral bath, built once; one- and two-phonon rates at any temperatures.
 
+    Golden-rule rates in s^-1 (energies cm^-1, T in K): one phonon W1_{m<-n} = (2 pi/hbar) sum_a
+    |V^a_mn|^2 B_a(|w_nm|) (n + 1 or n); two phonons from the squared second-order T-matrix
+    integrated over B_a(w1) B_b(w2) (docs/theory/relaxation-laws.md); the relaxation laws of
+    L. Gu and R. Wu, Phys. Rev. Lett. 125, 117203 (2020), doi:10.1103/PhysRevLett.125.117203.
+
     Parameters
     ----------
     H : (d, d) Hermitian spin Hamiltonian, cm^-1, in the basis of the bath operators.
@@ -156,7 +161,12 @@ class PhononRates:
         return G
 
     def one_phonon(self, temperature) -> np.ndarray:
-        """W1[t, m, n]: one-phonon rate m <- n (s^-1), shape (n_T, d, d), zero diagonal."""
+        """W1[t, m, n]: one-phonon rate m <- n (s^-1), shape (n_T, d, d), zero diagonal.
+
+        W1_{m<-n} = (2 pi/hbar) sum_a |V^a_mn|^2 B_a(|w_nm|) [n(|w_nm|) + 1 if w_nm > 0 (emission),
+        n(|w_nm|) if w_nm < 0], w_nm = E_n - E_m in cm^-1, n the Bose factor at T (K) > 0; Gu & Wu,
+        Phys. Rev. Lett. 125, 117203 (2020), doi:10.1103/PhysRevLett.125.117203.
+        """
         T, _ = check_temperatures(temperature, allow_zero=False)
         E = self.energies
         om = E[None, :] - E[:, None]  # om[m, n] = omega_nm = E_n - E_m
@@ -284,6 +294,11 @@ class PhononRates:
 
     def two_phonon(self, temperature) -> dict[str, np.ndarray]:
         """Two-phonon rates m <- n (s^-1) for ``two_phonon_pairs`` and their reverses.
+
+        W2_{m<-n} = (2 pi/hbar) sum_ab int dw1 B_a(w1) B_b(w2) n(w1) (n(w2) + 1) |T^ab_mn(w1, w2)|^2
+        (Raman, w2 = w1 + w_nm; the sum processes likewise), T the second-order T-matrix
+        (docs/theory/relaxation-laws.md); Gu & Wu, Phys. Rev. Lett. 125, 117203 (2020),
+        doi:10.1103/PhysRevLett.125.117203.
 
         Returns arrays (n_T, d, d), zero outside the two-phonon pairs:
             "raman"           virtual Raman (absorb w1, emit w1 + omega), resonant part removed

@@ -255,6 +255,12 @@ def _check_hamiltonian(H) -> np.ndarray:
 class SpinPhononRates:
     """Spin + discrete phonon bath, built once; rate superoperators for any temperature.
 
+    d rho_ab/dt = sum_cd R_ab,cd rho_cd with R_ab,cd = sum_k [A^k_ac conj(A^k_bd) - delta_bd K_ac/2 -
+    delta_ac K_db/2] (secular), jump operators A^k_fi = sqrt(2 pi/hbar B_k(w_fi, T) g_k(w_fi - Omega_k))
+    M^k_fi in s^-1/2: one mode per k at second order (M = V^a), a pair of modes and the two-phonon
+    T-matrix at fourth order (A. Lunghi, Sci. Adv. 8, eabn7880 (2022), doi:10.1126/sciadv.abn7880;
+    derivation in docs/theory/spin-phonon.md). Energies in cm^-1, T in K, R in s^-1.
+
     Parameters
     ----------
     H : (d, d) spin Hamiltonian, cm^-1 (any basis; the basis of V).
@@ -587,6 +593,9 @@ class SpinPhononRates:
     def superoperator(self, temperature, order=2) -> np.ndarray:
         """Rate superoperator R (s^-1) in the eigenbasis, acting on column-stacked vec(rho).
 
+        R = R^(2), R^(4) or their sum as the order registry (:mod:`spinbath.quantum.orders`) says;
+        Lunghi, Sci. Adv. 8, eabn7880 (2022), doi:10.1126/sciadv.abn7880.
+
         Parameters
         ----------
         temperature : K, a number or a 1-D array (all temperatures are done in one sweep).
@@ -724,6 +733,9 @@ def _accumulate_dephasing(out: np.ndarray, ja: np.ndarray, jb: np.ndarray, ch: _
 
 def spin_phonon_superoperator(H, V, mode_energies, temperature, order, width, lineshape="gaussian"):
     """Spin-phonon rate superoperator at second or fourth order (see docs/theory/spin-phonon.md).
+
+    One-shot form of :meth:`SpinPhononRates.superoperator` (R in s^-1; A. Lunghi, Sci. Adv. 8,
+    eabn7880 (2022), doi:10.1126/sciadv.abn7880).
 
     Parameters
     ----------

@@ -63,7 +63,10 @@ _MECH_LONG = {
 
 def local_slopes(temperature: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(U_eff in cm^-1, exponent): k_B d ln tau / d(1/T) and -d ln tau / d ln T (second-order
-    finite differences on the grid; NaN where tau is not finite and positive or with < 2 points)."""
+    finite differences on the grid; NaN where tau is not finite and positive or with < 2 points).
+
+    Computed by :func:`spinbath.analysis.arrhenius.log_slopes`; Orbach: U_eff = U, Raman tau ~ T^-n:
+    exponent n (Gu & Wu, Phys. Rev. Lett. 125, 117203 (2020), doi:10.1103/PhysRevLett.125.117203)."""
     U, n = log_slopes(temperature, tau)
     return U * KB_CM, n
 

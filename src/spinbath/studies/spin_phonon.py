@@ -138,6 +138,9 @@ def _slowest_rates(eigenvalues: np.ndarray, n: int) -> np.ndarray:
 def effective_barrier(temperature: np.ndarray, tau: np.ndarray, fraction: float = ARRHENIUS_FRACTION) -> float:
     """U_eff (cm^-1) = k_B d ln(tau) / d(1/T), least squares over T >= fraction * max(T).
 
+    Orbach law tau = tau_0 exp(U_eff / k_B T) fitted by :func:`spinbath.analysis.arrhenius.arrhenius_fit`
+    (Gu & Wu, Phys. Rev. Lett. 125, 117203 (2020), doi:10.1103/PhysRevLett.125.117203).
+
     At least the 3 hottest finite points are used; NaN if fewer than 3 exist.
     """
     ok = np.isfinite(tau) & (tau > 0)
