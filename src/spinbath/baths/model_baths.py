@@ -1,82 +1,15 @@
 r"""Model phonon baths: seeded, documented recipes for systems without public ab initio phonons.
 
-Everything here is a MODEL. No ab initio phonons or spin-phonon couplings of DyCp are public, so
-:func:`dycp_model_bath` builds a stand-in with the right *size* and *shape* (the number of optical
-modes of the 276-atom unit cell, a molecular-crystal density of states, crystal-field derivatives
-of the right size for each rank) from a fixed random seed, with one global coupling scale tuned so
-that the relaxation time is of the measured order near 77 K. It is a test bed for the methods, not
-a prediction for DyCp. ``benchmarks/tune_dycp_model.py`` prints the tuning table.
-
-Units: mode energies and couplings in cm^-1; couplings per unit dimensionless displacement
-Q_a = a_a + a_a^+ (the displacement in units of the rms zero-point amplitude sqrt(hbar/(2 m w_a)),
-the convention of :mod:`spinbath.baths.phonons` and of the rates).
-
-Recipe of :func:`dycp_model_bath`
----------------------------------
-1. Mode energies (:func:`molecular_crystal_mode_energies`): the 3 N - 3 optical modes at Gamma of an
-   N-atom cell (N = 276: two formula units of [Dy(Cp^ttt)2][B(C6F5)4], 2 x (93 + 45) atoms, 116 of
-   them H), drawn band by band from ``DYCP_BANDS`` (counts from the composition, scaled in
-   proportion for other N), then sorted:
-
-   ============================================  =====  ==================================  ===============
-   band                                          count  origin of the count                 cm^-1
-   ============================================  =====  ==================================  ===============
-   lattice (rigid translations, librations)         21  6 x 4 molecules - 3 acoustic        uniform 20-130
-   soft intramolecular (bends, torsions, Dy-Cp)    292  3 x 160 heavy atoms - 21 - 3 - 164  gamma, 20-700
-   CH3 torsions                                     36  one per CH3 (18 per cation)         250 +- 40
-   skeletal stretches (C-C, C-F, B-C, ring C=C)    164  one per heavy-atom bond             uniform 750-1650
-   CH3 deformations and rocks                      180  5 per CH3                           uniform 900-1480
-   Cp ring C-H bends                                16  2 per ring H                        uniform 750-1250
-   C-H stretches (CH3)                             108  3 per CH3                           uniform 2850-3000
-   C-H stretches (Cp ring)                           8  1 per ring H                        uniform 3050-3120
-   ============================================  =====  ==================================  ===============
-
-   "gamma": density ~ w exp(-w / 100 cm^-1) truncated to [20, 700] cm^-1 (a rise from the lowest
-   optical modes to a broad maximum near 100 cm^-1, then a 1/w-like tail). The result has many soft
-   modes (about 70-100 below 100 cm^-1 and 10-20 below 40 cm^-1, by seed), skeletal modes up to 1650 cm^-1,
-   an empty gap from 1650 to 2850 cm^-1 and the C-H stretch band; all draws are clipped to
-   [20, 3000] cm^-1.
-
-2. Crystal-field derivatives, for all 27 Stevens parameters of even rank k <= 6 (``CF_KEYS``):
-
-       dB_k^q / dQ_a = scale * s_k * A(w_a) * xi_{a,kq},     xi ~ N(0, 1) independent,
-
-   s_k = root mean square over q of the DyCp parameters B_k^q of rank k (:func:`rank_scales`:
-   3.93, 3.20e-3, 8.30e-5 cm^-1 for k = 2, 4, 6), so that every rank changes in proportion to its
-   size, and the mode amplitude (:func:`mode_amplitude`)
-
-       A(w) = sqrt(w_ref / w) * exp(-w / w_c),         w_ref = 100 cm^-1, w_c = 1500 cm^-1.
-
-   sqrt(w_ref / w): the zero-point amplitude of a mode is sqrt(hbar / (2 m w)), so for equal
-   derivatives per unit Cartesian displacement the derivative per unit Q scales as w^(-1/2).
-   exp(-w / w_c): high-energy modes are localized on light, peripheral atoms (C-H, methyl groups,
-   the anion) and move the Dy coordination sphere less. ``scale`` is the relative change of every
-   B_k^q per unit Q of a 100 cm^-1 mode (apart from the factor exp(-1/15)); it is the tuned number.
-
-3. Couplings V^a = sum_kq (dB_k^q/dQ_a) O_k^q
-   (:func:`~spinbath.baths.cf_couplings.couplings_from_cf_derivatives`) in the |J, M> basis
-   (M descending) of J = 15/2, the basis of ``SpinHamiltonian.single_ion(7.5, B, g=4/3)`` with
-   B = ``builtin_crystal_field("dycp")["B"]``. Stevens operators are time-even, so every V^a is:
-   inside each Kramers doublet of H_s it is a multiple of the identity (it neither splits the doublet
-   nor connects the two partners).
-
-Draw order from ``numpy.random.default_rng(seed)``: the band energies (one uniform or normal number
-per mode, bands in table order), then the (n_modes, 27) standard-normal matrix xi. A seed gives the
-same arrays for a given NumPy version (NumPy's Generator streams may change between releases, NEP 19).
-
-Tuning (defaults: seed 2017, scale 0.008, Gaussian width ``DEFAULT_WIDTH_CM`` = 10 cm^-1, zero
-field as the limit of a vanishing field along z, M = g_J Jz; the time-reversal-exact rates of
-:mod:`spinbath.quantum.spin_phonon`, measured 2026-12-03): tau is 0.69 s (order 2), 0.95 s
-(order 4) and 0.38 s (2+4) at 77 K, 533 s at 20 K (order 4, tau ~ T^-3.5 at 10-40 K) and
-1.4e-6 s at 150 K; the slope of ln tau against 1/T gives U_eff ~ 1410 cm^-1 over 75-150 K at
-order 2 (relaxation through the doublets at 1185-1474 cm^-1) and ~ 1390 cm^-1 at 2+4
-(experiment: 1223 cm^-1). Orders 2 and 4 cross at 73 K. The scale enters the rates as scale^2
-(order 2) and scale^4 (order 4); the scale was tuned with the earlier rates (tau(77 K) = 0.25 s)
-and still gives tau(77 K) in the measured 0.1-1 s, so it was kept.
-
-Seeds: at zero field tau(20 K) of order 4 spans 314-1103 s and tau(77 K) at 2+4 0.29-0.38 s over
-seeds 0-9, equal to the values at 1e-4 T and 1e-3 T along z within 1.4e-4 (earlier rates left a
-seed-dependent, time-odd precession at zero field that moved tau(20 K) over 0.06-550 s).
+Everything here is a MODEL: :func:`dycp_model_bath` builds a stand-in for DyCp (no ab initio phonons
+or spin-phonon couplings of it are public) with the right size and shape -- the 825 optical modes of
+the 276-atom cell drawn band by band (``DYCP_BANDS``), crystal-field derivatives
+dB_k^q/dQ_a = scale * s_k * A(w_a) * xi_{a,kq} with A(w) = sqrt(w_ref / w) exp(-w / w_c), and
+couplings V^a = sum_kq (dB_k^q/dQ_a) O_k^q in cm^-1 per unit Q_a = a_a + a_a^+ -- from a fixed seed,
+with one global coupling scale tuned so that tau is of the measured order near 77 K. It is a test
+bed for the methods, not a prediction for DyCp. The recipe, the band table, the draw order and the
+tuning results are in docs/theory/spin-phonon.md (appendix "the DyCp model bath");
+``benchmarks/tune_dycp_model.py`` prints the tuning table. Units follow the Conventions page
+(docs/conventions.md).
 """
 
 from __future__ import annotations
@@ -101,7 +34,7 @@ __all__ = [
 
 #: Default seed of :func:`dycp_model_bath` (arbitrary: the year DyCp was reported).
 DEFAULT_SEED: int = 2017
-#: Tuned global coupling scale (relative dB_k^q per unit Q of a 100 cm^-1 mode); see the module docstring.
+#: Tuned global coupling scale (relative dB_k^q per unit Q of a 100 cm^-1 mode); see docs/theory/spin-phonon.md.
 DEFAULT_SCALE: float = 0.008
 #: Energy scale w_c (cm^-1) of the exp(-w / w_c) factor of the mode amplitude.
 DEFAULT_CUTOFF_CM: float = 1500.0
@@ -148,7 +81,7 @@ class Band:
         raise ValueError(f"unknown band kind {self.kind!r}")
 
 
-#: Bands of the 276-atom DyCp cell (module docstring); counts add up to 3 * 276 - 3 = 825.
+#: Bands of the 276-atom DyCp cell (docs/theory/spin-phonon.md); counts add up to 3 * 276 - 3 = 825.
 DYCP_BANDS: tuple[Band, ...] = (
     Band("lattice (rigid translations and librations)", 21, "uniform", 20.0, 130.0),
     Band("soft intramolecular (skeletal bends, tBu torsions, Dy-Cp, ring tilts)", 292, "gamma", 20.0, 700.0,
@@ -231,13 +164,13 @@ def dycp_model_bath(seed: int = DEFAULT_SEED, n_atoms: int = DYCP_CELL_ATOMS,
                     scale: float = DEFAULT_SCALE, cutoff_cm: float = DEFAULT_CUTOFF_CM,
                     linewidth_cm: float | None = None) -> PhononBath:
     """A MODEL phonon bath for DyCp ([Dy(Cp^ttt)2]+, J = 15/2), built by the seeded recipe of the
-    module docstring (no ab initio phonons of DyCp are public).
+    docs/theory/spin-phonon.md (no ab initio phonons of DyCp are public).
 
     Parameters
     ----------
     seed : seed of ``numpy.random.default_rng`` (default ``DEFAULT_SEED``).
     n_atoms : atoms in the cell; 3 n_atoms - 3 optical modes (default 276 -> 825 modes).
-    scale : global coupling scale (default ``DEFAULT_SCALE``, tuned; see the module docstring).
+    scale : global coupling scale (default ``DEFAULT_SCALE``, tuned; see docs/theory/spin-phonon.md).
     cutoff_cm : w_c of the amplitude factor exp(-w / w_c), cm^-1.
     linewidth_cm : if given, every mode gets this linewidth (cm^-1) in the bath; by default none,
         and rate calculations take a global width (``DEFAULT_WIDTH_CM`` is the recommended one).
