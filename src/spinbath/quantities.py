@@ -1,7 +1,7 @@
 """Unit strings at the config boundary: "451 cm^-1", "2 T", "3 mV", "77 K" -> floats in working units.
 
-Conversion happens here, once; everything past the config works in the units of DESIGN.md
-(cm^-1, K, T, s, meV, mV). Plain numbers are taken to be in the working unit already. Parsing is
+Conversion happens here, once; everything past the config works in the working units of the Conventions page
+(docs/conventions.md: cm^-1, K, T, s, meV, mV). Plain numbers are taken to be in the working unit already. Parsing is
 done with pint; energies convert among cm^-1, meV, eV, K (as k_B T), THz/GHz (as h nu) and J
 through the spectroscopy context.
 """

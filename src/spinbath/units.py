@@ -1,6 +1,6 @@
 """Physical constants and unit conversions, in one place.
 
-Working units (DESIGN.md): energies of spin Hamiltonians, phonons and couplings in cm^-1,
+Working units (the Conventions page, docs/conventions.md): energies of spin Hamiltonians, phonons and couplings in cm^-1,
 temperature in K, magnetic field in T, rates in s^-1 and times in s; junction energies in meV and
 bias in mV. Every constant comes from ``scipy.constants`` (CODATA).
 

@@ -1,7 +1,7 @@
 """Spin systems: angular-momentum operators, Stevens operators, spin Hamiltonians.
 
 Public API: ``spin_matrices(J) -> (Jx, Jy, Jz)`` (basis M = J, ..., -J) and
-``stevens(J, k, q) -> ndarray`` (Stevens operators O_k^q, DESIGN.md convention).
+``stevens(J, k, q) -> ndarray`` (Stevens operators O_k^q, convention of docs/conventions.md).
 
 Everything listed in ``__all__`` is imported here (numpy only). ``stevens`` and its module
 :mod:`spinbath.spins.stevens` share a name: the package attribute is the *function*, bound after
