@@ -115,7 +115,8 @@ class Lineshape:
         """Untruncated profile at energy mismatch x (cm^-1) for the given width (cm^-1); units cm."""
         return self._profile(x, width)
 
-    def _rel(self, rel):
+    def truncation_level(self, rel: float | None = None) -> float:
+        """The truncation level: ``rel`` (a fraction of the peak, in (0, 1)), or ``default_rel`` if None."""
         rel = self.default_rel if rel is None else float(rel)
         if not 0.0 < rel < 1.0:
             raise ValueError(f"truncation level rel must lie in (0, 1), got {rel!r}")
@@ -123,18 +124,18 @@ class Lineshape:
 
     def cutoff_distance(self, width, rel: float | None = None):
         """|x| (cm^-1) beyond which the profile is below ``rel`` times its peak (default_rel if None)."""
-        return self._cut(_check_width(width), self._rel(rel))
+        return self._cut(_check_width(width), self.truncation_level(rel))
 
     def tail_weight(self, width=1.0, rel: float | None = None) -> float:
         """Fraction of the area lost by truncating at ``rel`` (independent of the width)."""
-        return float(self._tail(_check_width(width), self._rel(rel)))
+        return float(self._tail(_check_width(width), self.truncation_level(rel)))
 
     def truncated(self, x, width, rel: float | None = None):
         """Profile set to zero where |x| > cutoff_distance(width, rel); broadcasts over x and width."""
         x = np.asarray(x, dtype=float)
         width = _check_width(width)
         val = self._profile(x, width)
-        return np.where(np.abs(x) <= self._cut(width, self._rel(rel)), val, 0.0)
+        return np.where(np.abs(x) <= self._cut(width, self.truncation_level(rel)), val, 0.0)
 
     def resolvent(self, x, width, eta: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """(P, Q) with P + iQ = int du g(u) / (x - u - i eta): the denominator 1/(x - i0) averaged

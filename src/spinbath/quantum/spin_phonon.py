@@ -313,7 +313,7 @@ class SpinPhononRates:
             raise ValueError(f"shape mismatch: H is {H.shape[0]}x{H.shape[0]} but couplings are "
                              f"{bath.dim}x{bath.dim}")
         self.lineshape = _lookup_lineshape(lineshape)
-        self.cutoff = self.lineshape._rel(cutoff)
+        self.cutoff = self.lineshape.truncation_level(cutoff)
         if bath.linewidths_cm is None:
             if width is None:
                 raise ValueError("give a lineshape width (cm^-1) or per-mode linewidths")
@@ -572,6 +572,12 @@ class SpinPhononRates:
                     if chunk is not None:
                         yield chunk
 
+    def cache_info(self) -> dict[str, tuple[int, int]]:
+        """What the fourth-order cache holds: {part ("virtual" or "resonant"): (number of blocks,
+        bytes)}. A part is kept after its first sweep when it fits in ``cache_bytes``; later calls
+        (other temperatures, "2+4") reuse it instead of recomputing the amplitudes."""
+        return {part: (len(chunks), sum(ch.nbytes for ch in chunks)) for part, chunks in self._cache4.items()}
+
     def _fourth_order_chunks(self, part: str = "virtual") -> Iterator[_Chunk]:
         if part in self._cache4:
             yield from self._cache4[part]
@@ -762,16 +768,18 @@ def spin_phonon_superoperator(H, V, mode_energies, temperature, order, width, li
 
 def _fourth_order_reference(H, V, mode_energies, temperature, width, lineshape="gaussian",
                             linewidths=None, secular_tol=DEFAULT_SECULAR_TOL, eta=DEFAULT_ETA,
-                            cutoff=None, part="virtual", resonance_window=RESONANCE_WINDOW):
+                            cutoff=None, part="virtual", resonance_window=RESONANCE_WINDOW,
+                            processes=("AE", "AA", "EE")):
     """Plain fourth-order rate superoperator: Python loops over pairs, for tests on small systems.
 
     Builds one jump operator A^k per pair and process exactly as written in docs/theory/spin-phonon.md
     (sum over intermediate states, both reference states, shifted phonon energies in the thermal
     weight), adds its Lindblad dissipator, and keeps R_ab,cd only where (a, c) and (b, d) lie in the
-    same secular cluster. Returns (E, R).
+    same secular cluster. ``processes``: the two-phonon processes to include ("AE": absorb one phonon
+    and emit another, the Raman process; "AA": absorb both; "EE": emit both). Returns (E, R).
     """
     shape = _lookup_lineshape(lineshape)
-    rel = shape._rel(cutoff)
+    rel = shape.truncation_level(cutoff)
     E, U = diagonalize(np.asarray(H, dtype=complex))
     d = E.size
     w = np.asarray(mode_energies, dtype=float)
@@ -818,12 +826,15 @@ def _fourth_order_reference(H, V, mode_energies, temperature, width, lineshape="
     for a in range(n):  # absorb a, emit b: ordered pairs, a = b included
         for b in range(n):
             T4 = amplitude(b, a, (w[b], b), (w[a], a)) + amplitude(a, b, (-w[a], a), (-w[b], b))
-            add(T4, a, b, "AE", w[a] - w[b])
+            if "AE" in processes:
+                add(T4, a, b, "AE", w[a] - w[b])
     for a in range(n):  # absorb both / emit both: unordered pairs a <= b, a = b weighted 1/2
         for b in range(a, n):
             half = 0.5 if a == b else 1.0
             T4 = amplitude(a, b, (-w[a], a), (w[b], b)) + amplitude(b, a, (-w[b], b), (w[a], a))
-            add(T4, a, b, "AA", w[a] + w[b], half)
+            if "AA" in processes:
+                add(T4, a, b, "AA", w[a] + w[b], half)
             T4 = amplitude(a, b, (w[a], a), (-w[b], b)) + amplitude(b, a, (w[b], b), (-w[a], a))
-            add(T4, a, b, "EE", -(w[a] + w[b]), half)
+            if "EE" in processes:
+                add(T4, a, b, "EE", -(w[a] + w[b]), half)
     return E, R
