@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 VENV_MIN := .venv-min
 STAMP_MIN := $(VENV_MIN)/.installed
 
-.PHONY: install demo test test-min validate bench clean
+.PHONY: install demo test test-min validate bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ test-min: $(STAMP_MIN)
 
 validate: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
+
+# The documentation site into docs/_build/html: warnings are errors, every cross-reference must
+# resolve, and the tutorials execute (cached in docs/_build/.jupyter_cache: unchanged ones are not rerun).
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -b html -n -W --keep-going -q docs docs/_build/html
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
