@@ -17,7 +17,7 @@ from scipy import constants as _c
 
 __all__ = [
     "HBAR_CM_S", "CM_TO_RAD_PER_S", "KB_CM", "MUB_CM", "MEV_TO_CM", "THZ_TO_CM", "K_TO_CM",
-    "KB_MEV", "MUB_MEV", "convert_energy", "bose_einstein", "ENERGY_UNITS",
+    "KB_MEV", "MUB_MEV", "HBAR_MEV_PS", "convert_energy", "bose_einstein", "ENERGY_UNITS",
 ]
 
 #: 1 cm^-1 expressed as an angular frequency, rad s^-1 (2 pi c with c in cm/s).
@@ -38,6 +38,8 @@ K_TO_CM: float = KB_CM
 KB_MEV: float = _c.k / _c.e * 1e3
 #: Bohr magneton in meV T^-1.
 MUB_MEV: float = _c.physical_constants["Bohr magneton in eV/T"][0] * 1e3
+#: hbar in meV ps (0.6582 meV ps): a junction or LLG energy of 1 meV sets the time scale hbar / meV.
+HBAR_MEV_PS: float = _c.hbar / _c.e * 1e3 * 1e12
 
 #: Energy units understood by :func:`convert_energy`, each as its value in cm^-1.
 ENERGY_UNITS: dict[str, float] = {

@@ -33,7 +33,7 @@ import pytest
 from scipy import constants
 
 from spinbath.junction import JunctionModel, couplings, llg_parameters
-from spinbath.junction.llg import HBAR_MEV_PS
+from spinbath.units import HBAR_MEV_PS
 from spinbath.units import KB_MEV
 
 MODEL = JunctionModel(t=1.0, t_hat=tuple(np.random.default_rng(3).normal(size=3)))

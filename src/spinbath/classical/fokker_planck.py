@@ -39,19 +39,16 @@ from functools import lru_cache
 import numpy as np
 import scipy.linalg as sla
 from numpy.polynomial import legendre as _leg
-from scipy import constants as _c
 from scipy.special import roots_legendre
 
 from spinbath.classical.spin_model import ClassicalSpinModel
+from spinbath.units import HBAR_MEV_PS
 
 __all__ = [
     "BoltzmannAverage", "boltzmann_quadrature", "metropolis_average", "langevin",
     "effective_temperature", "junction_effective_temperature", "neel_brown_tau_N",
-    "brown_high_barrier_time", "uniaxial_relaxation_time", "HBAR_MEV_PS",
+    "brown_high_barrier_time", "uniaxial_relaxation_time",
 ]
-
-#: hbar in meV ps (the junction's units).
-HBAR_MEV_PS: float = _c.hbar / _c.e * 1e3 * 1e12
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ H_a = sum_b L_ab m_b + h_a the field of :class:`~spinbath.classical.spin_model.C
 3M x 3M damping matrix (nonlocal blocks alpha_ab, possibly anisotropic), eta Gaussian white noise
 with <eta(t) eta(t')^T> = Q delta(t - t'), Q = 2 k_B T alpha in equilibrium (k_B T in the energy
 unit). Time is in units of hbar S / (energy unit): for meV and S = 1 one unit is 0.658 ps.
-sigma = +1 (default, the form of issue #7) precesses as dm/dt = m x H; for small alpha
+sigma = +1 (default: the sign of the classical LLG, Leiva, Diaz and Nunez, Phys. Rev. B 107, 094401
+(2023), doi:10.1103/PhysRevB.107.094401) precesses as dm/dt = m x H; for small alpha
 dm/dt ~ m x H + alpha (H - m (m.H)), i.e. damping toward H. sigma = -1 gives the
 quantum-mechanical sense of a spin operator, dS/dt = -S x H_field (Heisenberg equation for
 E = -H.S), used by spinbath.junction.llg; the damping still relaxes toward H and every

@@ -1,6 +1,6 @@
 r"""Mean-field dynamics of the open spin-1/2 chain: a generalized Landau-Lifshitz equation.
 
-Model (dimensionless, hbar = gamma = 1, S = sigma/2; the open-chain convention of DESIGN.md):
+Model (dimensionless, hbar = gamma = 1, S = sigma/2; the open-chain convention of the Conventions page, docs/conventions.md):
 
     H = B . sum_j S^(j) + sum_a V_a sum_<j,k> S^(j)_a S^(k)_a,
     L[rho] = -i[H, rho] + sum_j sum_{a,eta} gamma_{a,eta} D[S^(j)_{a,eta}] rho

@@ -45,7 +45,7 @@ def builtin_crystal_field(name: str) -> dict:
 class CrystalFieldConfig(StrictModel):
     """Crystal-field parameters B_k^q (cm^-1) as tables B2 = {"0" = -8.7, "2" = 0.56, "-2" = ...}.
 
-    ``convention``: "stevens" (H = sum B_k^q O_k^q, DESIGN.md), "tesseral" (Ryabov-normalized,
+    ``convention``: "stevens" (H = sum B_k^q O_k^q, the Conventions page docs/conventions.md), "tesseral" (Ryabov-normalized,
     as written by MolForge-type codes) or "wybourne" (real Wybourne parameters, with the Stevens
     factors theta_k given in ``theta``). ``dataset`` loads a shipped set instead (e.g. "dycp").
     """
@@ -70,7 +70,7 @@ class CrystalFieldConfig(StrictModel):
         return self
 
     def parameters(self) -> dict[tuple[int, int], float]:
-        """Stevens parameters {(k, q): B_k^q in cm^-1} in the convention of DESIGN.md."""
+        """Stevens parameters {(k, q): B_k^q in cm^-1} in the convention of the Conventions page (docs/conventions.md)."""
         if self.dataset:
             return dict(builtin_crystal_field(self.dataset)["B"])
         raw = {(k, int(q)): float(v) for k in _RANKS for q, v in getattr(self, f"B{k}").items()}

@@ -20,16 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import constants as _c
 
 from spinbath.junction.kernels import SpinKernels, spin_kernels
 from spinbath.junction.model import JunctionModel
+from spinbath.units import HBAR_MEV_PS
 
 __all__ = ["DimerLLGParameters", "llg_parameters", "parameters_from_kernels", "parameters_from_couplings",
-           "tensor", "HBAR_MEV_PS"]
-
-#: hbar in meV ps.
-HBAR_MEV_PS: float = _c.hbar / _c.e * 1e3 * 1e12
+           "tensor"]
 
 _EPS = np.zeros((3, 3, 3))
 _EPS[0, 1, 2] = _EPS[1, 2, 0] = _EPS[2, 0, 1] = 1.0

@@ -124,7 +124,8 @@ def run(cfg: DimerLLGConfig) -> xr.Dataset:
     """Langevin ensembles and Fokker-Planck averages of the free spin for every bias."""
     from ..classical.llg import Heun, Midpoint, simulate
     from ..classical.spin_model import ClassicalSpinModel
-    from ..junction.llg import HBAR_MEV_PS, parameters_from_couplings
+    from ..junction.llg import parameters_from_couplings
+    from ..units import HBAR_MEV_PS
 
     V = grid_values(cfg.bias.V)
     named, t_hat = _named_couplings(cfg, V)
