@@ -106,19 +106,6 @@ class TauData:
         """Standard deviation of log10(tau) = err / (tau ln 10) (first order), or None."""
         return None if self.err is None else self.err / (self.tau * np.log(10.0))
 
-    def in_range(self, tmin: float | None = None, tmax: float | None = None) -> "TauData":
-        """The points with tmin <= T <= tmax (K)."""
-        keep = np.ones(self.size, bool)
-        if tmin is not None:
-            keep &= self.T >= tmin
-        if tmax is not None:
-            keep &= self.T <= tmax
-        if not keep.any():
-            raise ConfigError(f"{self.label}: no points with {tmin or 0:g} K <= T <= {tmax or np.inf:g} K")
-        pick = lambda a: None if a is None else a[keep]  # noqa: E731
-        return TauData(self.T[keep], self.tau[keep], pick(self.err), pick(self.field), self.source,
-                       dict(self.selection))
-
 
 def _validate(arrays: dict[str, np.ndarray], source: str) -> None:
     what = {"T": "temperature T", "tau": "relaxation time tau", "err": "error of tau", "field": "field H"}
