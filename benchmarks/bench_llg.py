@@ -109,16 +109,16 @@ def _measure(kind, n_traj, n_steps, queue):
             t0 = time.perf_counter()
             out = peer_loop(model, m0, states.copy(), n_steps)
             wall = time.perf_counter() - t0
-            ref = llg.simulate(model, m0, dt=DT, n_steps=n_steps, temperature=KT, seed=1)
+            ref = llg.simulate(model, m0, dt=DT, n_steps=n_steps, kT=KT, seed=1)
             check = float(np.max(np.abs(out - ref.final)))
         else:
             backend, scheme, variant = kind.split(":")
             method = llg.Heun() if scheme == "heun" else llg.Midpoint()
-            kw = dict(dt=DT, temperature=KT, method=method, backend=backend, seed=1)
+            kw = dict(dt=DT, kT=KT, method=method, backend=backend, seed=1)
             if variant == "plain":
                 kw["drift_correction"] = False
             elif variant == "general":
-                kw.pop("temperature")
+                kw.pop("kT")
                 kw["noise"] = general_noise()
             elif variant == "single":
                 from spinbath.classical.spin_model import ClassicalSpinModel

@@ -77,7 +77,7 @@ def test_drift_equals_its_definition_and_is_tangent(M, sgn, kind):
     Q = 1.4 * alpha if kind == "thermal" else random_pd(3 * M, 1.0)
     model = ClassicalSpinModel(M, damping=alpha, precession_sign=sgn)
     m = unit((M,))
-    c = noise_drift(model, m, **({"temperature": 0.7} if kind == "thermal" else {"noise": Q}))
+    c = noise_drift(model, m, **({"kT": 0.7} if kind == "thermal" else {"noise": Q}))
     np.testing.assert_allclose(c.ravel(), drift_by_definition(m.ravel(), alpha, sgn, Q),
                                atol=2e-9)
     np.testing.assert_allclose(np.sum(c * m, axis=-1), 0, atol=1e-14)   # tangent
@@ -106,16 +106,16 @@ def test_no_drift_for_one_spin_with_scalar_damping():
     """The textbook case: one spin, alpha = a 1, Q = 2 k_B T a 1 needs no correction; local
     scalar damping on several spins neither."""
     m = unit((1,))
-    c = noise_drift(ClassicalSpinModel(1, damping=0.7), m, temperature=0.3)
+    c = noise_drift(ClassicalSpinModel(1, damping=0.7), m, kT=0.3)
     np.testing.assert_allclose(c, 0, atol=1e-15)
     c2 = noise_drift(ClassicalSpinModel(2, damping=[[0.3, 0.0], [0.0, 0.9]]), unit((2,)),
-                     temperature=0.3)
+                     kT=0.3)
     np.testing.assert_allclose(c2, 0, atol=1e-15)
 
 
 def test_drift_for_one_spin_with_anisotropic_damping():
     alpha = np.diag([0.2, 0.5, 1.0])
-    c = noise_drift(ClassicalSpinModel(1, damping=alpha), unit((1,)), temperature=0.3)
+    c = noise_drift(ClassicalSpinModel(1, damping=alpha), unit((1,)), kT=0.3)
     assert np.max(np.abs(c)) > 1e-3
 
 
@@ -146,11 +146,11 @@ def test_pinned_spins_have_no_velocity_and_no_drift():
              .with_exchange(1, 2, J=0.7).with_pinned(1, (0, 1, 0)))
     m = unit((3,))
     assert np.all(velocity(model, m)[1] == 0)
-    assert np.all(noise_drift(model, m, temperature=0.5)[1] == 0)
+    assert np.all(noise_drift(model, m, kT=0.5)[1] == 0)
     # free spins see the reduced damping alpha_FF
     idx = [0, 1, 2, 6, 7, 8]
     sub = ClassicalSpinModel(2, damping=alpha[np.ix_(idx, idx)])
     mm = model.with_pins_applied(m)
     c_sub = _reference_drift(mm[[0, 2]].ravel(), sub.damping, 1, 1, 0.5, None)
-    np.testing.assert_allclose(noise_drift(model, m, temperature=0.5)[[0, 2]].ravel(), c_sub,
+    np.testing.assert_allclose(noise_drift(model, m, kT=0.5)[[0, 2]].ravel(), c_sub,
                                atol=1e-14)

@@ -56,7 +56,7 @@ def test_midpoint_keeps_unit_norm_every_step():
     one compiled block, so the 4000 one-step calls start no parallel region)."""
     model = ClassicalSpinModel(2, damping=[[0.5, 0.3], [0.3, 0.5]]).with_exchange(0, 1, J=-1.0)
     r = simulate(model, RNG.standard_normal((16, 2, 3)), dt=0.01, n_steps=4000, save_every=1,
-                 temperature=0.5, method=Midpoint(), seed=3,
+                 kT=0.5, method=Midpoint(), seed=3,
                  record=lambda m: np.linalg.norm(m, axis=-1))
     assert np.max(np.abs(r.values - 1.0)) < 1e-10
     assert r.info["unconverged_steps"] == 0
@@ -108,8 +108,8 @@ def backend_case(pinned: bool, sgn: int):
 
 
 @pytest.mark.parametrize("method", SCHEMES, ids=lambda s: s.name)
-@pytest.mark.parametrize("kw", [dict(temperature=0.4),
-                                dict(temperature=0.4, drift_correction=False), dict()],
+@pytest.mark.parametrize("kw", [dict(kT=0.4),
+                                dict(kT=0.4, drift_correction=False), dict()],
                          ids=["thermal", "uncorrected", "deterministic"])
 def test_compiled_kernels_equal_the_numpy_reference(method, kw):
     """Same seed, same noise: the compiled kernels and the numpy reference agree to rounding
@@ -133,13 +133,13 @@ def test_compiled_kernels_equal_the_numpy_reference_general_noise(method, pinned
     Lq = RNG.standard_normal((9, 9))
     Q = Lq @ Lq.T / 9 + 0.1 * np.eye(9)
     m0 = RNG.standard_normal((21, 3, 3))
-    for kw in ((dict(noise=Q), dict(temperature=0.3)) if pinned else (dict(temperature=0.3),)):
+    for kw in ((dict(noise=Q), dict(kT=0.3)) if pinned else (dict(kT=0.3),)):
         a = simulate(model, m0, dt=0.01, n_steps=20, seed=2, method=method, backend="numba", **kw)
         b = simulate(model, m0, dt=0.01, n_steps=20, seed=2, method=method, backend="numpy", **kw)
         np.testing.assert_allclose(a.final, b.final, atol=1e-10)
     single = ClassicalSpinModel(1, damping=np.diag([0.2, 0.5, 0.9])).with_uniaxial(
         0, 1.0, (0, 1, 1))
-    for kw in (dict(noise=np.diag([0.3, 0.2, 0.4])), dict(temperature=0.3), dict()):
+    for kw in (dict(noise=np.diag([0.3, 0.2, 0.4])), dict(kT=0.3), dict()):
         a = simulate(single, RNG.standard_normal((10, 1, 3)), dt=0.01, n_steps=20, seed=2,
                      method=method, **kw)
         b = simulate(single, a.values[0], dt=0.01, n_steps=20, seed=2, method=method,
@@ -150,7 +150,7 @@ def test_compiled_kernels_equal_the_numpy_reference_general_noise(method, pinned
 def test_trajectory_noise_depends_only_on_seed_and_index():
     model = ClassicalSpinModel(2, damping=[[0.5, 0.3], [0.3, 0.5]]).with_exchange(0, 1, J=-1.0)
     m0 = RNG.standard_normal((50, 2, 3))
-    kw = dict(dt=0.02, n_steps=30, temperature=0.5, seed=123)
+    kw = dict(dt=0.02, n_steps=30, kT=0.5, seed=123)
     full = simulate(model, m0, **kw)
     part = simulate(model, m0[17:23], first_trajectory=17, **kw)   # other blocks and lanes
     np.testing.assert_array_equal(part.final, full.final[17:23])
@@ -180,8 +180,8 @@ def test_saving_and_recording():
     (dict(dt=0.0), "dt must be positive"),
     (dict(dt=np.nan), "dt must be positive"),
     (dict(n_steps=-1), "n_steps"),
-    (dict(temperature=-0.1), "temperature"),
-    (dict(temperature=0.1, noise=0.2), "either temperature"),
+    (dict(kT=-0.1), "temperature"),
+    (dict(kT=0.1, noise=0.2), "either kT"),
     (dict(noise=-np.eye(3)), "positive semidefinite"),
     (dict(noise=np.ones((2, 2))), "noise covariance"),
     (dict(method="heun"), "method must be"),
@@ -212,9 +212,9 @@ def test_auto_backend_uses_numpy_beyond_the_generated_kernels():
     model = ClassicalSpinModel(M, damping=0.2)
     for a in range(M - 1):
         model = model.with_exchange(a, a + 1, J=-1.0)
-    r = simulate(model, RNG.standard_normal((3, M, 3)), dt=0.01, n_steps=3, temperature=0.5,
+    r = simulate(model, RNG.standard_normal((3, M, 3)), dt=0.01, n_steps=3, kT=0.5,
                  seed=1)
     assert r.info["backend"] == "numpy"
     with pytest.raises(ValueError, match="use backend='numpy'"):
-        simulate(model, RNG.standard_normal((3, M, 3)), dt=0.01, n_steps=3, temperature=0.5,
+        simulate(model, RNG.standard_normal((3, M, 3)), dt=0.01, n_steps=3, kT=0.5,
                  backend="numba")

@@ -31,7 +31,7 @@ def thermal_average(model, observable, *, kT=KT, noise=None, n_traj=4096, dt=0.0
     m0 = random_unit_vectors((n_traj, model.n_spins), np.random.default_rng(seed))
     every = int(round(0.5 / dt))
     n_steps = int(round((t_eq + t_run) / dt))
-    kw = dict(noise=noise) if noise is not None else dict(temperature=kT)
+    kw = dict(noise=noise) if noise is not None else dict(kT=kT)
     r = simulate(model, m0, dt=dt, n_steps=n_steps, seed=seed, save_every=every,
                  record=observable, method=method, drift_correction=drift_correction, **kw)
     per_traj = r.values[r.t >= t_eq].mean(axis=0)
@@ -128,7 +128,7 @@ def test_neel_brown_switching_time(sigma, n_traj):
     T = 1.5 * tau_exact
     every = int(round(T / 200 / dt))
     r = simulate(model, [[0.0, 0.0, 1.0]], n_traj=n_traj, dt=dt, n_steps=int(T / dt),
-                 temperature=kT, seed=3, save_every=every, record=lambda m: m[:, 0, 2].copy())
+                 kT=kT, seed=3, save_every=every, record=lambda m: m[:, 0, 2].copy())
     window = r.t > 20.0      # after the intrawell relaxation (rate ~ alpha 2K/(1+alpha^2) = 1)
 
     def fit(cols):

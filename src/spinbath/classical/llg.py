@@ -269,14 +269,14 @@ def velocity(model: ClassicalSpinModel, m, eta=None) -> np.ndarray:
     return out.reshape(m.shape)
 
 
-def _noise_setup(model: ClassicalSpinModel, temperature, noise) -> tuple[np.ndarray, int, float,
+def _noise_setup(model: ClassicalSpinModel, kT, noise) -> tuple[np.ndarray, int, float,
                                                                          dict]:
     """Reduced Q_FF, drift mode (0 none, 1 thermal, 2 general) and theta."""
     n_all = 3 * model.n_spins
-    if temperature is not None and noise is not None:
-        raise ValueError("give either temperature (Q = 2 k_B T alpha) or noise (Q), not both")
-    if temperature is not None:
-        Q = model.thermal_noise(temperature)
+    if kT is not None and noise is not None:
+        raise ValueError("give either kT (Q = 2 k_B T alpha) or noise (Q), not both")
+    if kT is not None:
+        Q = model.thermal_noise(kT)
     elif noise is not None:
         from spinbath.classical.spin_model import as_spin_matrix
 
@@ -295,10 +295,10 @@ def _noise_setup(model: ClassicalSpinModel, temperature, noise) -> tuple[np.ndar
     return Qf, 2, 0.0, red
 
 
-def noise_drift(model: ClassicalSpinModel, m, *, temperature=None, noise=None) -> np.ndarray:
+def noise_drift(model: ClassicalSpinModel, m, *, kT=None, noise=None) -> np.ndarray:
     """The noise-induced drift c(m) added to the Stratonovich equation (module docstring), shape
     (..., M, 3) for m of shape (..., M, 3); zero on pinned spins. Reference (numpy) evaluation."""
-    Qf, mode, theta, red = _noise_setup(model, temperature, noise)
+    Qf, mode, theta, red = _noise_setup(model, kT, noise)
     m = model.with_pins_applied(m)
     x = m.reshape(m.shape[:-2] + (-1,))[..., red["index"]]
     c = _reference_drift(x, red["alpha"], model.precession_sign, mode, theta, Qf)
@@ -353,7 +353,7 @@ def _initial(model: ClassicalSpinModel, m0, n_traj) -> np.ndarray:
 
 
 def simulate(model: ClassicalSpinModel, m0, *, dt: float, n_steps: int, n_traj: int | None = None,
-             temperature: float | None = None, noise=None, method=None,
+             kT: float | None = None, noise=None, method=None,
              drift_correction: bool = True, seed=None, first_trajectory: int = 0,
              save_every: int | None = None,
              record: Callable[[np.ndarray], np.ndarray] | None = None,
@@ -364,7 +364,7 @@ def simulate(model: ClassicalSpinModel, m0, *, dt: float, n_steps: int, n_traj: 
     model: the spin model (fields, damping, pinned spins, precession sign). m0: (M, 3), copied to
     every trajectory, or (n_traj, M, 3); normalized; pinned spins set to their directions.
     dt, n_steps: time step and number of steps (reduced time units, hbar S / energy unit).
-    temperature: k_B T (energy unit), giving Q = 2 k_B T alpha; or noise: Q (scalar, (M, M),
+    kT: the thermal energy k_B T in the model's energy unit (not kelvin), giving Q = 2 k_B T alpha; or noise: Q (scalar, (M, M),
     (M, M, 3, 3) or (3M, 3M)); neither: deterministic. method: Heun() (default) or Midpoint().
     drift_correction: add the noise-induced drift (default; False gives the plain Stratonovich
     equation, biased for nonlocal or anisotropic alpha). seed: int / SeedSequence / None
@@ -395,7 +395,7 @@ def simulate(model: ClassicalSpinModel, m0, *, dt: float, n_steps: int, n_traj: 
         raise ValueError(f"save_every must be >= 1, got {save_every}")
     m = _initial(model, m0, n_traj)
     n_traj = m.shape[0]
-    Qf, mode, theta, red = _noise_setup(model, temperature, noise)
+    Qf, mode, theta, red = _noise_setup(model, kT, noise)
     if not drift_correction:
         mode, theta = 0, 0.0
     idx, L, h, alpha = red["index"], red["L"], red["h"], red["alpha"]
