@@ -28,7 +28,7 @@ def _rows(args):
     from spinbath.junction import JunctionModel, couplings_from_kernels, spin_kernels
 
     VV, MM = np.meshgrid(V, mu, indexing="ij")
-    return couplings_from_kernels(spin_kernels(VV, MM, T, JunctionModel()))
+    return couplings_from_kernels(spin_kernels(JunctionModel(), VV, MM, T))
 
 
 def _measure(n: int, T: float, workers: int, queue) -> None:

@@ -40,7 +40,7 @@ def grid(t: float, eps0: float = 0.0, t_L: float = 10.0, t_R: float = 10.0, T: f
     """Couplings on the (mu_F, V) grid, each an array of shape (len(MU_GRID), len(V_GRID))."""
     model = JunctionModel(t=t, eps0=eps0, t_L=t_L, t_R=t_R)
     V, mu = np.meshgrid(V_GRID, MU_GRID)
-    named = couplings_from_kernels(spin_kernels(V.ravel(), mu.ravel(), T, model))
+    named = couplings_from_kernels(spin_kernels(model, V.ravel(), mu.ravel(), T))
     return {k: np.asarray(v).reshape(V.shape + np.shape(v)[1:]) for k, v in named.items()}
 
 
@@ -86,7 +86,7 @@ def test_equilibrium_couplings_derive_from_an_energy(t, eps0, t_L, t_R):
 def test_equilibrium_dm_vanishes_at_finite_temperature():
     """D1 = D2 = 0 (< 1e-14) at V = 0 and T = 10 K as well, weak and strong SOC."""
     for t in (0.1, 1.0):
-        c = couplings_from_kernels(spin_kernels(0.0, [0.0, 1.5, -3.0], 10.0, JunctionModel(t=t)))
+        c = couplings_from_kernels(spin_kernels(JunctionModel(t=t), 0.0, [0.0, 1.5, -3.0], 10.0))
         for key in ("D1", "D2", "Dloc1", "Dloc2"):
             assert np.all(np.abs(c[key]) < 1e-14)
 

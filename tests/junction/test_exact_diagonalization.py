@@ -87,7 +87,7 @@ def ed_couplings(model: JunctionModel, N: int, mus, T: float) -> np.ndarray:
 
 
 def kernel_couplings(model: JunctionModel, mus, T: float) -> np.ndarray:
-    c = couplings_from_kernels(spin_kernels(0.0, np.asarray(mus), T, model))
+    c = couplings_from_kernels(spin_kernels(model, 0.0, np.asarray(mus), T))
     return np.stack([c["J1"], c["A1"], c["K1"]], axis=1)
 
 
@@ -146,7 +146,7 @@ def naive_band_integral(model: JunctionModel, mu: float, T: float) -> float:
     A, B = np.kron(P1, PAULI[1]), np.kron(P2, PAULI[1])
 
     def integrand(E):
-        GR, GA, Gl, _ = greens_functions(np.array([E]), model, 0.0, mu, T)
+        GR, GA, Gl, _ = greens_functions(model, np.array([E]), 0.0, mu, T)
         tr = np.trace(A @ GR[0] @ B @ Gl[0] + A @ Gl[0] @ B @ GA[0])
         return np.array([(1j * tr / (2 * np.pi)).real])
 

@@ -58,7 +58,7 @@ def test_greater_minus_lesser_equals_retarded_minus_advanced_in_the_band():
     for model in random_models(rng):
         E = np.concatenate([rng.uniform(-199.0, 199.0, 200), rng.uniform(-6.0, 6.0, 200)])
         V, mu_F, T = rng.uniform(-5, 5), rng.uniform(-3, 3), rng.uniform(0, 60)
-        GR, GA, Gl, Gg = greens_functions(E, model, V, mu_F, T)
+        GR, GA, Gl, Gg = greens_functions(model, E, V, mu_F, T)
         spec = GR - GA
         scale = np.max(np.abs(spec), axis=(1, 2))[:, None, None]
         assert np.all(np.abs((Gg - Gl) - spec) <= 1e-12 * scale)
@@ -75,7 +75,7 @@ def test_equilibrium_lesser_is_minus_f_times_spectral(T):
     model = JunctionModel(t=0.7, t_hat=(0.2, -0.4, 0.9))
     mu_F = 1.3
     E = np.sort(np.concatenate([rng.uniform(-199, 199, 100), mu_F + rng.uniform(-5, 5, 100)]))
-    GR, GA, Gl, Gg = greens_functions(E, model, 0.0, mu_F, T)
+    GR, GA, Gl, Gg = greens_functions(model, E, 0.0, mu_F, T)
     f = fermi(E, mu_F, T)[:, None, None]
     spec = GR - GA
     scale = np.max(np.abs(spec), axis=(1, 2))[:, None, None]
@@ -87,8 +87,8 @@ def test_bias_enters_only_through_the_occupations():
     """G^R does not depend on V or T (the lead bands do not move); G^< does."""
     model = JunctionModel(t=0.5)
     E = np.linspace(-20, 20, 81)
-    GR0, _, Gl0, _ = greens_functions(E, model, 0.0, 0.0, 0.0)
-    GR1, _, Gl1, _ = greens_functions(E, model, 4.0, 0.5, 30.0)
+    GR0, _, Gl0, _ = greens_functions(model, E, 0.0, 0.0, 0.0)
+    GR1, _, Gl1, _ = greens_functions(model, E, 4.0, 0.5, 30.0)
     np.testing.assert_array_equal(GR0, GR1)
     assert np.max(np.abs(Gl1 - Gl0)) > 1e-3
 
@@ -102,7 +102,7 @@ def test_retarded_is_the_resolvent_of_the_device_with_lead_self_energies():
     rng = np.random.default_rng(RNG_SEED + 2)
     for model in random_models(rng, 3):
         E = rng.uniform(-300, 300, 50)
-        GR = greens_functions(E, model)[0]
+        GR = greens_functions(model, E)[0]
         H = model.device_hamiltonian()
         sL = chain_self_energy(E, model.t_e, model.t_L)
         sR = chain_self_energy(E, model.t_e, model.t_R)
@@ -127,7 +127,7 @@ def test_rotated_4x4_retarded_function_is_the_spin_block_function(t_hat):
     np.testing.assert_allclose(U @ tdots @ U.conj().T, PAULI[2], atol=1e-14)
     U4 = np.kron(np.eye(2), U)  # site-major basis (1up, 1dn, 2up, 2dn)
     E = np.concatenate([np.linspace(-250, 250, 101), np.linspace(-3, 3, 61)])
-    GR = greens_functions(E, model)[0]
+    GR = greens_functions(model, E)[0]
     rot = U4 @ GR @ U4.conj().T
     blocks = block_retarded(E, model)  # (nE, spin, site, site)
     expected = np.zeros_like(rot)
@@ -182,7 +182,7 @@ def test_spectral_function_and_occupations_are_positive_semidefinite():
     rng = np.random.default_rng(RNG_SEED + 5)
     for model in random_models(rng, 3):
         E = np.concatenate([rng.uniform(-199, 199, 300), rng.uniform(-5, 5, 300)])
-        GR, GA, Gl, Gg = greens_functions(E, model, rng.uniform(-4, 4), rng.uniform(-2, 2), 15.0)
+        GR, GA, Gl, Gg = greens_functions(model, E, rng.uniform(-4, 4), rng.uniform(-2, 2), 15.0)
         for M in (1j * (GR - GA), -1j * Gl, 1j * Gg):
             np.testing.assert_allclose(M, np.conj(np.swapaxes(M, 1, 2)), atol=1e-12 * np.max(np.abs(M)))
             ev = np.linalg.eigvalsh(0.5 * (M + np.conj(np.swapaxes(M, 1, 2))))
@@ -192,7 +192,7 @@ def test_spectral_function_and_occupations_are_positive_semidefinite():
 def _in_band_weight(model: JunctionModel) -> float:
     """int_{-2t_e}^{2t_e} dE/2pi Tr i(G^R - G^A), by adaptive quadrature with the levels as breakpoints."""
     def spectral(E):
-        GR, GA, _, _ = greens_functions(np.array([E]), model)
+        GR, GA, _, _ = greens_functions(model, np.array([E]))
         return float(np.trace(1j * (GR[0] - GA[0])).real) / (2 * np.pi)
 
     be = 2 * model.t_e

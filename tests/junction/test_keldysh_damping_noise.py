@@ -58,7 +58,7 @@ def full_6x6(comp: np.ndarray, n) -> np.ndarray:
 @lru_cache(maxsize=None)
 def kernels(V, T: float, t: float, mu_F=(0.0, 1.3)):
     """spin_kernels of the default junction with hopping t, at V (tuple or float) and mu_F (tuple)."""
-    return spin_kernels(np.asarray(V), np.asarray(mu_F), T, JunctionModel(t=t))
+    return spin_kernels(JunctionModel(t=t), np.asarray(V), np.asarray(mu_F), T)
 
 
 def equilibrium(T: float, t: float):
@@ -118,7 +118,7 @@ def test_bias_violates_fluctuation_dissipation_and_heats():
 
 def test_zero_temperature_equilibrium_has_no_noise():
     """T = 0, V = 0: the noise vanishes identically and T_eff = 0 (the damping stays finite)."""
-    c = couplings_from_kernels(spin_kernels(0.0, [0.0, 1.3, -3.0], 0.0, JunctionModel(t=1.0)))
+    c = couplings_from_kernels(spin_kernels(JunctionModel(t=1.0), 0.0, [0.0, 1.3, -3.0], 0.0))
     assert np.all(c["j_i"] == 0.0) and np.all(c["j_an"] == 0.0)
     assert np.all(c["T_eff1"] == 0.0) and np.all(c["T_eff2"] == 0.0)
     assert np.all(c["alpha_i"][:, [0, 1], [0, 1]] > 0)
@@ -136,7 +136,7 @@ def test_zero_temperature_effective_temperature_grows_with_bias():
     V_all = np.concatenate([V, -V])
     n = V.size
     for mu_F in (0.0, 1.3):
-        k = spin_kernels(V_all, mu_F, 0.0, JunctionModel(t=1.0))
+        k = spin_kernels(JunctionModel(t=1.0), V_all, mu_F, 0.0)
         c = couplings_from_kernels(k)
         for key in ("T_eff1", "T_eff2"):
             assert np.all(np.diff(c[key][:n]) > 0) and np.all(np.diff(c[key][n:]) > 0)
@@ -200,8 +200,8 @@ def _pair_trace(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
 def direct_chi(model, V, mu_F, T, w) -> np.ndarray:
     """chi_AB(w) of the module docstring, (2, 2, 3, 3) [a, b, i, j], complex, meV^-1."""
     E, W = _nodes(model, V, mu_F, T, w)
-    _, GA0, GL0, _ = greens_functions(E, model, V, mu_F, T)
-    GR1, _, GL1, _ = greens_functions(E + w, model, V, mu_F, T)
+    _, GA0, GL0, _ = greens_functions(model, E, V, mu_F, T)
+    GR1, _, GL1, _ = greens_functions(model, E + w, V, mu_F, T)
     integrand = _pair_trace(GR1, GL0) + _pair_trace(GL1, GA0)
     chi = 1j / (2 * np.pi) * np.einsum("n,npq->pq", W, integrand)
     return chi.reshape(2, 3, 2, 3).transpose(0, 2, 1, 3)
@@ -210,7 +210,7 @@ def direct_chi(model, V, mu_F, T, w) -> np.ndarray:
 def direct_noise(model, V, mu_F, T) -> np.ndarray:
     """C_AB = 1/2 int dE/2pi sum_cd [(1-f_c) f_d + f_c (1-f_d)] Tr[A X_c B X_d], X_c = G^R Gamma_c G^A."""
     E, W = _nodes(model, V, mu_F, T, 0.0)
-    GR, GA, _, _ = greens_functions(E, model, V, mu_F, T)
+    GR, GA, _, _ = greens_functions(model, E, V, mu_F, T)
     sL, sR = model.self_energies(E)
     X, f = [], []
     for gam, P, mu in ((-2 * sL.imag, np.diag([1, 1, 0, 0]), mu_F + V / 2),
@@ -229,7 +229,7 @@ def direct_noise(model, V, mu_F, T) -> np.ndarray:
 def direct_spin(model, V, mu_F, T) -> np.ndarray:
     """<s_a . t_hat> = -i int dE/2pi Tr[(P_a x t_hat.sigma) G^<(E)], shape (2,)."""
     E, W = _nodes(model, V, mu_F, T, 0.0)
-    GL = greens_functions(E, model, V, mu_F, T)[2]
+    GL = greens_functions(model, E, V, mu_F, T)[2]
     tsig = np.einsum("i,ijk->jk", model.axis, PAULI)
     out = []
     for P in (np.diag([1.0, 0.0]), np.diag([0.0, 1.0])):
@@ -249,7 +249,7 @@ def test_static_kernel_under_bias_matches_direct_quadrature(T):
     The direct integral is real to round-off (Hermitian A, B). It also shows J1 != J2 under bias
     at mu_F != 0 from the definition itself (non-reciprocal exchange).
     """
-    k = spin_kernels(2.0, 1.5, T, DIRECT_MODEL)
+    k = spin_kernels(DIRECT_MODEL, 2.0, 1.5, T)
     ref = full_tensors(k.static[0], DIRECT_MODEL.t_hat)
     got = direct_chi(DIRECT_MODEL, 2.0, 1.5, T, 0.0)
     s = np.max(np.abs(ref))
@@ -261,7 +261,7 @@ def test_static_kernel_under_bias_matches_direct_quadrature(T):
 
 def test_static_kernel_at_zero_bias_matches_direct_quadrature():
     """Same check in equilibrium at T = 0 (mu_F = -1.0): no DM, tensors agree to 1e-6."""
-    k = spin_kernels(0.0, -1.0, 0.0, DIRECT_MODEL)
+    k = spin_kernels(DIRECT_MODEL, 0.0, -1.0, 0.0)
     ref = full_tensors(k.static[0], DIRECT_MODEL.t_hat)
     got = direct_chi(DIRECT_MODEL, 0.0, -1.0, 0.0, 0.0).real
     assert np.max(np.abs(got - ref)) < 1e-6 * np.max(np.abs(ref))
@@ -276,7 +276,7 @@ def test_slope_under_bias_matches_finite_frequency_quadrature():
     (measured 2e-9). The same nodes serve +w and -w, so quadrature errors cancel in the difference.
     """
     V, mu_F, T, w = 2.0, 0.4, 10.0, 0.02
-    k = spin_kernels(V, mu_F, T, DIRECT_MODEL)
+    k = spin_kernels(DIRECT_MODEL, V, mu_F, T)
     ref = full_tensors(k.slope[0], DIRECT_MODEL.t_hat)
 
     def central(h):
@@ -296,7 +296,7 @@ def test_slope_under_bias_matches_finite_frequency_quadrature():
 def test_noise_matches_direct_quadrature(V, T):
     """C_ab^ij from the kernels = direct real-axis integral of the documented formula (1e-6 of max)."""
     mu_F = 0.4
-    k = spin_kernels(V, mu_F, T, DIRECT_MODEL)
+    k = spin_kernels(DIRECT_MODEL, V, mu_F, T)
     ref = full_tensors(k.noise[0], DIRECT_MODEL.t_hat)
     got = direct_noise(DIRECT_MODEL, V, mu_F, T)
     s = np.max(np.abs(ref))
@@ -307,7 +307,7 @@ def test_noise_matches_direct_quadrature(V, T):
 @pytest.mark.parametrize("V, T", [(2.0, 10.0), (0.0, 0.0)])
 def test_spin_density_matches_direct_quadrature(V, T):
     """<s_a . t_hat> from the kernels = -i int dE/2pi Tr[s_a G^<] (1e-6 absolute; it is O(0.1))."""
-    k = spin_kernels(V, 0.4, T, DIRECT_MODEL)
+    k = spin_kernels(DIRECT_MODEL, V, 0.4, T)
     np.testing.assert_allclose(k.spin[0], direct_spin(DIRECT_MODEL, V, 0.4, T), rtol=0, atol=1e-6)
 
 
@@ -325,8 +325,8 @@ def test_static_kernel_approaches_zero_temperature_as_T_squared():
     """
     model = JunctionModel(t=1.0)
     V, mu = [0.0, 2.0], [0.3, 0.3]
-    s0 = spin_kernels(V, mu, 0.0, model).static
-    d = {T: spin_kernels(V, mu, T, model).static - s0 for T in (0.5, 0.25, 0.125)}
+    s0 = spin_kernels(model, V, mu, 0.0).static
+    d = {T: spin_kernels(model, V, mu, T).static - s0 for T in (0.5, 0.25, 0.125)}
     for p in range(2):
         mask = np.abs(d[0.125][p]) > 1e-3 * np.max(np.abs(d[0.125][p]))
         assert mask.sum() >= 4

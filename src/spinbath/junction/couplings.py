@@ -102,7 +102,7 @@ def couplings(V: float, mu_F: float, T: float = 0.0, *, t_e: float = 100.0, t_L:
     if np.ndim(V) != 0 or np.ndim(mu_F) != 0:
         raise ValueError("couplings() takes one (V, mu_F) point; use spin_kernels for arrays")
     model = JunctionModel(t_e=t_e, t_L=t_L, t_R=t_R, t0=t0, t=t, t_hat=tuple(t_hat), eps0=eps0)
-    named = couplings_from_kernels(spin_kernels(V, mu_F, T, model))
+    named = couplings_from_kernels(spin_kernels(model, V, mu_F, T))
     return {
         key: (value[0].copy() if value.ndim > 1 else float(value[0])) for key, value in named.items()
     }

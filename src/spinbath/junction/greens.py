@@ -35,7 +35,7 @@ __all__ = [
 SPINS = (1, -1)
 
 
-def greens_functions(E, model: JunctionModel, V: float = 0.0, mu_F: float = 0.0, T: float = 0.0):
+def greens_functions(model: JunctionModel, E, V: float = 0.0, mu_F: float = 0.0, T: float = 0.0):
     """G^R, G^A, G^<, G^> of the device at real energies E (meV), each of shape (len(E), 4, 4).
 
     Basis (site 1 up, 1 down, 2 up, 2 down) with spin along the lab z axis; V in mV, mu_F in meV,

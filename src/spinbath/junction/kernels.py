@@ -182,7 +182,7 @@ def _fermi_surface_term(mu: np.ndarray, model: JunctionModel) -> np.ndarray:
     return bubble(GR - GA, GA) / (2 * np.pi)
 
 
-def spin_kernels(V, mu_F, T: float = 0.0, model: JunctionModel | None = None, *,
+def spin_kernels(model: JunctionModel | None, V, mu_F, T: float = 0.0, *,
                  epsrel: float = 1e-9) -> SpinKernels:
     """Static kernel, slope, noise and spin density at each (V, mu_F) point (broadcast together).
 

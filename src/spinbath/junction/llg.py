@@ -128,5 +128,5 @@ def llg_parameters(V: float, mu_F: float, T: float = 0.0, *, S: float, Delta: fl
     if not np.isfinite(Delta):
         raise ValueError(f"Delta must be a finite energy in meV (got {Delta})")
     model = model or JunctionModel()
-    k = spin_kernels(V, mu_F, T, model)
+    k = spin_kernels(model, V, mu_F, T)
     return parameters_from_kernels(k, 0, S=S, Delta=Delta, t_hat=model.t_hat)

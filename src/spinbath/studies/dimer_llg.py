@@ -66,7 +66,7 @@ def _named_couplings(cfg: DimerLLGConfig, V: np.ndarray) -> tuple[dict, tuple]:
         raise ConfigError("junction.t: the dimer-llg study takes one spin-orbit hopping t, got a list")
     if cfg.bias.couplings_file is None:
         model = cfg.junction.model(socs[0])
-        k = spin_kernels(V, np.full_like(V, cfg.bias.mu_F), cfg.bias.temperature, model, epsrel=cfg.epsrel)
+        k = spin_kernels(model, V, np.full_like(V, cfg.bias.mu_F), cfg.bias.temperature, epsrel=cfg.epsrel)
         return couplings_from_kernels(k), model.t_hat
     from ..io import read_results
 

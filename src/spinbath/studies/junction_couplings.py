@@ -79,7 +79,7 @@ def run(cfg: JunctionCouplingsConfig) -> xr.Dataset:
     parts: dict[int, list[dict]] = {k: [] for k in range(len(socs))}
     for k, c in track(tasks, f"junction couplings ({V.size} x {mu.size} points, {len(socs)} t)",
                       total=len(tasks)):
-        kern = spin_kernels(VV[c], MM[c], cfg.bias.temperature, cfg.junction.model(socs[k]),
+        kern = spin_kernels(cfg.junction.model(socs[k]), VV[c], MM[c], cfg.bias.temperature,
                             epsrel=cfg.epsrel)
         parts[k].append(couplings_from_kernels(kern))
     grid = (V.size, mu.size)
