@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Annotated, Union
 
 import numpy as np
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator
 
 from ..quantities import to_unit
 from .base import StrictModel, quantity
+from .grids import grid_values, range_model
 from .spin import unit_direction
 
 __all__ = ["JunctionConfig", "BiasConfig", "EnergyMeV", "VoltageMV", "TemperatureK0", "grid_values"]
@@ -31,39 +32,8 @@ def _nonnegative_temperature(v):
 TemperatureK0 = Annotated[float, BeforeValidator(_nonnegative_temperature)]
 
 
-def _range_model(unit_type, unit: str):
-    class Range(StrictModel):
-        __doc__ = f"An even grid ``{{start = ..., stop = ..., num = ...}}`` in {unit}."
-        start: unit_type
-        stop: unit_type
-        num: int = Field(ge=1, le=2001)
-
-        @model_validator(mode="after")
-        def _order(self):
-            if self.num > 1 and self.stop == self.start:
-                raise ValueError("start and stop are equal; use num = 1 or a list")
-            return self
-
-        def values(self) -> np.ndarray:
-            return np.linspace(self.start, self.stop, self.num)
-
-    Range.__name__ = Range.__qualname__ = f"Range_{unit.replace('^', '').replace('-', '')}"
-    return Range
-
-
-VoltageRange = _range_model(VoltageMV, "mV")
-EnergyRange = _range_model(EnergyMeV, "meV")
-
-
-def grid_values(spec) -> np.ndarray:
-    """Values of a list or a range spec, sorted, duplicates removed (ValueError if empty)."""
-    v = spec.values() if hasattr(spec, "values") and not isinstance(spec, list) else np.asarray(spec, float)
-    v = np.unique(np.asarray(v, dtype=float))
-    if v.size == 0:
-        raise ValueError("give at least one value")
-    if not np.all(np.isfinite(v)):
-        raise ValueError("values must be finite")
-    return v
+VoltageRange = range_model(VoltageMV, "mV", name="Range_mV", max_num=2001)
+EnergyRange = range_model(EnergyMeV, "meV", name="Range_meV", max_num=2001)
 
 
 class JunctionConfig(StrictModel):

@@ -11,6 +11,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from .base import FieldT, SpinQuantumNumber, StrictModel, hermitian_matrix
+from .grids import even_grid
 
 __all__ = ["CrystalFieldConfig", "SpinConfig", "FieldConfig", "StaticFieldConfig", "builtin_crystal_field", "BUILTIN_CF"]
 
@@ -169,7 +170,7 @@ class FieldConfig(StrictModel):
         if self.values is not None:
             return np.asarray(self.values, dtype=float)
         if self.num is not None:
-            return np.linspace(self.start, self.stop, self.num)
+            return even_grid(self.start, self.stop, self.num)
         return np.zeros(1)
 
 
