@@ -138,3 +138,25 @@ def kramers_model(seed: int = 0, n_modes: int = 12, J: float = 2.5, field=(0.0, 
     w = rng.uniform(*w_range, n_modes)
     V = time_even_couplings(J, n_modes, scale, rng)
     return H, V, w
+
+
+def detailed_balance_errors(R_stack, E, T, *, skip=None):
+    """Worst |ln(R_bb,aa / R_aa,bb) + (E_b - E_a)/kT| over pairs of levels a < b and temperatures T
+    (K), for rate superoperators R_stack (n_T, d*d, d*d) in the eigenbasis of E (cm^-1); and the set
+    of pairs checked. ``skip(a, b, up, down)`` -> True leaves a pair out (e.g. no mode bridges it);
+    without it every pair must have positive rates both ways."""
+    from spinbath.quantum.liouville import superoperator_to_tensor
+    from spinbath.units import KB_CM
+
+    worst, checked = 0.0, set()
+    for Tk, R in zip(T, R_stack):
+        Rt = superoperator_to_tensor(R)
+        for a in range(E.size):
+            for b in range(a + 1, E.size):
+                up, down = Rt[b, b, a, a].real, Rt[a, a, b, b].real
+                if skip is not None and skip(a, b, up, down):
+                    continue
+                assert up > 0 and down > 0, (a, b, up, down)
+                worst = max(worst, abs(np.log(up / down) + (E[b] - E[a]) / (KB_CM * Tk)))
+                checked.add((a, b))
+    return worst, checked

@@ -281,3 +281,20 @@ def uncoupled_chain(n: int = 3, field=(0.0, 0.0, 0.8), onsite=None) -> OpenSyste
 def catalogue() -> list[OpenSystem]:
     """The small dense systems (d^2 <= 36) every evolve/steady-state/eigenvalue method is checked on."""
     return [bloch(), bloch(rabi=0.9), dephasing_qubit(), pauli_thermal(), damped_oscillator()]
+
+
+def stiff_three_level():
+    """Pauli rates W[m, n] (s^-1, rate n -> m) of a doublet split 0.1 cm^-1 below a level at
+    100 cm^-1 that decays at ~1e9 s^-1, at T = 2 K, with a direct doublet rate of 1e-6 s^-1; all
+    rates in detailed balance. Rates span 15 decades: the doublet relaxes at ~1e-6 s^-1, below the
+    absolute error ~eps ||R|| of dense eigenvalues. Returns (E in cm^-1, T in K, W)."""
+    from spinbath.quantum.pauli import gibbs_populations
+
+    E, T = np.array([0.0, 0.1, 100.0]), 2.0
+    p = gibbs_populations(E, T)[0]
+    W = np.zeros((3, 3))
+    W[0, 2], W[1, 2] = 1e9, 0.6e9
+    W[2, 0], W[2, 1] = W[0, 2] * p[2] / p[0], W[1, 2] * p[2] / p[1]
+    W[0, 1] = 1e-6
+    W[1, 0] = W[0, 1] * p[1] / p[0]
+    return E, T, W

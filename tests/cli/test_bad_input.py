@@ -5,16 +5,10 @@ import sys
 
 import pytest
 
+from helpers import SPECTRUM
 from spinbath.cli import main
 
-GOOD = """
-study = "spectrum"
-[spin]
-J = "5/2"
-g = 2.0
-[spin.crystal_field]
-B2 = {"0" = -1.0, "2" = 0.1}
-"""
+GOOD = SPECTRUM
 
 
 def run_cli(tmp_path, text, capsys):

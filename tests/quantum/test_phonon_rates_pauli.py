@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from systems import stiff_three_level
 
 from spinbath.baths.spectral import DampedOscillator, Debye, SpectralBath, SpectralChannel
 from spinbath.quantum.pauli import (
@@ -71,13 +72,7 @@ def test_multilevel_rate_keeps_relative_accuracy_when_rates_span_many_decades():
     # Doublet split 0.1 cm^-1, excited level at 100 cm^-1 decaying at 1e9 s^-1, T = 2 K: the
     # doublet relaxes at ~1e-6 s^-1. Dense eigenvalues of R carry an absolute error ~eps ||R||
     # ~ 1e-7 s^-1; the Schur fixed point is accurate to its own size.
-    E, T = np.array([0.0, 0.1, 100.0]), 2.0
-    p = gibbs_populations(E, T)[0]
-    W = np.zeros((3, 3))
-    W[0, 2], W[1, 2] = 1e9, 0.6e9
-    W[2, 0], W[2, 1] = W[0, 2] * p[2] / p[0], W[1, 2] * p[2] / p[1]
-    W[0, 1] = 1e-6
-    W[1, 0] = W[0, 1] * p[1] / p[0]
+    E, T, W = stiff_three_level()
     assert np.abs(rate_matrix(W)).max() / two_state_rate(W) > 1e14
     assert detailed_balance_error(W, E, T) < 1e-14
     assert multilevel_rate(W) == pytest.approx(two_state_rate(W) + sequential_rate(W), rel=1e-9)

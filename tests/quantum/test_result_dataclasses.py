@@ -2,19 +2,13 @@
 
 import numpy as np
 import pytest
+from systems import stiff_three_level
 
 from spinbath.quantum.pauli import MultilevelRate, gibbs_populations, multilevel_rate, multilevel_rate_details
 
 
 def _three_level():
-    E, T = np.array([0.0, 0.1, 100.0]), 2.0
-    p = gibbs_populations(E, T)[0]
-    W = np.zeros((3, 3))
-    W[0, 2], W[1, 2] = 1e9, 0.6e9
-    W[2, 0], W[2, 1] = W[0, 2] * p[2] / p[0], W[1, 2] * p[2] / p[1]
-    W[0, 1] = 1e-6
-    W[1, 0] = W[0, 1] * p[1] / p[0]
-    return W
+    return stiff_three_level()[2]
 
 
 def test_multilevel_rate_details_is_a_dataclass_with_the_rate_of_multilevel_rate():

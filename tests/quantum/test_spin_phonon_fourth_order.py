@@ -10,14 +10,14 @@ import pytest
 
 from spinbath.baths.lineshapes import lineshape
 from spinbath.quantum.liouville import (
-    hermiticity_preservation_error, is_completely_positive, superoperator_to_tensor,
+    hermiticity_preservation_error, is_completely_positive,
     trace_preservation_error,
 )
 from spinbath.quantum.relaxation import coherence_times, relaxation_time, steady_state
 from spinbath.quantum.spin_phonon import SpinPhononRates, _fourth_order_reference
 from spinbath.spins.operators import spin_matrices
 from spinbath.units import KB_CM
-from helpers import kramers_model, zeeman
+from helpers import detailed_balance_errors, kramers_model, zeeman
 
 
 def rel_diff(a, b):
@@ -120,16 +120,11 @@ def _balance_error_4(width, shape="gaussian", T=(20.0, 60.0)):
     H, V, w = band_model()
     m = SpinPhononRates(H, V, w, width, shape)
     E = m.energies
-    worst, checked = 0.0, set()
-    for Tk, R in zip(T, m.superoperator(np.array(T), 4)):
-        Rt = superoperator_to_tensor(R)
-        for a in range(6):
-            for b in range(a + 1, 6):
-                up, down = Rt[b, b, a, a].real, Rt[a, a, b, b].real
-                if E[b] - E[a] < 1.0 or down == 0.0:
-                    continue  # degenerate partners, or a gap no pair of modes can bridge
-                worst = max(worst, abs(np.log(up / down) + (E[b] - E[a]) / (KB_CM * Tk)))
-                checked.add((a, b))
+
+    def skip(a, b, up, down):
+        return E[b] - E[a] < 1.0 or down == 0.0  # degenerate partners, or a gap no pair of modes can bridge
+
+    worst, checked = detailed_balance_errors(m.superoperator(np.array(T), 4), E, T, skip=skip)
     return worst, len(checked)
 
 

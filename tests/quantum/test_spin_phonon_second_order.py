@@ -16,7 +16,7 @@ from spinbath.quantum.relaxation import coherence_times, relaxation_time_details
 from spinbath.quantum.spin_phonon import RATE_PREFACTOR, SpinPhononRates, spin_phonon_superoperator
 from spinbath.spins.operators import spin_matrices
 from spinbath.units import KB_CM
-from helpers import crystal_field, kramers_model, quadrupoles, time_even_couplings
+from helpers import crystal_field, detailed_balance_errors, kramers_model, quadrupoles, time_even_couplings
 
 
 def gibbs_populations(E, T):
@@ -94,19 +94,10 @@ def continuum_model(field=(0.0, 0.0, 0.5)):
 
 def _balance_error(width, shape, T=(30.0, 60.0)):
     """Worst |ln(R_bb,aa / R_aa,bb) + (E_b - E_a)/kT| over all pairs of levels and the temperatures
-    T, and the number of pairs."""
+    T, and the number of pairs (every pair must have positive rates both ways)."""
     H, V, w = continuum_model()
     m = SpinPhononRates(H, V, w, width, shape)
-    E = m.energies
-    worst, checked = 0.0, set()
-    for Tk, R in zip(T, m.superoperator(np.array(T), 2)):
-        Rt = superoperator_to_tensor(R)
-        for a in range(6):
-            for b in range(a + 1, 6):
-                up, down = Rt[b, b, a, a].real, Rt[a, a, b, b].real
-                assert up > 0 and down > 0
-                worst = max(worst, abs(np.log(up / down) + (E[b] - E[a]) / (KB_CM * Tk)))
-                checked.add((a, b))
+    worst, checked = detailed_balance_errors(m.superoperator(np.array(T), 2), m.energies, T)
     return worst, len(checked)
 
 

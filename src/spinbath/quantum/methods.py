@@ -68,13 +68,15 @@ class Method:
 
     @property
     def tolerance(self) -> float:
-        """The accuracy the method aims for (about double precision for exact methods)."""
-        return 1e-12
+        """The accuracy the method aims for: its ``tol`` field where it has one, else about double
+        precision (exact methods)."""
+        return float(getattr(self, "tol", 1e-12))
 
     @classmethod
     def with_tolerance(cls, tol: float) -> "Method":
-        """An instance aiming for ``tol`` (the default instance where the accuracy is fixed)."""
-        return cls()
+        """An instance aiming for ``tol``: ``cls(tol=tol)`` where the method has a ``tol`` field, the
+        default instance where the accuracy is fixed."""
+        return cls(tol=tol) if "tol" in getattr(cls, "__dataclass_fields__", {}) else cls()
 
     def evolve(self, gen: Generator, rho0: np.ndarray, times: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} does not evolve")
@@ -272,14 +274,6 @@ class Krylov(Method):
     name = "krylov"
     tasks = frozenset({"evolve"})
 
-    @property
-    def tolerance(self) -> float:
-        return self.tol
-
-    @classmethod
-    def with_tolerance(cls, tol):
-        return cls(tol=tol)
-
     def evolve(self, gen, rho0, times):
         d = gen.d
         if _is_hermitian(rho0) and gen.preserves_hermiticity:
@@ -441,14 +435,6 @@ class Iterative(Method):
     name = "iterative"
     tasks = frozenset({"steady_state"})
 
-    @property
-    def tolerance(self) -> float:
-        return self.tol
-
-    @classmethod
-    def with_tolerance(cls, tol):
-        return cls(tol=tol)
-
     def steady_state(self, gen):
         from .chain_preconditioner import iterative_steady_state
 
@@ -499,14 +485,6 @@ class ExponentialArnoldi(Method):
     name = "exponential"
     tasks = frozenset({"eigenvalues"})
 
-    @property
-    def tolerance(self) -> float:
-        return self.tol
-
-    @classmethod
-    def with_tolerance(cls, tol):
-        return cls(tol=tol)
-
     def eigenvalues(self, gen, k):
         from scipy.sparse.linalg import LinearOperator, eigs
 
@@ -542,14 +520,6 @@ class ShiftInvert(Method):
 
     name = "shift-invert"
     tasks = frozenset({"eigenvalues"})
-
-    @property
-    def tolerance(self) -> float:
-        return self.tol
-
-    @classmethod
-    def with_tolerance(cls, tol):
-        return cls(tol=tol)
 
     def eigenvalues(self, gen, k):
         from scipy.sparse.linalg import eigs
