@@ -9,7 +9,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .base import StrictModel, quantity
 from .junction import EnergyMeV, TemperatureK0, VoltageMV, VoltageRange
-from .spin import unit_direction
+from .spin import Direction
 
 __all__ = ["DimerSpinsConfig", "LangevinConfig", "DimerBiasConfig", "TimePs"]
 
@@ -21,15 +21,10 @@ class DimerSpinsConfig(StrictModel):
 
     S: float = Field(default=1.0, gt=0, le=100)
     Delta: EnergyMeV = Field(default=3.0, gt=0)
-    pinned: list[float] = Field(default=[0.0, 0.0, 1.0], min_length=3, max_length=3,
+    pinned: Direction = Field(default=[0.0, 0.0, 1.0], min_length=3, max_length=3,
                                 description="direction of the pinned spin 1")
-    initial: list[float] = Field(default=[0.0, 0.0, -1.0], min_length=3, max_length=3,
+    initial: Direction = Field(default=[0.0, 0.0, -1.0], min_length=3, max_length=3,
                                  description="direction of the free spin 2 at t = 0")
-
-    @field_validator("pinned", "initial")
-    @classmethod
-    def _dir(cls, d):
-        return unit_direction(d)
 
 
 class LangevinConfig(StrictModel):

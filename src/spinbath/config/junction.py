@@ -14,7 +14,7 @@ from pydantic import BeforeValidator, Field, field_validator
 from ..quantities import to_unit
 from .base import StrictModel, quantity
 from .grids import grid_values, range_model
-from .spin import unit_direction
+from .spin import Direction
 
 __all__ = ["JunctionConfig", "BiasConfig", "EnergyMeV", "VoltageMV", "TemperatureK0", "grid_values"]
 
@@ -48,13 +48,8 @@ class JunctionConfig(StrictModel):
     t_R: EnergyMeV = Field(default=10.0, ge=0)
     t0: EnergyMeV = 2.0
     t: Union[EnergyMeV, list[EnergyMeV]] = 0.1
-    t_hat: list[float] = Field(default=[1.0, 0.0, 0.0], min_length=3, max_length=3)
+    t_hat: Direction = Field(default=[1.0, 0.0, 0.0], min_length=3, max_length=3)
     eps0: EnergyMeV = 0.0
-
-    @field_validator("t_hat")
-    @classmethod
-    def _dir(cls, d):
-        return unit_direction(d)
 
     @field_validator("t")
     @classmethod

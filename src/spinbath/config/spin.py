@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .base import FieldT, SpinQuantumNumber, StrictModel, hermitian_matrix
 from .grids import even_grid
@@ -139,22 +139,21 @@ def unit_direction(d) -> list[float]:
     return list(a / np.linalg.norm(a))
 
 
+#: A config field holding a direction: any finite non-zero 3-vector, stored normalized.
+Direction = Annotated[list[float], AfterValidator(unit_direction)]
+
+
 class FieldConfig(StrictModel):
     """Applied magnetic field: a direction (normalized here) and magnitudes in T.
 
     Either ``values = [0, "0.5 T", 1]`` or ``start``/``stop``/``num`` for an even grid.
     """
 
-    direction: list[float] = [0.0, 0.0, 1.0]
+    direction: Direction = [0.0, 0.0, 1.0]
     values: list[FieldT] | None = None
     start: FieldT | None = None
     stop: FieldT | None = None
     num: int | None = Field(default=None, ge=1, le=100000)
-
-    @field_validator("direction")
-    @classmethod
-    def _dir(cls, d):
-        return unit_direction(d)
 
     @model_validator(mode="after")
     def _grid(self):
@@ -181,13 +180,8 @@ class StaticFieldConfig(StrictModel):
     along which the magnetization is measured and on which degenerate doublets are quantized.
     """
 
-    direction: list[float] = [0.0, 0.0, 1.0]
+    direction: Direction = [0.0, 0.0, 1.0]
     value: FieldT = 0.0
-
-    @field_validator("direction")
-    @classmethod
-    def _dir(cls, d):
-        return unit_direction(d)
 
     @field_validator("value")
     @classmethod

@@ -28,7 +28,7 @@ import xarray as xr
 from pydantic import Field, field_validator, model_validator
 
 from ..config.base import StrictModel
-from ..config.spin import unit_direction
+from ..config.spin import Direction
 from ..progress import track
 from ..quantum.chain_model import ChainModel, normalize_rates, thermal_rates
 from ..quantum.open_chain import product_state
@@ -104,18 +104,13 @@ class HysteresisConfig(StrictModel):
     Stoner-Wohlfarth comparison loop (reduced field h/H_K).
     """
 
-    direction: list[float] = [0.0, 0.0, 1.0]
+    direction: Direction = [0.0, 0.0, 1.0]
     start: float = -1.0
     stop: float = 1.0
     num: int = Field(default=41, ge=3, le=2001)
     exact: bool = True
     uniform: bool = Field(default=False, description="mean field with one Bloch vector (bulk of a long chain)")
     psi_deg: float = 10.0
-
-    @field_validator("direction")
-    @classmethod
-    def _dir(cls, d):
-        return unit_direction(d)
 
 
 class OpenChainConfig(StrictModel):
@@ -127,18 +122,13 @@ class OpenChainConfig(StrictModel):
     boundary: Literal["open", "periodic"] = "open"
     field: list[float] = Field(min_length=3, max_length=3)
     coupling: list[float] = Field(min_length=3, max_length=3)
-    initial: list[float] = Field(default=[1.0, 0.0, 0.0], description="direction of every spin at t = 0")
+    initial: Direction = Field(default=[1.0, 0.0, 0.0], description="direction of every spin at t = 0")
     bath: ChainBathConfig = ChainBathConfig(damping=0.1, n_b=0.08)
     evolution: EvolutionConfig | None = EvolutionConfig()
     steady_state: bool = True
     hysteresis: HysteresisConfig | None = None
     anisotropy_shifts: list[float] = Field(
         default=[], description="V_x -> V_x + shift: time-averaged mean-field mismatch for each (exact evolution)")
-
-    @field_validator("initial")
-    @classmethod
-    def _dir(cls, d):
-        return unit_direction(d)
 
     @field_validator("field", "coupling")
     @classmethod
