@@ -66,3 +66,33 @@ def test_adapter_errors():
         channels_to_modes(sb, [1.0, 2.0])
     with pytest.raises(ValueError, match="needs a grid"):
         SpinPhononRates.from_bath(H, SpectralBath((SpectralChannel("a", DampedOscillator(60.0, 15.0), SX),)))
+
+
+class _UserModes:
+    """A bath of the user's own: no spinbath class, only what DiscreteModes asks for."""
+
+    def __init__(self, energies, couplings):
+        self.energies_cm = np.asarray(energies, float)
+        self.couplings_cm = np.asarray(couplings, complex)
+        self.linewidths_cm = None
+
+    @property
+    def n_modes(self):
+        return self.energies_cm.size
+
+    @property
+    def dim(self):
+        return self.couplings_cm.shape[-1]
+
+
+def test_any_object_with_discrete_modes_is_accepted_by_both_rate_builders():
+    # The same physics as a PhononBath with the same modes: identical rates from both builders.
+    user, pb = _UserModes([GAP], [0.5 * SX]), PhononBath([GAP], [0.5 * SX])
+    assert isinstance(user, DiscreteModes)
+    T, g = 30.0, 0.05
+    np.testing.assert_array_equal(PhononRates(H, user, mode_width=g).one_phonon(T),
+                                  PhononRates(H, pb, mode_width=g).one_phonon(T))
+    np.testing.assert_array_equal(SpinPhononRates.from_bath(H, user, g).superoperator(T, 2),
+                                  SpinPhononRates.from_bath(H, pb, g).superoperator(T, 2))
+    with pytest.raises(ValueError, match="discrete modes"):
+        SpinPhononRates.from_bath(H, object(), g)

@@ -20,7 +20,7 @@ import numpy as np
 from scipy.integrate import quad_vec
 
 from ..baths.adapters import modes_to_channels
-from ..baths.phonons import PhononBath
+from ..baths.protocol import DiscreteModes
 from ..baths.spectral import SpectralBath
 from ..units import KB_CM, bose_einstein
 from .spin_phonon import RATE_PREFACTOR, _check_hamiltonian, diagonalize
@@ -105,7 +105,7 @@ class PhononRates:
                  doublet_ratio: float = DEFAULT_DOUBLET_RATIO, two_phonon_max_gap: float | None = None,
                  epsrel: float = DEFAULT_EPSREL, mode_width: float | None = None):
         H = _check_hamiltonian(H)
-        if isinstance(bath, PhononBath):
+        if isinstance(bath, DiscreteModes):  # PhononBath or any object with modes
             bath = modes_to_channels(bath, mode_width)
         if not isinstance(bath, SpectralBath):
             raise ValueError("bath must be a spinbath.baths.spectral.SpectralBath or a spinbath.baths.phonons.PhononBath")

@@ -406,13 +406,14 @@ class SpinPhononRates:
     # ------------------------------------------------------------------ construction helpers
     @classmethod
     def from_bath(cls, H: np.ndarray, bath, width: float | None = None, *, grid=None, **kw) -> SpinPhononRates:
-        """Build from a :class:`~spinbath.baths.phonons.PhononBath` (its linewidths, if any, are used), or
-        from a :class:`~spinbath.baths.spectral.SpectralBath` discretized on ``grid`` (ascending energies,
+        """Build from discrete modes (any :class:`~spinbath.baths.protocol.DiscreteModes`, e.g. a
+        :class:`~spinbath.baths.phonons.PhononBath`; their linewidths, if any, are used), or from
+        spectral channels (a :class:`~spinbath.baths.spectral.SpectralBath`) discretized on ``grid`` (ascending energies,
         cm^-1; :func:`spinbath.baths.adapters.channels_to_modes`: mode k of channel alpha has coupling
         V^alpha sqrt(B_alpha(w_k) Delta_k) and linewidth Delta_k, the trapezoid weight of the grid)."""
-        from ..baths.spectral import SpectralBath
+        from ..baths.protocol import DiscreteModes, SpectralChannels
 
-        if isinstance(bath, SpectralBath):
+        if isinstance(bath, SpectralChannels) and not isinstance(bath, DiscreteModes):
             if grid is None:
                 raise ValueError("a SpectralBath needs a grid (cm^-1) to be discretized into modes")
             from ..baths.adapters import channels_to_modes
@@ -420,6 +421,9 @@ class SpinPhononRates:
             bath = channels_to_modes(bath, grid)
         elif grid is not None:
             raise ValueError("grid applies only to a SpectralBath")
+        if not isinstance(bath, DiscreteModes):
+            raise ValueError("bath must have discrete modes (energies_cm, couplings_cm, linewidths_cm) "
+                             "or spectral channels (operators, densities)")
         return cls(H, bath.couplings_cm, bath.energies_cm, width, linewidths=bath.linewidths_cm, **kw)
 
     @property
