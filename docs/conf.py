@@ -47,9 +47,13 @@ nitpick_ignore_regex = [
     ("py:class", r"(optional|callable|array_like|array|ndarray|sequence|iterable|mapping|dict-like)"),
     ("py:class", r"(typing|collections\.abc|pathlib|os|concurrent|dataclasses|enum|types)\..*"),
     ("py:class", r"(Any|Callable|Iterable|Iterator|Mapping|Sequence|Literal|Self|Protocol|ClassVar)"),
+    ("py:class", r"(annotated_types|pydantic_core|fractions)\..*|PydanticUndefined|[\d.e+-]+"),
+    ("py:class", r"(tuple|list|dict|set|frozenset|float|int|str|bool|complex|object|type|None|bytes|slice)(\[.*)?"),
+    ("py:class", r".*\]"),
     ("py:obj", r".*"),
 ]
 
+templates_path = ["_templates"]
 autosummary_generate = True
 autosummary_imported_members = True
 autodoc_default_options = {"members": False, "undoc-members": False}
