@@ -76,11 +76,12 @@ def _print_summary(study, ds) -> None:
 
 
 def cmd_run(args) -> int:
+    from .config.loader import read_config_text
+
     cfg_path = Path(args.config)
-    if not cfg_path.is_file():
-        raise ConfigError(f"config file {str(cfg_path)!r} does not exist")
+    text = read_config_text(cfg_path)  # missing, unreadable or a results file: ConfigError
     out = Path(args.out) if args.out else Path.cwd() / (cfg_path.stem + ".nc")
-    return _run_config_text(cfg_path.read_text(encoding="utf-8"), str(cfg_path), out, args, base_dir=cfg_path.parent)
+    return _run_config_text(text, str(cfg_path), out, args, base_dir=cfg_path.parent)
 
 
 def cmd_rerun(args) -> int:
@@ -210,6 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .analysis.fit_cli import add_fit_parser
 
     add_fit_parser(sub)
+    # -q also after the subcommand (``spinbath run c.toml -q``); SUPPRESS keeps a -q given before it.
+    for sp in sub.choices.values():
+        sp.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="no progress bars or summaries")
     return p
 
 

@@ -53,6 +53,11 @@ def read_config_text(path: str | Path) -> str:
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"config file {str(p)!r} does not exist")
+    with open(p, "rb") as fh:
+        magic = fh.read(8)
+    if magic.startswith((b"\x89HDF", b"CDF")):
+        raise ConfigError(f"{str(p)!r} is a results file (netCDF), not a TOML config; to run the config "
+                          f"stored in it again use: spinbath rerun {p}")
     try:
         return p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
