@@ -9,7 +9,7 @@ from pathlib import Path
 import spinbath
 
 HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))  # _ext/ (local extensions)
+sys.path.insert(0, str(HERE / "_ext"))  # local extensions
 
 project = "spinbath"
 author = "the spinbath developers"
@@ -22,6 +22,7 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
+    "plain_docstrings",  # docstrings are plain text with ASCII math: shown as written
 ]
 
 # Markdown (MyST) pages; tutorials are MyST notebooks (text files with ```{code-cell} blocks),
@@ -51,12 +52,17 @@ nitpick_ignore_regex = [
     ("py:class", r"(tuple|list|dict|set|frozenset|float|int|str|bool|complex|object|type|None|bytes|slice)(\[.*)?"),
     ("py:class", r".*\]"),
     ("py:obj", r".*"),
+    # Private helpers named in pydantic field annotations, and other projects' functions.
+    ("py:class", r"spinbath\..*\._\w+|spinbath\.config\.spin\.unit_direction"),
+    ("py:func", r"(scipy|numpy|numba)\..*"),
 ]
+# ConfigError is public both as spinbath.ConfigError and spinbath.config.ConfigError (one class).
+suppress_warnings = ["ref.python"]
 
 templates_path = ["_templates"]
 autosummary_generate = True
 autosummary_imported_members = True
-autodoc_default_options = {"members": False, "undoc-members": False}
+
 autodoc_typehints = "signature"
 autodoc_member_order = "bysource"
 autoclass_content = "class"

@@ -8,7 +8,7 @@
 :func:`run` returns the Dataset that ``spinbath run`` writes to its results file: the same variables
 and coordinates and the same global attributes (``study``, ``config_toml``: the config as TOML text,
 ``spinbath_version``). The command line calls :func:`compute` and :func:`draw` from here, so the two
-cannot drift apart. Bad input raises :class:`~spinbath.config.ConfigError` whose message is the line
+cannot drift apart. Bad input raises :class:`~spinbath.ConfigError` whose message is the line
 the command line prints after ``error:``.
 
 Config objects are the studies' pydantic models (``spinbath.studies.SpectrumConfig`` etc.), built
@@ -77,7 +77,7 @@ def run(config, *, out=None, scheduler=None, workers=None, serial=False, quiet=F
 def load(path):
     """Open a results file (``.nc``) written by ``spinbath run`` or :func:`run`: a fully loaded Dataset.
 
-    Raises :class:`~spinbath.config.ConfigError` if the file is missing or not a spinbath results file.
+    Raises :class:`~spinbath.ConfigError` if the file is missing or not a spinbath results file.
     """
     from .io import read_results
 

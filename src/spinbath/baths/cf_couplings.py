@@ -10,7 +10,7 @@ with B_k^q Stevens parameters (cm^-1, the Conventions page (docs/conventions.md)
 multiplet in the |J, M> basis (M descending), mu_B = 0.46686 cm^-1/T and B the applied field (T).
 Derivatives per unit q = (a + a^+)/sqrt(2) must be divided by sqrt(2) first.
 The result is a (n_modes, d, d) Hermitian array in cm^-1 per unit Q, in the same basis as
-:meth:`spinbath.spins.hamiltonian.SpinHamiltonian.matrix`.
+:meth:`spinbath.spins.SpinHamiltonian.matrix`.
 
 File format of a bath given by crystal-field derivatives (NumPy .npz, no pickles):
 
@@ -109,7 +109,7 @@ def save_cf_derivative_npz(path: str | os.PathLike, J: float, energies_cm, keys,
 
 def load_cf_derivative_npz(path: str | os.PathLike, J: float | None = None,
                            field_T: Sequence[float] = (0.0, 0.0, 0.0)):
-    """Read a crystal-field-derivative bath and return a :class:`PhononBath` with V^a (cm^-1).
+    """Read a crystal-field-derivative bath and return a :class:`~spinbath.baths.phonons.PhononBath` with V^a (cm^-1).
 
     ``J``, if given, must match the file's J. ``field_T`` (T) enters only through ``dg``.
     """

@@ -2,13 +2,13 @@ r"""Spin-phonon couplings from phonopy and crystal-field parameters at displaced
 
 The "ab initio route" to a :class:`~spinbath.baths.phonons.PhononBath`:
 
-1. Gamma-point phonons from phonopy (:func:`gamma_modes`): energies hbar w_a (cm^-1) and the
+1. Gamma-point phonons from phonopy (:func:`~spinbath.baths.phonopy_route.gamma_modes`): energies hbar w_a (cm^-1) and the
    mass-weighted, orthonormal, real eigenvectors e^a_{i,alpha} of the dynamical matrix. Atoms
    i = 0..N-1 are phonopy's *primitive cell* in its order; alpha = x, y, z are the Cartesian axes of
    the phonopy cell (positions = scaled_positions @ lattice).
 2. Stevens parameters B_k^q (cm^-1, the Conventions page (docs/conventions.md)), computed by the user with a quantum
    chemistry code at the 6N geometries of :func:`cartesian_displacements`, all in *one fixed frame*
-   (the frame must not follow the displaced atoms). Central differences (:func:`cf_gradient`):
+   (the frame must not follow the displaced atoms). Central differences (:func:`~spinbath.baths.phonopy_route.cf_gradient`):
        dB/du_{i,alpha} = [B(+h e_{i,alpha}) - B(-h e_{i,alpha})] / (2h)     cm^-1/Angstrom, error O(h^2).
 3. Projection on the modes (:func:`project_on_modes`) on the dimensionless displacement
    Q_a = a_a + a_a^+, i.e. the displacement in units of the rms zero-point amplitude (<0|Q_a^2|0> = 1):
@@ -31,7 +31,7 @@ dropped. phonopy reports an imaginary frequency as a negative number; one at or 
 -``min_energy_cm`` is an error. Only Gamma is used (no mesh, no non-analytic correction at q = 0).
 
 File format of the displaced-geometry CF parameters (NumPy .npz, no pickles;
-:meth:`CFDisplacements.save_npz`, :func:`load_cf_displacements`):
+``CFDisplacements.save_npz``, :func:`load_cf_displacements`):
 
     B_plus   float64 (3n, n_keys)  B_k^q (cm^-1) with coordinate r displaced by +step_A; row r is atom
                                    atoms[r // 3], axis r % 3 (x, y, z), i.e. r = 3 i + alpha
@@ -241,7 +241,7 @@ class CFDisplacements:
 
     @property
     def gradient(self) -> np.ndarray:
-        """dB/du, (3n, n_keys) in cm^-1/Angstrom (:func:`cf_gradient`)."""
+        """dB/du, (3n, n_keys) in cm^-1/Angstrom (:func:`~spinbath.baths.phonopy_route.cf_gradient`)."""
         return cf_gradient(self.B_plus, self.B_minus, self.step_A)
 
     def save_npz(self, path: str | os.PathLike) -> None:
@@ -282,7 +282,7 @@ def bath_from_phonopy(phonopy_source, cf: CFDisplacements | str | os.PathLike,
 
     ``phonopy_source``: a ``phonopy.Phonopy`` object with force constants or a phonopy yaml path.
     ``cf``: a :class:`CFDisplacements` or the path of its .npz. ``linewidths_cm``: None, one width
-    for every mode, or (3N,) widths for all Gamma modes in :func:`gamma_modes` order (cm^-1).
+    for every mode, or (3N,) widths for all Gamma modes in :func:`~spinbath.baths.phonopy_route.gamma_modes` order (cm^-1).
     Energies cm^-1; couplings (n_kept, 2J+1, 2J+1) cm^-1 per unit Q = a + a^+ in |J, M>, M
     descending.
     """

@@ -354,7 +354,7 @@ class ClassicalSpinModel:
 
     def with_damping(self, damping) -> ClassicalSpinModel:
         """Replace the damping: scalar, (M, M), (M, M, 3, 3) or (3M, 3M) (see
-        :func:`as_spin_matrix`); validated symmetric and positive definite (or zero)."""
+        :func:`~spinbath.classical.spin_model.as_spin_matrix`); validated symmetric and positive definite (or zero)."""
         new = self._copy()
         new._damping = validate_damping(as_spin_matrix(damping, self._n, "damping alpha"))
         new._freeze()

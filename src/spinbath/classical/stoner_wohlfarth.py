@@ -19,7 +19,7 @@ h cos(theta - psi) > 0. A metastable minimum disappears (the moment switches) wh
 
 the astroid h_par^(2/3) + h_perp^(2/3) = 1 in the plane (h_par, h_perp) = h (cos psi, sin psi).
 
-Branch following (:func:`descend`) is exact rather than iterative: all stationary points are the
+Branch following (:func:`~spinbath.classical.stoner_wohlfarth.descend`) is exact rather than iterative: all stationary points are the
 roots on the unit circle of a quartic in t = exp(i theta), and from the previous angle the moment
 slides downhill to the first stationary point in the downhill direction, which is the minimum it
 reaches by overdamped motion; when its minimum has vanished (past h_sw) it slides on to the next.
@@ -222,7 +222,7 @@ def hysteresis_loop(psi: float, h_max: float = 2.0, n_points: int = 401) -> Hyst
 
     The reduced field h runs from -h_max up to +h_max (up branch) and back (down branch), on a
     grid symmetric about 0; at each field the moment slides from its previous angle to the
-    minimum it reaches (:func:`descend`). The start is the minimum reached from the field
+    minimum it reaches (:func:`~spinbath.classical.stoner_wohlfarth.descend`). The start is the minimum reached from the field
     direction at -h_max. m = cos(theta - psi), the moment along the field axis.
     """
     h_up = np.linspace(-h_max, h_max, n_points)

@@ -127,7 +127,7 @@ class ChainModel:
 
     Parameters (all dimensionless, hbar = 1): ``n`` sites; ``field`` B = (Bx, By, Bz); ``coupling``
     V = (Vx, Vy, Vz) of the nearest-neighbour exchange sum_a V_a S^(j)_a S^(j+1)_a; ``onsite``
-    gamma and ``neighbour`` g rate tables {(axis, sign): rate} (:func:`normalize_rates`; missing
+    gamma and ``neighbour`` g rate tables {(axis, sign): rate} (:func:`~spinbath.quantum.chain_model.normalize_rates`; missing
     keys are zero); ``boundary`` "open" or "periodic". Checked and normalized once; the same object
     goes to :class:`~spinbath.quantum.open_chain.OpenChainLiouvillian` (exact) and to
     :class:`~spinbath.classical.mean_field_chain.MeanFieldChain` (mean field). Swept parameters are

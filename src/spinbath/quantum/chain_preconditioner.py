@@ -140,8 +140,9 @@ def iterative_steady_state(model: OpenChainLiouvillian, *, tol: float = 1e-10, r
                            single: bool = True) -> IterativeSteadyState:
     """Solve L vec(rho) = 0 by right-preconditioned FGMRES from the secular steady state.
 
-    Works in the real coordinates of Hermitian matrices (:func:`~spinbath.quantum.chain_kernels.
-    hermitian_to_real` of M = rho^T; half the memory of complex Krylov vectors). Stops when
+    Works in the real coordinates of Hermitian matrices
+    (:func:`~spinbath.quantum.chain_kernels.hermitian_to_real` of M = rho^T; half the memory of
+    complex Krylov vectors). Stops when
     ||L vec(rho)|| <= tol ||L||_est ||rho||_F with ||L||_est = (E_max - E_min) + max Gamma_a (the
     spread of the secular generator); warns if that is missed by more than a factor 10. Parameters:
     see :class:`~spinbath.quantum.methods.Iterative`.

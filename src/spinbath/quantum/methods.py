@@ -10,7 +10,7 @@ with ``gen`` a :class:`~spinbath.quantum.generator.Generator`). The front ends
     steady_state(L, *, method=None) -> rho;  steady_state_details(L, *, method=None) -> SteadyStateResult
     slowest_eigenvalues(L, k, *, method=None);  relaxation_gap(L, k, *, method=None)
 
-accept a method instance, a registered name (``"krylov"``) or None (:func:`default_method`). A new
+accept a method instance, a registered name (``"krylov"``) or None (:func:`~spinbath.quantum.methods.default_method`). A new
 method is one class here (or in its own module) with ``@register``, and a test.
 
 One time convention: times are in the inverse unit of the generator -- a rate superoperator R in
@@ -89,7 +89,7 @@ class Method:
 
 
 def register(cls: type) -> type:
-    """Class decorator: add a :class:`Method` subclass to :data:`METHODS` under ``cls.name``."""
+    """Class decorator: add a :class:`~spinbath.quantum.methods.Method` subclass to :data:`METHODS` under ``cls.name``."""
     name = getattr(cls, "name", "")
     if not name or not isinstance(name, str):
         raise ValueError(f"{cls.__name__} needs a class attribute name = '...'")
@@ -110,7 +110,7 @@ def unregister(name: str) -> None:
 
 def get_method(method: Method | str | type | None, task: str, gen: Generator | None = None) -> Method:
     """A method instance for ``task``: an instance is checked, a name or class instantiated with its
-    defaults, None replaced by :func:`default_method` (which needs ``gen``)."""
+    defaults, None replaced by :func:`~spinbath.quantum.methods.default_method` (which needs ``gen``)."""
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
     if method is None:
@@ -539,8 +539,8 @@ def evolve(L: GeneratorLike, rho0: np.ndarray, times, *, method: Method | str | 
     """rho(t) = exp(L t) rho0 at each of ``times`` (>= 0, non-decreasing; rho0 given at t = 0).
 
     L: any generator (:func:`~spinbath.quantum.generator.as_generator`); times in the inverse unit of
-    L (s for a rate superoperator in s^-1, dimensionless for a chain). method: a :class:`Method`
-    instance, a registered name or None (:func:`default_method`). e_ops: operators O_k (d, d) whose
+    L (s for a rate superoperator in s^-1, dimensionless for a chain). method: a :class:`~spinbath.quantum.methods.Method`
+    instance, a registered name or None (:func:`~spinbath.quantum.methods.default_method`). e_ops: operators O_k (d, d) whose
     expectation values Tr(O_k rho(t)) go to ``result.expect``. Returns an :class:`EvolveResult`
     (``states`` of shape (len(times), d, d): 3.4 GB for a chain of 10 spins at 200 times).
     """
@@ -584,7 +584,7 @@ def steady_state(L: GeneratorLike, *, method: Method | str | None = None) -> np.
 
     method: ``SVD()`` (dense null vector; the default for dense arrays), ``Direct()`` (sparse LU),
     ``Iterative()`` (preconditioned FGMRES, open chains; the default for chains beyond 4 spins),
-    any registered name, or None (:func:`default_method`). Diagnostics:
+    any registered name, or None (:func:`~spinbath.quantum.methods.default_method`). Diagnostics:
     :func:`steady_state_details`.
     """
     return steady_state_details(L, method=method).rho
@@ -593,7 +593,7 @@ def steady_state(L: GeneratorLike, *, method: Method | str | None = None) -> np.
 def slowest_eigenvalues(L: GeneratorLike, k: int = 6, *, method: Method | str | None = None) -> np.ndarray:
     """The k eigenvalues of L with the largest real parts (lambda = 0 of the steady state first),
     sorted by decreasing real part. method: ``DenseSpectrum()`` ("dense"), ``ExponentialArnoldi()``
-    ("exponential"), ``ShiftInvert()`` ("shift-invert") or None (:func:`default_method`); all
+    ("exponential"), ``ShiftInvert()`` ("shift-invert") or None (:func:`~spinbath.quantum.methods.default_method`); all
     eigenvalues are computed densely when k >= d^2 - 1. Units: those of L."""
     gen = as_generator(L)
     m = DenseSpectrum() if k >= gen.N - 1 else get_method(method, "eigenvalues", gen)

@@ -266,7 +266,7 @@ class OpenChainLiouvillian(LinearOperator):
     Parameters: ``model``, a :class:`~spinbath.quantum.chain_model.ChainModel`; ``block`` (keyword),
     the number of sites per dense block (default: one block up to n = 7, two beyond).
     Attributes: ``model``, ``n``, ``d`` (= 2^n), ``hamiltonian`` (sparse H), ``H_eff``, ``jumps``
-    (list of :class:`JumpTerm`), ``H_eff_terms``; :meth:`adjoint` returns the Hilbert-Schmidt
+    (list of :class:`~spinbath.quantum.open_chain.JumpTerm`), ``H_eff_terms``; :meth:`adjoint` returns the Hilbert-Schmidt
     adjoint L^+(X) = i H_eff^+ X - i X H_eff + sum conj(c) A^+ X B as another instance (whose
     ``model`` is None: it is not the generator of a chain).
     """
@@ -455,7 +455,7 @@ class OpenChainLiouvillian(LinearOperator):
         return out
 
     def apply_real(self, r: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """L in the real coordinates of Hermitian matrices (:func:`hermitian_to_real` of vec).
+        """L in the real coordinates of Hermitian matrices (:func:`~spinbath.quantum.chain_kernels.hermitian_to_real` of vec).
 
         r = hermitian_to_real(M) with M = rho^T; returns hermitian_to_real(L(rho)^T). A real-linear
         map on R^(4^n); the solvers run Arnoldi and GMRES on it for Hermitian problems.

@@ -33,7 +33,7 @@ Semantics:
   not real scalars (lists, tables) are labelled by their TOML text, ``units = "1"``.
 
 Bad specs (unknown path, empty list, zip lengths differ, a value the study rejects, duplicate
-coordinate values, ...) raise :class:`~spinbath.config.ConfigError` naming the sweep key.
+coordinate values, ...) raise :class:`~spinbath.ConfigError` naming the sweep key.
 """
 
 from __future__ import annotations
