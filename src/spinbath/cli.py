@@ -126,7 +126,11 @@ def cmd_examples(args) -> int:
 def cmd_example(args) -> int:
     names = _example_names()
     if args.name not in names:
-        raise ConfigError(f"no example named {args.name!r}; available: {', '.join(sorted(names))}")
+        import difflib
+
+        close = difflib.get_close_matches(args.name, list(names), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ConfigError(f"no example named {args.name!r}; {hint}available: {', '.join(sorted(names))}")
     text = names[args.name].read_text()
     if args.write:
         from .io import atomic_write_bytes

@@ -84,19 +84,84 @@ def hermitian_matrix(real, imag=None, *, name: str, dim: int | None = None, rtol
     return (m + m.conj().T) / 2
 
 
-def format_validation_error(err: ValidationError, prefix: str = "") -> str:
-    """One message for a pydantic error: each offending key as a dotted path, with the reason."""
-    lines = []
+_BUILTIN_TYPES = {"float", "int", "str", "bool", "list", "dict", "tuple", "none", "literal"}
+
+
+def _is_branch(part, names: set[str]) -> bool:
+    """A loc entry naming a union branch or validator (``list[float]``, ``function-after[...]``,
+    ``TemperatureGrid``), not a key the user wrote."""
+    if not isinstance(part, str):
+        return False
+    return "[" in part or "(" in part or part.lower() in _BUILTIN_TYPES or part in names
+
+
+def _model_names() -> set[str]:
+    """Class names of every config model: they appear in pydantic locations of union branches."""
+    seen: set[str] = set()
+    stack = list(StrictModel.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        if cls.__name__ not in seen:
+            seen.add(cls.__name__)
+            stack.extend(cls.__subclasses__())
+    return seen
+
+
+def _known_keys(model: type | None, path: list) -> list[str]:
+    """The keys a config section accepts, found by following ``path`` through ``model``'s fields."""
+    import typing
+
+    def models_in(annotation):
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return [annotation]
+        return [m for a in typing.get_args(annotation) for m in models_in(a)]
+
+    current = [model] if model is not None else []
+    for part in path:
+        nxt = []
+        for m in current:
+            if isinstance(part, str) and part in m.model_fields:
+                nxt.extend(models_in(m.model_fields[part].annotation))
+        if not nxt:
+            return []
+        current = nxt
+    return sorted({k for m in current for k in m.model_fields})
+
+
+def format_validation_error(err: ValidationError, prefix: str = "", model: type | None = None) -> str:
+    """One message for a pydantic error: each offending key as a dotted path (as written in the TOML
+    file), with one plain reason. Union branches and validator names are left out of the path; where
+    several branches of one key failed, the reason a spinbath check gave is kept (else the first).
+    An unknown key gets "did you mean" from the keys of its section (``model``: the config model)."""
+    names = _model_names()
+    by_key: dict[str, list[dict]] = {}
     for e in err.errors():
-        loc = ".".join(str(p) for p in ((prefix,) if prefix else ()) + tuple(e["loc"]))
+        keys = [p for p in e["loc"] if not _is_branch(p, names)]
+        # A list element's index stays (temperatures.0); the branch it came through does not.
+        loc = ".".join(str(p) for p in ((prefix,) if prefix else ()) + tuple(keys))
+        by_key.setdefault(loc, []).append({**e, "keys": keys})
+    top_with_value_error = {loc.split(".")[0] for loc, es in by_key.items()
+                            if any(e["type"] == "value_error" for e in es)}
+    lines = []
+    for loc, es in by_key.items():
+        own = [e for e in es if e["type"] in ("value_error", "assertion_error", "extra_forbidden", "missing")]
+        if not own and loc.split(".")[0] in top_with_value_error and len(err.errors()) > 1:
+            continue  # another branch of this key has spinbath's own reason: that one is the message
+        e = (own or es)[0]
         msg = e["msg"]
         for pre in ("Value error, ", "Assertion failed, "):
             msg = msg.removeprefix(pre)
         if e["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling; see `spinbath example NAME` for a valid config)"
+            import difflib
+
+            section = [k for k in e["keys"][:-1]]
+            close = difflib.get_close_matches(str(e["keys"][-1]), _known_keys(model, section), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}?" if close else "check the spelling; see `spinbath example NAME` for a valid config"
+            msg = f"unknown key ({hint})"
         elif e["type"] == "missing":
             msg = "required value is missing"
         inp = e.get("input")
-        got = "" if e["type"] in ("missing", "extra_forbidden") or isinstance(inp, dict) else f" (got {inp!r})"
+        quiet = e["type"] in ("missing", "extra_forbidden") or isinstance(inp, dict) or "got" in msg
+        got = "" if quiet else f" (got {inp!r})"
         lines.append(f"{loc or '<top level>'}: {msg}{got}")
     return "invalid config: " + "; ".join(lines)

@@ -39,7 +39,7 @@ def parse_config_text(text: str, source: str = "<config>", base_dir: str | Path 
         cfg = study.config_model.model_validate(
             data, context={"base_dir": None if base_dir is None else str(base_dir)})
     except ValidationError as err:
-        raise ConfigError(f"{source}: " + format_validation_error(err)) from None
+        raise ConfigError(f"{source}: " + format_validation_error(err, model=study.config_model)) from None
     sweep = None
     if sweep_section is not None:
         from ..sweeps.spec import expand_sweep

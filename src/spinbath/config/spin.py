@@ -8,7 +8,7 @@ from importlib import resources
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from .base import FieldT, SpinQuantumNumber, StrictModel, hermitian_matrix
 from .grids import even_grid
@@ -86,6 +86,17 @@ class CrystalFieldConfig(StrictModel):
         return conventions.wybourne_to_stevens(raw, theta=theta, form="real")
 
 
+def _fraction(v):
+    """A g value may be written as a fraction, as J is ("4/3", the Lande g_J of Dy3+ 6H15/2)."""
+    if isinstance(v, str) and "/" in v:
+        num, _, den = v.partition("/")
+        try:
+            return float(num) / float(den)
+        except (ValueError, ZeroDivisionError):
+            raise ValueError(f"cannot read {v!r} as a number or a fraction like '4/3'") from None
+    return v
+
+
 class SpinConfig(StrictModel):
     """Single-ion spin Hamiltonian: J, g (scalar g_J, 3 principal values or 3x3), crystal field.
 
@@ -94,7 +105,7 @@ class SpinConfig(StrictModel):
     """
 
     J: SpinQuantumNumber
-    g: float | list[float] | list[list[float]] = 2.0
+    g: Annotated[float | list[float] | list[list[float]], BeforeValidator(_fraction)] = 2.0
     crystal_field: CrystalFieldConfig = CrystalFieldConfig()
     extra_real: list[list[float]] | None = None
     extra_imag: list[list[float]] | None = None
