@@ -60,3 +60,9 @@ def test_g_as_a_fraction_equals_its_value():
     np.testing.assert_array_equal(a["energy"].values, b["energy"].values)
     with pytest.raises(spinbath.ConfigError, match="spin.g: cannot read '4/0'"):
         spinbath.run(SPECTRUM.replace("g = 2.0", 'g = "4/0"'), quiet=True)
+
+
+def test_a_missing_bath_file_is_named_once_with_where_it_was_looked_for(tmp_path, capsys):
+    err = _error(tmp_path, capsys, SPIN_PHONON.replace('model = "dycp-model"', 'file = "nope.npz"'))
+    assert "bath.file: file 'nope.npz' not found" in err
+    assert err.count("nope.npz") == 2  # the name as written and the path it was looked for at

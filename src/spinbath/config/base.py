@@ -161,7 +161,8 @@ def format_validation_error(err: ValidationError, prefix: str = "", model: type 
         elif e["type"] == "missing":
             msg = "required value is missing"
         inp = e.get("input")
-        quiet = e["type"] in ("missing", "extra_forbidden") or isinstance(inp, dict) or "got" in msg
+        quiet = (e["type"] in ("missing", "extra_forbidden") or isinstance(inp, dict) or "got" in msg
+                 or (isinstance(inp, str) and inp in msg))  # the message already names the value
         got = "" if quiet else f" (got {inp!r})"
         lines.append(f"{loc or '<top level>'}: {msg}{got}")
     return "invalid config: " + "; ".join(lines)
