@@ -9,6 +9,7 @@ Running a study and drawing a results file share their code with the Python API 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from importlib import resources
 from pathlib import Path
@@ -36,8 +37,16 @@ def _example_names() -> dict[str, Path]:
 
 
 def _example_description(text: str) -> str:
-    first = next((ln for ln in text.splitlines() if ln.startswith("#")), "# (no description)")
-    return first.lstrip("# ").strip()
+    """The example's opening comment (all its lines, joined), or "(no description)"."""
+    lines = []
+    for ln in text.splitlines():
+        if ln.startswith("#"):
+            lines.append(ln.lstrip("# ").strip())
+        elif lines or ln.strip():
+            break
+    text = " ".join(x for x in lines if x)
+    first = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text, maxsplit=1)[0]  # its first sentence
+    return first or "(no description)"
 
 
 def _figure_path(results: Path, fmt: str) -> Path:
@@ -113,13 +122,25 @@ def cmd_status(args) -> int:
 
 
 def cmd_examples(args) -> int:
-    from .studies import get_study
-
+    """A table of the built-in examples: name, study and the first sentence of their description."""
+    rows = []
     for name, path in sorted(_example_names().items()):
         text = path.read_text()
         study = next((ln.split("=", 1)[1].strip().strip('"') for ln in text.splitlines() if ln.startswith("study")), "?")
-        desc = get_study(study).description if study != "?" else ""
-        print(f"{name:14s} {_example_description(text)}  [{study}: {desc}]")
+        rows.append((name, study, _example_description(text)))
+    wn = max(len(r[0]) for r in rows)
+    ws = max(len(r[1]) for r in rows)
+    import shutil
+    import textwrap
+
+    indent = wn + ws + 4
+    width = max(shutil.get_terminal_size((100, 24)).columns, indent + 40)
+    print(f"{'example':<{wn}}  {'study':<{ws}}  description")
+    for name, study, desc in rows:
+        lines = textwrap.wrap(desc, width - indent, break_on_hyphens=False) or [""]
+        print(f"{name:<{wn}}  {study:<{ws}}  {lines[0]}")
+        for more in lines[1:]:
+            print(" " * indent + more)
     return 0
 
 

@@ -66,3 +66,26 @@ def test_a_missing_bath_file_is_named_once_with_where_it_was_looked_for(tmp_path
     err = _error(tmp_path, capsys, SPIN_PHONON.replace('model = "dycp-model"', 'file = "nope.npz"'))
     assert "bath.file: file 'nope.npz' not found" in err
     assert err.count("nope.npz") == 2  # the name as written and the path it was looked for at
+
+
+def test_example_list_is_aligned_and_complete(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main(["examples"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    header, rows = out[0], [ln for ln in out[1:] if not ln.startswith(" ")]
+    study_col, desc_col = header.index("study"), header.index("description")
+    assert len(rows) == len(spinbath_examples())
+    for row in rows:
+        name = row.split()[0]
+        assert row[study_col - 2:study_col] == "  " and row[study_col] != " ", row  # aligned columns
+        assert row[desc_col - 2:desc_col] == "  " and row[desc_col] != " ", row
+        assert len(name) < study_col
+    assert all(len(ln) <= 100 for ln in out)
+    text = " ".join(ln.strip() for ln in out)
+    assert "vs bias and Fermi energy, from Keldysh Green's functions" in text  # not cut at the line end
+
+
+def spinbath_examples():
+    from importlib import resources
+
+    return [p for p in resources.files("spinbath.examples").iterdir() if p.name.endswith(".toml")]
