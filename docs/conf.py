@@ -34,7 +34,8 @@ myst_heading_anchors = 3
 nb_execution_mode = os.environ.get("SPINBATH_DOCS_EXECUTE", "cache")
 nb_execution_timeout = 600
 nb_execution_raise_on_error = True
-nb_execution_cache_path = str(HERE / "_build" / ".jupyter_cache")
+# SPINBATH_DOCS_CACHE: another cache folder (two builds at once must not share one).
+nb_execution_cache_path = os.environ.get("SPINBATH_DOCS_CACHE", str(HERE / "_build" / ".jupyter_cache"))
 
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md"]
 
