@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 if "IPython" not in sys.modules:
     matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-__all__ = ["FIGURE_FORMATS", "paper_style", "save_figure", "capture_figure", "plt"]
+__all__ = ["FIGURE_FORMATS", "paper_style", "save_figure", "capture_figure", "plt", "math_text", "legend_beside",
+           "equal_groups", "signed_map_style"]
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
@@ -46,6 +49,62 @@ PAPER_RC = {
 def paper_style():
     """Context manager applying :data:`PAPER_RC`."""
     return matplotlib.rc_context(PAPER_RC)
+
+
+# Plain-text math as users type it in titles ("cm^-1", "t0", "mu_F") and its mathtext form.
+_MATH_SPELLINGS = [
+    (re.compile(r"\^\s*(-?\d+)"), r"$^{\1}$"),
+    (re.compile(r"\b([A-Za-z])(\d)\b"), r"$\1_\2$"),
+    (re.compile(r"\bmu_([A-Za-z])\b"), r"$\\mu_\1$"),
+    (re.compile(r"\bDelta\b"), r"$\\Delta$"),
+]
+
+
+def math_text(text: str) -> str:
+    """``text`` with plain-text math rendered: "cm^-1" -> cm$^{-1}$, "t0" -> $t_0$, "mu_F" -> $\\mu_F$.
+
+    Parts already inside $...$ are left alone. Used on titles that come from a user's config.
+    """
+    parts = re.split(r"(\$[^$]*\$)", str(text))
+    for k in range(0, len(parts), 2):
+        for pattern, repl in _MATH_SPELLINGS:
+            parts[k] = pattern.sub(repl, parts[k])
+    return "".join(parts).replace("$$", "")
+
+
+def legend_beside(ax, handles=None, labels=None, **kwargs):
+    """A legend to the right of ``ax``, off its data (constrained layout makes room for it)."""
+    kwargs.setdefault("fontsize", 6.5)
+    kwargs.setdefault("frameon", False)
+    args = () if handles is None else (handles, labels)
+    return ax.legend(*args, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kwargs)
+
+
+def equal_groups(curves, rtol: float = 1e-6) -> list[list[int]]:
+    """Indices of ``curves`` (a sequence of equal-length arrays) grouped where they are equal.
+
+    Two curves are equal when max|a - b| <= rtol * max|all curves| (e.g. concurrences of bonds
+    related by the chain's mirror symmetry, degenerate levels). Drawn once, with every label, so no
+    curve hides another.
+    """
+    arrays = [np.asarray(c, float) for c in curves]
+    scale = max((np.nanmax(np.abs(a)) for a in arrays if a.size), default=0.0) or 1.0
+    groups: list[list[int]] = []
+    for k, a in enumerate(arrays):
+        for g in groups:
+            b = arrays[g[0]]
+            if a.shape == b.shape and np.nanmax(np.abs(a - b), initial=0.0) <= rtol * scale:
+                g.append(k)
+                break
+        else:
+            groups.append([k])
+    return groups
+
+
+def signed_map_style(values) -> dict:
+    """pcolormesh/imshow keywords for a signed quantity: a diverging colormap centred at zero."""
+    vmax = float(np.nanmax(np.abs(values))) or 1.0
+    return {"cmap": "RdBu_r", "vmin": -vmax, "vmax": vmax}
 
 
 def figure_format(path: str | Path, format: str | None = None) -> str:

@@ -176,7 +176,7 @@ def run(cfg: OpenChainConfig) -> xr.Dataset:
     coords: dict = {"site": ("site", np.arange(n), {"units": "1"}),
                     "axis": ("axis", ["x", "y", "z"], {"units": "1"})}
     attrs = {"title": cfg.title, "n": n, "boundary": cfg.boundary, "field": list(cfg.field),
-             "coupling": list(cfg.coupling), "units_note": "hbar = gamma = 1; M = <sigma> per site"}
+             "coupling": list(cfg.coupling), "units_note": "hbar = gamma = 1; M_i = <sigma_i> of site i (Pauli units)"}
     steps = ["mean-field evolution"] if cfg.evolution else []
     if cfg.evolution and cfg.evolution.exact:
         steps.append("exact evolution")
@@ -275,7 +275,7 @@ def _field_loop(cfg: OpenChainConfig, data: dict, coords: dict, attrs: dict) -> 
     coords["branch"] = ("branch", ["up", "down"], {"units": "1"})
     coords["h"] = ("h", h, {"units": "1", "long_name": "swept field component along the sweep direction"})
     m_mf = np.stack([loop.states_up.mean(axis=1), loop.states_down[::-1].mean(axis=1)])  # (branch, h, axis)
-    data["m_mf_loop"] = (("branch", "h", "axis"), m_mf, {"units": "1", "long_name": "mean-field <sigma> per site"})
+    data["m_mf_loop"] = (("branch", "h", "axis"), m_mf, {"units": "1", "long_name": "mean-field site average (1/N) sum_i <sigma_i>"})
     data["mf_converged"] = (("branch", "h"), np.stack([loop.converged_up, loop.converged_down[::-1]]).astype(int),
                             {"units": "1", "long_name": "1 where a stable mean-field steady state was found"})
     if hy.exact:
@@ -284,7 +284,7 @@ def _field_loop(cfg: OpenChainConfig, data: dict, coords: dict, attrs: dict) -> 
             rho = steady_state(_exact_liouvillian(model.with_field(base + hk * d)))
             m_ex[k] = 2.0 * measures.total_magnetization(rho, cfg.n) / cfg.n
         data["m_exact_loop"] = (("branch", "h", "axis"), np.stack([m_ex, m_ex]),
-                                {"units": "1", "long_name": "exact steady-state <sigma> per site (unique: no loop)"})
+                                {"units": "1", "long_name": "exact steady-state site average (1/N) sum_i <sigma_i> (unique: no loop)"})
     sw = hysteresis_loop(np.deg2rad(hy.psi_deg), h_max=2.0, n_points=201)
     coords["h_sw"] = ("h_sw", sw.h_up, {"units": "1", "long_name": "reduced field H/H_K"})
     data["sw_m"] = (("branch", "h_sw"), np.stack([sw.m_up, sw.m_down[::-1]]),
@@ -296,53 +296,64 @@ def _field_loop(cfg: OpenChainConfig, data: dict, coords: dict, attrs: dict) -> 
 
 
 def plot(ds: xr.Dataset, path) -> None:
-    """(a) M(t) exact vs mean field, (b) concurrence, (c) field loop (mean field, exact, SW)."""
-    from ..plotting import paper_style, plt, save_figure
+    """(a) M(t) exact vs mean field, (b) concurrence, (c) field loop (mean field, exact, SW).
+
+    Panel a shows the site average (1/N) sum_i <sigma_i>(t) (Pauli units, -1..1) with the range over
+    the sites shaded, so differences between sites stay visible. Concurrences equal by the chain's
+    mirror symmetry are drawn once with all their labels.
+    """
+    from ..plotting import equal_groups, legend_beside, math_text, paper_style, plt, save_figure
 
     panels = [p for p, ok in (("evolution", "M_mf" in ds), ("concurrence", "concurrence" in ds),
                                ("loop", "m_mf_loop" in ds), ("sw", "sw_m" in ds),
                                ("shift", "mismatch_vs_shift" in ds)) if ok] or ["steady"]
     with paper_style():
-        fig, axes = plt.subplots(1, len(panels), figsize=(2.5 * len(panels) + 0.6, 2.6), squeeze=False)
+        fig, axes = plt.subplots(1, len(panels), figsize=(2.9 * len(panels) + 0.6, 2.6), squeeze=False)
         for ax, p in zip(axes[0], panels):
             if p == "evolution":
                 t = ds.time.values
                 for k, (ax_name, color) in enumerate(zip("xyz", ("C0", "C3", "C2"))):
-                    ax.plot(t, ds.M_mf.isel(axis=k).mean("site"), color=color, ls="--", lw=1.0,
-                            label=f"$M_{ax_name}$ mean field")
-                    if "M_exact" in ds:
-                        ax.plot(t, ds.M_exact.isel(axis=k).mean("site"), color=color, lw=1.2,
-                                label=f"$M_{ax_name}$ exact")
-                ax.set_xlabel(r"time ($1/\gamma$)")
-                ax.set_ylabel(r"$\langle\sigma\rangle$ per site")
-                ax.legend(fontsize=5.5, ncol=2, frameon=False)
-                ax.set_title(f"{ds.attrs.get('title', '')}, N = {ds.attrs.get('n')}", fontsize=7)
+                    for var, ls, lw, what in (("M_mf", "--", 1.0, "mean field"), ("M_exact", "-", 1.2, "exact")):
+                        if var not in ds:
+                            continue
+                        m = ds[var].isel(axis=k)
+                        ax.plot(t, m.mean("site"), color=color, ls=ls, lw=lw,
+                                label=rf"$\sigma_{ax_name}$ {what}")
+                        if ds.sizes["site"] > 1 and var == ("M_exact" if "M_exact" in ds else "M_mf"):
+                            ax.fill_between(t, m.min("site"), m.max("site"), color=color, alpha=0.18, lw=0)
+                ax.set_xlabel(r"time $t$ ($1/\gamma$)")
+                ax.set_ylabel(r"site average $\frac{1}{N}\sum_i\langle\sigma_i\rangle$")
+                legend_beside(ax, ncol=1, title="shaded: range over sites", title_fontsize=6)
+                ax.set_title(f"{math_text(ds.attrs.get('title', ''))}, N = {ds.attrs.get('n')}", fontsize=7)
             elif p == "concurrence":
-                for b in ds.bond.values:
-                    ax.plot(ds.time, ds.concurrence.sel(bond=b), lw=1.0, label=f"C({b},{b + 1})")
-                ax.set_xlabel(r"time ($1/\gamma$)")
-                ax.set_ylabel("concurrence")
-                ax.legend(fontsize=6, frameon=False)
+                bonds = list(ds.bond.values)
+                curves = [ds.concurrence.sel(bond=b).values for b in bonds]
+                for g in equal_groups(curves, rtol=1e-6):
+                    label = " = ".join(f"C({bonds[k]},{bonds[k] + 1})" for k in g)
+                    ax.plot(ds.time, curves[g[0]], lw=1.0, label=label)
+                ax.set_xlabel(r"time $t$ ($1/\gamma$)")
+                ax.set_ylabel("concurrence of neighbours")
+                legend_beside(ax)
             elif p == "loop":
                 h, comp = ds.h.values, ds.attrs.get("loop_axis", "z")
                 ax.plot(h, ds.m_mf_loop.sel(branch="up", axis=comp), "C0-", lw=1.2, label="mean field, up")
                 ax.plot(h, ds.m_mf_loop.sel(branch="down", axis=comp), "C3--", lw=1.2, label="mean field, down")
                 if "m_exact_loop" in ds:
                     ax.plot(h, ds.m_exact_loop.sel(branch="up", axis=comp), "ko", ms=2.5, label="exact steady state")
-                ax.set_xlabel("swept field")
-                ax.set_ylabel(rf"$\langle\sigma_{comp}\rangle$ per site")
-                ax.legend(fontsize=5.5, frameon=False)
+                ax.set_xlabel(r"swept field $h$ ($\gamma$)")
+                ax.set_ylabel(rf"site average $\langle\sigma_{comp}\rangle$")
+                legend_beside(ax)
             elif p == "sw":
                 ax.plot(ds.h_sw, ds.sw_m.sel(branch="up"), "C0-", lw=1.2, label="up")
                 ax.plot(ds.h_sw, ds.sw_m.sel(branch="down"), "C3--", lw=1.2, label="down")
                 ax.set_xlabel(r"$H/H_K$")
                 ax.set_ylabel(r"$m$ along the field")
                 ax.set_title("Stoner-Wohlfarth", fontsize=7)
-                ax.legend(fontsize=5.5, frameon=False)
+                legend_beside(ax)
             elif p == "shift":
                 ax.plot(ds["shift"], ds["mismatch_vs_shift"], "ko-", ms=3, lw=1.0)
-                ax.set_xlabel(r"anisotropy shift of $V_x$")
-                ax.set_ylabel(r"$\overline{|M_{mf} - M_{exact}|^2}$")
+                ax.set_xlabel(r"anisotropy shift of $V_x$ ($\gamma$)")
+                ax.set_ylabel(r"$\overline{|M_{mf} - M_{exact}|^2}$ per site")
             else:
                 ax.bar(np.arange(ds.sizes["site"]), ds.M_steady.sel(axis="z"))
                 ax.set_xlabel("site")
@@ -360,7 +371,11 @@ def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
     if "relaxation_gap" in ds:
         rows.append(("Liouvillian gap (gamma)", f"{float(ds.relaxation_gap):.4g}"))
     if "M_steady" in ds:
-        rows.append(("exact steady <sigma> per site", ", ".join(f"{x:+.3f}" for x in ds.M_steady.mean("site").values)))
+        rows.append(("exact steady <sigma> (x, y, z), site average",
+                     ", ".join(f"{x:+.3f}" for x in ds.M_steady.mean("site").values)))
+        for name in "xyz":
+            rows.append((f"exact steady <sigma_{name}> by site",
+                         ", ".join(f"{x:+.3f}" for x in ds.M_steady.sel(axis=name).values)))
     if "m_mf_loop" in ds:
         rows.append(("mean-field loop", ("open" if ds.attrs["loop_open_mf"] else "closed")
                      + f", largest branch gap {ds.attrs['loop_gap_mf']:.3g} in sigma_{ds.attrs['loop_axis']}"))

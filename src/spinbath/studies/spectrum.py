@@ -100,8 +100,13 @@ def _thermal_moment(ham, n, fields, temperatures) -> np.ndarray:
 
 
 def plot(ds: xr.Dataset, path) -> None:
-    """Panel a: levels vs <J.n> (zero or first field). Panel b: Zeeman diagram if several fields."""
-    from ..plotting import paper_style, plt, save_figure
+    """Panel a: levels vs <J.n> (zero or first field). Panel b: Zeeman diagram if several fields.
+
+    Energies are E_i(B) - E_0(B) (cm^-1), above the ground level at each field, as stored. Even and
+    odd levels are drawn solid and dashed, so the two members of a doublet that splits by less than
+    a line width (small g along the field) do not hide each other.
+    """
+    from ..plotting import math_text, paper_style, plt, save_figure
 
     with paper_style():
         sweep = ds.sizes["field"] > 1
@@ -110,19 +115,24 @@ def plot(ds: xr.Dataset, path) -> None:
         e, m = ds["energy"].isel(field=0).values, ds["J_field"].isel(field=0).values
         for ei, mi in zip(e, m):
             ax.plot([mi - 0.35, mi + 0.35], [ei, ei], color="k", lw=1.6)
-        ax.set_xlabel(r"$\langle J_n \rangle$")
-        ax.set_ylabel(r"energy (cm$^{-1}$)")
-        ax.set_title(f"{ds.attrs.get('title', '')}\nB = {float(ds.field[0]):g} T", fontsize=8)
+        ax.set_xlabel(r"$\langle J_n \rangle$ (along the field direction)")
+        ax.set_ylabel(r"$E - E_0$ (cm$^{-1}$)")
+        ax.set_title(f"{math_text(ds.attrs.get('title', ''))}\nB = {float(ds.field[0]):g} T", fontsize=8)
         if "g_principal" in ds:
             g = ds["g_principal"].values
             ax.text(0.5, 0.04, "ground doublet g = " + ", ".join(f"{x:.2f}" for x in g[0]),
                     transform=ax.transAxes, ha="center", va="bottom", fontsize=7)
         if sweep:
             bx = axes[0, 1]
-            bx.plot(ds["field"].values, ds["energy"].values, color="C0", lw=1.0)
-            bx.set_xlabel("field (T)")
-            bx.set_ylabel(r"energy (cm$^{-1}$)")
-            bx.set_title("Zeeman diagram", fontsize=8)
+            B, E = ds["field"].values, ds["energy"].values
+            # Alternate solid/dashed by level index: the members of a doublet split less than a
+            # line width stay visible where they overlap.
+            for k in range(E.shape[1]):
+                bx.plot(B, E[:, k], color="C0", lw=1.0, ls="-" if k % 2 == 0 else (0, (3, 2)))
+            bx.set_xlabel("field $B$ (T)")
+            bx.set_ylabel(r"$E(B) - E_0(B)$ (cm$^{-1}$)")
+            bx.set_title("Zeeman diagram (above the ground level)\nlevels 0, 2, 4, ... solid; 1, 3, 5, ... dashed",
+                         fontsize=7)
         save_figure(fig, path)
 
 
