@@ -2,7 +2,7 @@
 
 ``figure_problems(fig)`` renders the figure (Agg) and returns one plain sentence per problem:
 
-- tick labels of one axis that overlap each other;
+- tick labels of one axis that overlap each other, and labels of one panel that overprint another's;
 - an axes (or colour bar) with data but no axis label, or a quantity label without units;
 - raw plain-text math in any text ("cm^-1", "t0", "mu_F" outside $...$);
 - a legend that leaves the figure, covers data points of its axes, or has an entry whose artist is
@@ -36,17 +36,45 @@ def _outside_math(text: str) -> str:
     return re.sub(r"\$[^$]*\$", "", text)
 
 
+def _drawn_ticklabels(axis) -> list:
+    """Tick labels matplotlib actually draws (inside the view limits, switched on)."""
+    out = []
+    for tick in axis._update_ticks():  # the ticks inside the view interval, as draw() uses them
+        for label in (tick.label1, tick.label2):
+            if label.get_visible() and label.get_text().strip():
+                out.append(label)
+    return out
+
+
 def _tick_overlaps(ax, which: str, renderer) -> list[str]:
     axis = ax.xaxis if which == "x" else ax.yaxis
-    boxes = []
-    for t in axis.get_ticklabels(which="both"):
-        if t.get_visible() and t.get_text().strip():
-            boxes.append((t.get_text(), t.get_window_extent(renderer)))
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in _drawn_ticklabels(axis)]
     out = []
     for (ta, a), (tb, b) in itertools.combinations(boxes, 2):
         # 0.5 px of slack: neighbouring labels may touch, not overprint.
         if a.x0 < b.x1 - 0.5 and b.x0 < a.x1 - 0.5 and a.y0 < b.y1 - 0.5 and b.y0 < a.y1 - 0.5:
             out.append(f"{which} tick labels {ta!r} and {tb!r} overlap")
+    return out
+
+
+def _axes_texts(ax, renderer) -> list[tuple[str, object]]:
+    texts = [ax.xaxis.label, ax.yaxis.label, ax.title, ax._left_title, ax._right_title]
+    texts += _drawn_ticklabels(ax.xaxis) + _drawn_ticklabels(ax.yaxis)
+    return [(t.get_text(), t.get_window_extent(renderer)) for t in texts
+            if t.get_visible() and t.get_text().strip()]
+
+
+def _cross_axes_overlaps(fig, renderer) -> list[str]:
+    """Labels, titles and tick labels of one axes overprinting those of another (e.g. a twin axis label
+    running into the next panel's label)."""
+    per_axes = [(ax, _axes_texts(ax, renderer)) for ax in fig.axes if ax.get_visible()]
+    out = []
+    for (a, ta), (b, tb) in itertools.combinations(per_axes, 2):
+        for (sa, ba), (sb, bb) in itertools.product(ta, tb):
+            if ba.x0 < bb.x1 - 0.5 and bb.x0 < ba.x1 - 0.5 and ba.y0 < bb.y1 - 0.5 and bb.y0 < ba.y1 - 0.5:
+                if sa == sb and ba.bounds == bb.bounds:
+                    continue  # one shared label drawn twice (twin axes)
+                out.append(f"text {sa!r} overprints {sb!r} of another panel")
     return out
 
 
@@ -65,7 +93,7 @@ def _label_problems(ax, name: str) -> list[str]:
         # A twin axes shares its other axis with the main one, which carries that label.
         if any((s.get_xlabel() if which == "x" else s.get_ylabel()).strip() for s in siblings):
             continue
-        shown = any(t.get_visible() and t.get_text() for t in axis.get_ticklabels())
+        shown = bool(_drawn_ticklabels(axis))
         if shown and not label.strip():
             out.append(f"{name}: {which} axis has tick labels but no label")
     return out
@@ -216,6 +244,7 @@ def figure_problems(fig) -> list[str]:
         problems += _label_problems(ax, name)
         problems += _hidden_curves(ax, name)
         problems += _map_problems(ax, name)
+    problems += _cross_axes_overlaps(fig, renderer)
     problems += _colorbar_problems(fig)
     problems += _text_problems(fig)
     problems += _legend_problems(fig, renderer)

@@ -22,7 +22,7 @@ if "IPython" not in sys.modules:
 import matplotlib.pyplot as plt  # noqa: E402
 
 __all__ = ["FIGURE_FORMATS", "paper_style", "save_figure", "capture_figure", "plt", "math_text", "legend_beside",
-           "equal_groups", "signed_map_style"]
+           "legend_below", "equal_groups", "signed_map_style"]
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
@@ -78,6 +78,15 @@ def legend_beside(ax, handles=None, labels=None, **kwargs):
     kwargs.setdefault("frameon", False)
     args = () if handles is None else (handles, labels)
     return ax.legend(*args, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kwargs)
+
+
+def legend_below(ax, handles=None, labels=None, ncol: int = 2, **kwargs):
+    """A legend under ``ax`` (below its x label), off its data."""
+    kwargs.setdefault("fontsize", 6)
+    kwargs.setdefault("frameon", False)
+    args = () if handles is None else (handles, labels)
+    return ax.legend(*args, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=ncol, borderaxespad=0.0,
+                     **kwargs)
 
 
 def equal_groups(curves, rtol: float = 1e-6) -> list[list[int]]:

@@ -215,52 +215,85 @@ def run(cfg: DimerLLGConfig) -> xr.Dataset:
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
+def _turning_angle_deg(tr: np.ndarray) -> float:
+    """Median angle (degrees) between successive saved unit vectors of one trajectory (time, axis)."""
+    u = tr / np.linalg.norm(tr, axis=-1, keepdims=True)
+    cos = np.clip(np.sum(u[1:] * u[:-1], axis=-1), -1.0, 1.0)
+    return float(np.degrees(np.median(np.arccos(cos)))) if cos.size else 0.0
+
+
+#: Above this median turn between saved samples a trajectory is not resolved (fewer than ~12
+#: samples per precession period): its panel would show aliasing, not dynamics.
+MAX_TURN_PER_SAMPLE_DEG = 30.0
+TRAJECTORY_WINDOW_PS = 20.0
+
+
 def plot(ds: xr.Dataset, path) -> None:
     """(a) <m> of the free spin vs V, Langevin and Fokker-Planck; (b) coupling ratios and T_eff;
-    (c) sample trajectories at the extreme biases and at V nearest 0."""
-    from ..plotting import paper_style, plt, save_figure
+    (c) m_z of one trajectory at the extreme biases and at V nearest 0 (first TRAJECTORY_WINDOW_PS).
+
+    Ratios to J are not drawn where |J| < 10% of its largest value (shaded): they diverge where J
+    changes sign. Panel c is drawn only when the saved samples resolve the precession (median
+    turn between samples below MAX_TURN_PER_SAMPLE_DEG); otherwise it says how to resolve it
+    (raise langevin.samples).
+    """
+    from ..plotting import legend_below, math_text, paper_style, plt, save_figure
 
     V = ds.V.values
     with paper_style():
-        fig, axes = plt.subplots(1, 3, figsize=(10.5, 2.9))
+        fig, axes = plt.subplots(1, 3, figsize=(7.2, 3.4))
+        fig.get_layout_engine().set(wspace=0.12)
         ax = axes[0]
         for k, (name, color) in enumerate(zip("xyz", ("C0", "C3", "C2"))):
-            ax.errorbar(V, ds.m_langevin.isel(axis=k), yerr=ds.m_langevin_err.isel(axis=k), fmt="o",
-                        ms=2.5, color=color, lw=0.8, label=rf"$\langle m_{name}\rangle$ Langevin")
             ax.plot(V, ds.m_fokker_planck.isel(axis=k), "-", color=color, lw=1.0,
                     label=rf"$\langle m_{name}\rangle$ Fokker-Planck")
+            ax.errorbar(V, ds.m_langevin.isel(axis=k), yerr=ds.m_langevin_err.isel(axis=k), fmt="o", ms=2.2,
+                        mfc="white", mew=0.7, capsize=1.5, elinewidth=0.8, color=color, lw=0.8,
+                        label=rf"$\langle m_{name}\rangle$ Langevin $\pm$ 1 s.e.")
         ax.axhline(0, color="0.6", lw=0.5)
-        ax.set_xlabel("bias V (mV)")
-        ax.set_ylabel(r"$\langle m_2 \rangle$ (free spin, $S$ = 1 units)")
-        ax.set_title(f"{ds.attrs.get('title', '')}", fontsize=7)
-        ax.legend(fontsize=5, ncol=2, frameon=False)
+        ax.set_xlabel("bias $V$ (mV)")
+        ax.set_ylabel(r"$\langle m_2 \rangle$ of the free spin")
+        ax.set_title(math_text(ds.attrs.get("title", "")), fontsize=7)
+        legend_below(ax, ncol=1)
         ax = axes[1]
-        # A ratio to J is meaningless where J changes sign: leave those biases out of the curves.
-        small = np.abs(ds.J.values) < 0.05 * np.abs(ds.J.values).max()
-        for name, style in (("D_over_J", "C3-"), ("A_over_J", "C0-"), ("K_over_J", "C2-")):
-            ax.plot(V, np.where(small, np.nan, ds[name].values), style, lw=1.0,
-                    label=name.replace("_over_", "/"))
-        for v in V[small]:
-            ax.axvline(v, color="0.85", lw=3, zorder=0)
-        ax.set_xlabel("bias V (mV)")
-        ax.set_ylabel("coupling ratio (spin 2; grey: J ~ 0)")
+        J = ds.J.values
+        small = np.abs(J) < 0.1 * np.abs(J).max()
+        for name, style, label in (("D_over_J", "C3o-", "$D/J$"), ("A_over_J", "C0s--", "$A/J$"),
+                                   ("K_over_J", "C2^:", "$K/J$")):
+            ax.plot(V, np.where(small, np.nan, ds[name].values), style, lw=1.0, ms=2.5, mfc="none", label=label)
+        edges = np.concatenate([[V[0]], 0.5 * (V[1:] + V[:-1]), [V[-1]]])
+        for k in np.nonzero(small)[0]:
+            ax.axvspan(edges[k], edges[k + 1], color="0.88", lw=0, zorder=0,
+                       label=r"$|J| < 0.1\,\max|J|$ (ratios not shown)" if k == np.nonzero(small)[0][0] else None)
+        ax.set_xlabel("bias $V$ (mV)")
+        ax.set_ylabel("coupling ratio on spin 2")
         ax2 = ax.twinx()
-        ax2.plot(V, ds.T_eff, "k--", lw=1.0, label=r"$T_{\rm eff}$")
+        ax2.plot(V, ds.T_eff, "k--", lw=1.0, label=r"$T_{\rm eff}$ (right axis)")
         ax2.set_ylabel(r"$T_{\rm eff}$ (K)")
         h1, l1 = ax.get_legend_handles_labels()
         h2, l2 = ax2.get_legend_handles_labels()
-        ax.legend(h1 + h2, l1 + l2, fontsize=5.5, frameon=False)
+        legend_below(ax, h1 + h2, l1 + l2, ncol=1)
         ax = axes[2]
         picks = sorted({0, int(np.argmin(np.abs(V))), V.size - 1})
-        for j, color in zip(picks, ("C0", "k", "C3")):
-            if ds.sizes["trajectory"] == 0:
-                break
-            tr = ds.trajectory_m.isel(V=j, trajectory=0)
-            ax.plot(ds.time, tr.sel(axis="z"), "-", color=color, lw=0.9, label=f"$m_z$, V = {V[j]:g} mV")
-            ax.plot(ds.time, tr.sel(axis="y"), ":", color=color, lw=0.9, label=f"$m_y$, V = {V[j]:g} mV")
-        ax.set_xlabel("time (ps)")
-        ax.set_ylabel("free spin, one trajectory")
-        ax.legend(fontsize=5, frameon=False)
+        resolved = ds.sizes["trajectory"] > 0 and ds.sizes["time"] > 2 and max(
+            _turning_angle_deg(ds.trajectory_m.isel(V=j, trajectory=0).values) for j in picks
+        ) <= MAX_TURN_PER_SAMPLE_DEG
+        if resolved:
+            # The first TRAJECTORY_WINDOW_PS: long enough for a few switches, short enough to see
+            # the precession.
+            shown = ds.time.values <= ds.time.values[0] + TRAJECTORY_WINDOW_PS
+            for j, color in zip(picks, ("C0", "k", "C3")):
+                tr = ds.trajectory_m.isel(V=j, trajectory=0)
+                ax.plot(ds.time[shown], tr.sel(axis="z")[shown], "-", color=color, lw=0.8, label=f"V = {V[j]:g} mV")
+            ax.set_xlabel("time $t$ (ps)")
+            ax.set_ylabel("$m_z$ of the free spin, one trajectory")
+            legend_below(ax, ncol=1)
+        else:
+            dt = float(ds.time[1] - ds.time[0]) if ds.sizes["time"] > 1 else float("nan")
+            ax.axis("off")
+            ax.text(0.5, 0.5, f"sample trajectories not drawn:\nsaved every {dt:.2g} ps, they do not\n"
+                    "resolve the precession\n(raise langevin.samples)", ha="center", va="center",
+                    transform=ax.transAxes, fontsize=7)
         save_figure(fig, path)
 
 

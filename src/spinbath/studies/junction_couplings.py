@@ -124,72 +124,75 @@ def _cut(ds: xr.Dataset):
 
 
 def plot(ds: xr.Dataset, path) -> None:
-    """Per t: maps of J_1 and D_1; cuts vs V of J, D, A, K; damping and noise; T_eff."""
-    from ..plotting import paper_style, plt, save_figure
+    """Per spin-orbit t, two rows: maps of J_1 and D_1 over (V, mu_F) and the cut at mu_F = cut_mu_F
+    of J, D, A, K; then damping, noise and T_eff along the same cut.
+
+    Both maps are signed (J changes sign with V and mu_F, D is odd in V): a diverging colormap centred
+    at zero, so white is zero and red/blue are the two signs. All couplings are per Delta^2 (the
+    s-d coupling squared), in meV^-1; damping per Delta^2 in meV^-2.
+    """
+    from ..plotting import legend_below, paper_style, plt, save_figure, signed_map_style
 
     cut, mu_cut = _cut(ds)
-    n_rows = ds.sizes["t_soc"]
+    n_t = ds.sizes["t_soc"]
     with paper_style():
-        fig, axes = plt.subplots(n_rows, 5, figsize=(13.5, 2.6 * n_rows), squeeze=False)
+        fig, axes = plt.subplots(2 * n_t, 3, figsize=(7.2, 4.9 * n_t), squeeze=False)
         for r, t in enumerate(ds.t_soc.values):
-            row = axes[r]
+            top, bottom = axes[2 * r], axes[2 * r + 1]
             d = ds.sel(t_soc=t, site=1)
             c = cut.sel(t_soc=t)
             V, mu = ds.V.values, ds.mu_F.values
-            tag = f"t = {t:g} meV"
-            if V.size > 1 and mu.size > 1:
-                im = row[0].pcolormesh(V, mu, d.J.T, shading="nearest", cmap="viridis")
-                fig.colorbar(im, ax=row[0], label=r"$J_1/\Delta^2$ (meV$^{-1}$)")
-                dm = d.D.T.values
-                lim = float(np.nanmax(np.abs(dm))) or 1.0
-                im = row[1].pcolormesh(V, mu, dm, shading="nearest", cmap="RdBu_r", vmin=-lim, vmax=lim)
-                fig.colorbar(im, ax=row[1], label=r"$D_1/\Delta^2$ (meV$^{-1}$)")
-                for ax in row[:2]:
-                    ax.set_xlabel("bias V (mV)")
+            tag = f"$t$ = {t:g} meV"
+            for ax, name, what in ((top[0], "J", "exchange"), (top[1], "D", "Dzyaloshinskii-Moriya")):
+                if V.size > 1 and mu.size > 1:
+                    values = d[name].T.values
+                    im = ax.pcolormesh(V, mu, values, shading="nearest", **signed_map_style(values))
+                    fig.colorbar(im, ax=ax, label=rf"${name}_1/\Delta^2$ (meV$^{{-1}}$)", shrink=0.9)
+                    ax.set_xlabel("bias $V$ (mV)")
                     ax.set_ylabel(r"$\mu_F$ (meV)")
-                    ax.axhline(mu_cut, color="w", lw=0.6, ls=":")
-            else:
-                for ax in row[:2]:
-                    ax.text(0.5, 0.5, "map needs >1 V and >1 mu_F", ha="center", va="center",
-                            transform=ax.transAxes, fontsize=7)
-            row[0].set_title(f"{tag}: exchange", fontsize=7)
-            row[1].set_title(f"{tag}: Dzyaloshinskii-Moriya", fontsize=7)
-            ax = row[2]
-            for name, style in (("J", "k-"), ("D", "C3-")):
-                ax.plot(V, c[name].sel(site=1), style, lw=1.2, label=f"${name}_1$")
+                    ax.axhline(mu_cut, color="k", lw=0.6, ls=":")
+                else:
+                    ax.axis("off")
+                    ax.text(0.5, 0.5, r"a map needs more than one $V$ and one $\mu_F$", ha="center",
+                            va="center", transform=ax.transAxes, fontsize=7)
+                ax.set_title(f"{tag}: {what}", fontsize=7)
+            ax = top[2]
+            ax.plot(V, c.J.sel(site=1), "k-", lw=1.2, label="$J_1$")
+            ax.plot(V, c.D.sel(site=1), "C3-", lw=1.2, label="$D_1$")
             ax.plot(V, c.D.sel(site=2), "C3--", lw=1.0, label="$D_2$")
             ax2 = ax.twinx()
-            ax2.plot(V, c.A.sel(site=1), "C0-", lw=1.0, label="$A_1$")
-            ax2.plot(V, c.K.sel(site=1), "C2-", lw=1.0, label="$K_1$")
-            ax.set_xlabel("bias V (mV)")
+            ax2.plot(V, c.A.sel(site=1), "C0-.", lw=1.0, label="$A_1$ (right axis)")
+            ax2.plot(V, c.K.sel(site=1), "C2:", lw=1.2, label="$K_1$ (right axis)")
+            ax.set_xlabel("bias $V$ (mV)")
             ax.set_ylabel(r"$J, D$ per $\Delta^2$ (meV$^{-1}$)")
             ax2.set_ylabel(r"$A, K$ per $\Delta^2$ (meV$^{-1}$)")
             h1, l1 = ax.get_legend_handles_labels()
             h2, l2 = ax2.get_legend_handles_labels()
-            ax.legend(h1 + h2, l1 + l2, fontsize=5.5, frameon=False, ncol=2)
-            ax.set_title(rf"couplings at $\mu_F$ = {mu_cut:g} meV", fontsize=7)
-            ax = row[3]
+            legend_below(ax, h1 + h2, l1 + l2, ncol=2)
+            ax.set_title(rf"{tag}, cut at $\mu_F$ = {mu_cut:g} meV", fontsize=7)
+            ax = bottom[0]
             ax.plot(V, c.alpha_i.sel(site=1, site_b=1), "k-", lw=1.2, label=r"$\alpha^{(i)}_{11}$")
             ax.plot(V, c.alpha_i.sel(site=1, site_b=2), "k--", lw=1.0, label=r"$\alpha^{(i)}_{12}$")
-            ax.plot(V, c.alpha_an.sel(site=1, site_b=1), "C0-", lw=1.0, label=r"$\alpha^{(an)}_{11}$")
-            ax2 = ax.twinx()
-            ax2.plot(V, c.j_i.sel(site=1, site_b=1), "C3-", lw=1.2, label=r"$j^{(i)}_{11}$")
-            ax2.plot(V, c.j_i.sel(site=1, site_b=2), "C3--", lw=1.0, label=r"$j^{(i)}_{12}$")
-            ax.set_xlabel("bias V (mV)")
+            ax.plot(V, c.alpha_an.sel(site=1, site_b=1), "C0-.", lw=1.0, label=r"$\alpha^{(an)}_{11}$")
+            ax.set_xlabel("bias $V$ (mV)")
             ax.set_ylabel(r"damping per $\Delta^2$ (meV$^{-2}$)")
-            ax2.set_ylabel(r"noise per $\Delta^2$ (meV$^{-1}$)")
-            h1, l1 = ax.get_legend_handles_labels()
-            h2, l2 = ax2.get_legend_handles_labels()
-            ax.legend(h1 + h2, l1 + l2, fontsize=5.5, frameon=False, ncol=2)
-            ax.set_title("damping and noise", fontsize=7)
-            ax = row[4]
+            ax.set_title(f"{tag}: damping", fontsize=7)
+            legend_below(ax, ncol=3)
+            ax = bottom[1]
+            ax.plot(V, c.j_i.sel(site=1, site_b=1), "C3-", lw=1.2, label=r"$j^{(i)}_{11}$")
+            ax.plot(V, c.j_i.sel(site=1, site_b=2), "C3--", lw=1.0, label=r"$j^{(i)}_{12}$")
+            ax.set_xlabel("bias $V$ (mV)")
+            ax.set_ylabel(r"noise per $\Delta^2$ (meV$^{-1}$)")
+            ax.set_title(f"{tag}: noise", fontsize=7)
+            legend_below(ax, ncol=2)
+            ax = bottom[2]
             ax.plot(V, c.T_eff.sel(site=1), "k-", lw=1.2, label="site 1")
             ax.plot(V, c.T_eff.sel(site=2), "C3--", lw=1.0, label="site 2")
-            ax.axhline(ds.attrs.get("temperature_K", 0.0), color="0.5", lw=0.6, ls=":", label="T")
-            ax.set_xlabel("bias V (mV)")
+            ax.axhline(ds.attrs.get("temperature_K", 0.0), color="0.5", lw=0.6, ls=":", label="bath $T$")
+            ax.set_xlabel("bias $V$ (mV)")
             ax.set_ylabel(r"$T_{\rm eff}$ (K)")
-            ax.legend(fontsize=5.5, frameon=False)
-            ax.set_title("effective temperature", fontsize=7)
+            ax.set_title(f"{tag}: effective temperature", fontsize=7)
+            legend_below(ax, ncol=3)
         save_figure(fig, path)
 
 

@@ -159,12 +159,12 @@ _MECH_STYLE = {"direct": "C2", "raman": "C3", "resonant": "C8", "two-phonon-sum"
 def plot(ds: xr.Dataset, path) -> None:
     """(a) tau vs 1/T (log) per model with 1/rate of each mechanism; (b) local barrier U_eff(T) with
     the mode energies; (c) local exponent -dln tau/dln T."""
-    from matplotlib.ticker import NullFormatter, ScalarFormatter
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
-    from ..plotting import paper_style, plt, save_figure
+    from ..plotting import legend_below, math_text, paper_style, plt, save_figure
 
     with paper_style():
-        fig, (a, b, c) = plt.subplots(1, 3, figsize=(7.6, 2.7))
+        fig, (a, b, c) = plt.subplots(1, 3, figsize=(7.2, 3.3))
         T = ds.temperature.values
         x = 1.0 / T
         taus = ds.tau.values[np.isfinite(ds.tau.values) & (ds.tau.values > 0)]
@@ -184,8 +184,8 @@ def plot(ds: xr.Dataset, path) -> None:
             a.set_ylim(taus.min() / 10, taus.max() * 10)
         a.set_xlabel(r"$1/T$ (K$^{-1}$)")
         a.set_ylabel(r"$\tau$ (s)")
-        a.legend(fontsize=5.5, frameon=False)
-        a.set_title(ds.attrs.get("title", ""), fontsize=7)
+        legend_below(a, ncol=2)
+        a.set_title(math_text(ds.attrs.get("title", "")), fontsize=7)
         modes = ds.channel_energy.values[ds.channel_kind.values == "mode"]
         for e in np.unique(np.round(modes, 2))[:12]:
             b.axhline(e, color="0.7", lw=0.5, ls=":")
@@ -203,9 +203,11 @@ def plot(ds: xr.Dataset, path) -> None:
                        transform=b.transAxes, fontsize=5.5, va="top", color="C1")
         b.set_xlabel("temperature (K)")
         b.set_ylabel(r"$U_\mathrm{eff}$ local (cm$^{-1}$)")
-        b.legend(fontsize=5.5, frameon=False)
-        b.set_title("barrier; dotted: mode energies", fontsize=7)
+        legend_below(b, ncol=1)
+        b.set_title("local barrier; dotted: mode energies", fontsize=7)
         c.set_xscale("log")
+        # 1-2-5 labels: a decade or less of temperature would otherwise show a single label.
+        c.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         c.xaxis.set_major_formatter(ScalarFormatter())
         c.xaxis.set_minor_formatter(NullFormatter())
         c.axhline(1.0, color="0.7", lw=0.5, ls=":")

@@ -278,10 +278,10 @@ def _order_style(name: str) -> tuple[str, str, str]:
 
 def plot(ds: xr.Dataset, path) -> None:
     """(a) tau and T2 vs T (log scale) per order; (b) T1 vs T2 with T2 = 2 T1; (c) coupling spectrum."""
-    from ..plotting import paper_style, plt, save_figure
+    from ..plotting import math_text, paper_style, plt, save_figure
 
     with paper_style():
-        fig, (a, b, c) = plt.subplots(1, 3, figsize=(7.2, 2.6))
+        fig, (a, b, c) = plt.subplots(1, 3, figsize=(7.2, 2.9), layout="constrained")
         T = ds.temperature.values
         for o in ds.order.values:
             color, label, mk = _order_style(str(o))
@@ -307,8 +307,7 @@ def plot(ds: xr.Dataset, path) -> None:
             a.set_xscale("log")
         a.set_xlabel("temperature (K)")
         a.set_ylabel("time (s)")
-        a.legend(fontsize=5.5, ncol=1, frameon=False, loc="upper right")
-        a.set_title(ds.attrs.get("title", ""), fontsize=7)
+        a.set_title(math_text(ds.attrs.get("title", "")), fontsize=7)
         t2 = ds.T2.values[np.isfinite(ds.T2.values) & (ds.T2.values > 0)]
         if t2.size:
             lim = np.array([t2.min(), t2.max()])
@@ -317,7 +316,12 @@ def plot(ds: xr.Dataset, path) -> None:
         b.set_yscale("log")
         b.set_xlabel(r"$T_2$ (s)")
         b.set_ylabel(r"$T_1$ (s)")
-        b.legend(fontsize=5.5, frameon=False)
+        # One legend for panels a and b, below the figure, off the data.
+        handles, labels = a.get_legend_handles_labels()
+        hb, lb = b.get_legend_handles_labels()
+        handles += [h for h, lab in zip(hb, lb) if lab.startswith("$T_2 =")]
+        labels += [lab for lab in lb if lab.startswith("$T_2 =")]
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 7), fontsize=6, frameon=False)
         b.set_title(f"pair {tuple(int(x) for x in np.atleast_1d(ds.attrs.get('pair', (0, 1))))}", fontsize=7)
         c.vlines(ds.mode_energy, 0, ds.coupling_norm, color="0.3", lw=0.5)
         for e in np.unique(np.round(ds.energy.values, 3)):
