@@ -92,4 +92,6 @@ def read_results(path: str | Path) -> xr.Dataset:
         raise ConfigError(f"{str(p)!r} is not a readable results file: {err}") from None
     if "study" not in ds.attrs or "config_toml" not in ds.attrs:
         raise ConfigError(f"{str(p)!r} is not a spinbath results file (no 'study'/'config_toml' attributes)")
-    return ds
+    from .names import upgrade_names
+
+    return upgrade_names(ds)

@@ -31,10 +31,10 @@ def maps(tmp_path_factory):
 
 def test_every_output_has_units_and_a_figure(maps):
     ds, out = maps
-    for name in ("J", "D", "A", "K", "Dloc", "s", "T_eff", "D_over_J", "alpha_i", "alpha_an", "j_i", "j_an"):
+    for name in ("J_per_Delta2", "D_per_Delta2", "A_per_Delta2", "K_per_Delta2", "Dloc_per_Delta2", "s", "T_eff", "D_over_J", "alpha_i", "alpha_an", "j_i", "j_an"):
         assert "units" in ds[name].attrs, name
     assert ds.V.attrs["units"] == "mV" and ds.mu_F.attrs["units"] == "meV"
-    assert ds.J.attrs["units"] == "meV^-1" and ds.alpha_i.attrs["units"] == "meV^-2"
+    assert ds.J_per_Delta2.attrs["units"] == "meV^-1" and ds.alpha_i.attrs["units"] == "meV^-2"
     assert out.with_suffix(".png").stat().st_size > 10_000
 
 
@@ -46,13 +46,13 @@ def test_map_obeys_the_symmetries_of_the_symmetric_junction(maps):
     symmetric point mu_F = 0; in general X_1(V, mu_F) = X_1(-V, -mu_F).
     """
     ds, _ = maps
-    D, J = ds.D.values, ds.J.values  # (t, site, V, mu_F); V and mu_F grids symmetric about 0
-    np.testing.assert_array_equal(ds.D.sel(V=0.0).values, 0.0)
+    D, J = ds.D_per_Delta2.values, ds.J_per_Delta2.values  # (t, site, V, mu_F); V and mu_F grids symmetric about 0
+    np.testing.assert_array_equal(ds.D_per_Delta2.sel(V=0.0).values, 0.0)
     np.testing.assert_allclose(D, -D[:, :, ::-1], atol=1e-9 * np.abs(D).max())
     np.testing.assert_allclose(D[:, 1], -D[:, 0], atol=1e-9 * np.abs(D).max())
     mu = ds.mu_F.values
     for name in ("J", "A", "K"):
-        x = ds[name].values
+        x = ds[f"{name}_per_Delta2"].values
         tol = 1e-9 * np.abs(x).max()
         np.testing.assert_allclose(x[:, 1], x[:, 0, ::-1], atol=tol, err_msg=name)
         at0 = x[..., list(mu).index(0.0)]
@@ -68,7 +68,7 @@ def test_particle_hole_symmetry_maps_mu_to_minus_mu(tmp_path):
     assert code == 0
     with xr.open_dataset(out) as ds:
         for name, sign in (("J", 1), ("A", 1), ("K", 1), ("D", -1)):
-            x = ds[name].values
+            x = ds[f"{name}_per_Delta2"].values
             np.testing.assert_allclose(x, sign * x[:, :, ::-1, ::-1], atol=1e-9 * np.abs(x).max(),
                                        err_msg=name)
 
@@ -80,7 +80,7 @@ def test_map_agrees_with_the_point_function(maps):
     point = ds.sel(t_soc=1.0, V=4.0, mu_F=0.7)
     for name in ("J", "D", "A", "K"):
         for a in (1, 2):
-            assert float(point[name].sel(site=a)) == pytest.approx(c[f"{name}{a}"], rel=1e-6, abs=1e-10)
+            assert float(point[f"{name}_per_Delta2"].sel(site=a)) == pytest.approx(c[f"{name}{a}"], rel=1e-6, abs=1e-10)
     np.testing.assert_allclose(point.alpha_i.values, c["alpha_i"], rtol=1e-6)
     np.testing.assert_allclose(point.j_i.values, c["j_i"], rtol=1e-6)
 
@@ -88,8 +88,8 @@ def test_map_agrees_with_the_point_function(maps):
 def test_strong_soc_gives_larger_dm_and_anisotropy(maps):
     ds, _ = maps
     weak, strong = ds.sel(t_soc=0.1), ds.sel(t_soc=1.0)
-    assert np.abs(strong.D).max() > 3 * np.abs(weak.D).max()
-    assert np.abs(strong.A).max() > 10 * np.abs(weak.A).max()
+    assert np.abs(strong.D_per_Delta2).max() > 3 * np.abs(weak.D_per_Delta2).max()
+    assert np.abs(strong.A_per_Delta2).max() > 10 * np.abs(weak.A_per_Delta2).max()
 
 
 BAD = {

@@ -70,12 +70,12 @@ def test_results_have_units_the_model_and_the_figure(toy):
     assert ds.attrs["relaxation_model"] == "both"
     assert list(ds.model.values) == ["two-state", "multi-level"]
     assert list(ds.mechanism.values) == ["direct", "raman", "resonant", "two-phonon-sum", "orbach"]
-    units = {"tau": "s", "relaxation_rate": "s^-1", "rate": "s^-1", "U_eff": "cm^-1", "U_eff_K": "K",
+    units = {"tau": "s", "relaxation_rate": "s^-1", "rate": "s^-1", "U_local": "cm^-1", "U_local_K": "K",
              "exponent": "1", "energy": "cm^-1", "channel_energy": "cm^-1"}
     for name, unit in units.items():
         assert ds[name].attrs["units"] == unit, name
     assert ds.tau.dims == ("model", "temperature")
-    assert np.allclose(ds.U_eff_K * KB_CM, ds.U_eff)
+    assert np.allclose(ds.U_local_K * KB_CM, ds.U_local)
     assert list(ds.channel.values) == ["mode0", "hi", "debye0", "debye1"]
     assert float(ds.detailed_balance_error) < 1e-12
     assert out.with_suffix(".png").stat().st_size > 10_000
@@ -163,7 +163,7 @@ def test_fe_tpa_example_has_a_barrier_at_the_mode_energies():
     assert ds.energy.values[2] > 75  # first excited level (M = +-1) at ~78 cm^-1
     for model in ds.model.values:
         tau = ds.tau.sel(model=model).values
-        U = ds.U_eff.sel(model=model).values
+        U = ds.U_local.sel(model=model).values
         share = ds.rate.sel(mechanism="raman").values * tau
         window = (share > 0.9) & (np.gradient(np.log(U), np.log(T)) < 0.5) & (KB_CM * T < 20.1 / 3)
         assert T[window].min() < 5.0 and T[window].max() > 8.5, T[window]  # ~4.8 .. 8.9 K
@@ -176,7 +176,7 @@ def test_two_modes_example_has_a_lower_barrier_at_low_temperature():
     # (b) The weakly coupled 30 cm^-1 mode sets the barrier at low T, the 70 cm^-1 mode at high T.
     ds = _example("relaxation-two-modes")
     T = ds.temperature.values
-    U = ds.U_eff.sel(model="multi-level").values
+    U = ds.U_local.sel(model="multi-level").values
     low = (T > 5) & (T < 8.5)
     assert np.all((U[low] > 25) & (U[low] < 32))
     assert U[T > 35].min() > 65 and U[T > 35].max() < 80
@@ -191,7 +191,7 @@ def test_generic_example_goes_from_direct_to_a_power_law_to_an_exponential():
     ds = _example("relaxation-generic")
     T = ds.temperature.values
     n = ds.exponent.sel(model="multi-level").values
-    U = ds.U_eff.sel(model="multi-level").values
+    U = ds.U_local.sel(model="multi-level").values
     direct = T < 0.7
     power = (T > 3.5) & (T < 7)
     expo = T > 25

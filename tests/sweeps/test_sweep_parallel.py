@@ -33,14 +33,14 @@ def test_local_cluster_workers_are_single_threaded_processes():
 
 def test_sweep_dataset_layout_and_values(junction_serial):
     _, ds = junction_serial
-    assert list(ds["J"].dims) == ["junction.t0", "junction.eps0", "t_soc", "site", "V", "mu_F"]
+    assert list(ds["J_per_Delta2"].dims) == ["junction.t0", "junction.eps0", "t_soc", "site", "V", "mu_F"]
     assert ds["junction.t0"].attrs["units"] == "meV" and ds["junction.eps0"].attrs["units"] == "meV"
     np.testing.assert_array_equal(ds["junction.eps0"], [-0.5, 0.5])
     # One point against a plain run of the study at that point.
     study, cfg = parse_config_text(JUNCTION_1x1.replace("[bias]", "[junction]\nt0 = 3.0\neps0 = -0.5\n[bias]"))
     point = study.run(cfg)
     sel = ds.sel({"junction.t0": 3.0, "junction.eps0": -0.5})
-    for name in ("J", "D", "alpha_i", "T_eff"):
+    for name in ("J_per_Delta2", "D_per_Delta2", "alpha_i", "T_eff"):
         np.testing.assert_array_equal(sel[name].values, point[name].values)
     assert "failed" not in ds
 

@@ -86,8 +86,9 @@ def _named_couplings(cfg: DimerLLGConfig, V: np.ndarray) -> tuple[dict, tuple]:
         raise ConfigError("bias: every V and the mu_F must be grid points of the couplings file "
                           f"(V grid {ds.V.values.min():g}..{ds.V.values.max():g} mV, {ds.sizes['V']} points)") from None
     for name in ("J", "D", "A", "K", "Dloc", "s", "T_eff"):
+        var = f"{name}_per_Delta2" if name in ("J", "D", "A", "K", "Dloc") else name
         for a in (1, 2):
-            named[f"{name}{a}"] = sel[name].sel(site=a).values
+            named[f"{name}{a}"] = sel[var].sel(site=a).values
     for name in ("alpha_i", "alpha_an", "j_i", "j_an"):
         named[name] = sel[name].transpose("V", "site", "site_b").values
     return named, tuple(ds.attrs["t_hat"])

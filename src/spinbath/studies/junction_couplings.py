@@ -4,7 +4,9 @@ For each spin-orbit hopping t of the config, maps over bias V (mV) and Fermi ene
 the couplings of :func:`spinbath.junction.couplings` (Keldysh Green's functions at second order in
 the s-d exchange Delta; every value is per Delta^2):
 
-    J, D, A, K, Dloc (t_soc, site, V, mu_F)         meV^-1   exchange, DM, Ising, anisotropy, self torque
+    J_per_Delta2, D_per_Delta2, A_per_Delta2,        meV^-1   exchange, DM, Ising, anisotropy, self torque
+      K_per_Delta2, Dloc_per_Delta2 (t_soc, site, V, mu_F)      (J, D, A, K ... per Delta^2; files before
+                                                              the names table called them J, D, ...)
     D_over_J (t_soc, site, V, mu_F)                  1        D_a / J_a
     s (t_soc, site, V, mu_F)                         1        electron spin along t_hat (Pauli)
     T_eff (t_soc, site, V, mu_F)                     K        j^(i)_aa / (2 alpha^(i)_aa) / k_B
@@ -50,6 +52,12 @@ _MATRICES = {
     "j_i": ("meV^-1", "isotropic noise correlation j^(i)_ab per Delta^2 (hbar = 1)"),
     "j_an": ("meV^-1", "anisotropic noise correlation j^(an)_ab per Delta^2 (hbar = 1)"),
 }
+def _result_name(name: str) -> str:
+    """Name in the results file: couplings per Delta^2 carry the suffix (plain J, D, A, K are energies,
+    as in dimer-llg; spinbath.names)."""
+    return f"{name}_per_Delta2" if name in ("J", "D", "A", "K", "Dloc") else name
+
+
 #: Points per call of the vectorized integrator (one progress step each).
 _CHUNK = 400
 
@@ -89,9 +97,9 @@ def run(cfg: JunctionCouplingsConfig) -> xr.Dataset:
             np.stack([np.concatenate([p[f"{name}{a}"] for p in parts[k]]).reshape(grid) for a in (1, 2)])
             for k in range(len(socs))
         ])
-        data[name] = (("t_soc", "site", "V", "mu_F"), arr, {"units": unit, "long_name": long_name})
+        data[_result_name(name)] = (("t_soc", "site", "V", "mu_F"), arr, {"units": unit, "long_name": long_name})
     with np.errstate(divide="ignore", invalid="ignore"):
-        data["D_over_J"] = (("t_soc", "site", "V", "mu_F"), data["D"][1] / data["J"][1],
+        data["D_over_J"] = (("t_soc", "site", "V", "mu_F"), data["D_per_Delta2"][1] / data["J_per_Delta2"][1],
                             {"units": "1", "long_name": "D_a / J_a"})
     for name, (unit, long_name) in _MATRICES.items():
         arr = np.stack([
@@ -145,7 +153,7 @@ def plot(ds: xr.Dataset, path) -> None:
             tag = f"$t$ = {t:g} meV"
             for ax, name, what in ((top[0], "J", "exchange"), (top[1], "D", "Dzyaloshinskii-Moriya")):
                 if V.size > 1 and mu.size > 1:
-                    values = d[name].T.values
+                    values = d[f"{name}_per_Delta2"].T.values
                     im = ax.pcolormesh(V, mu, values, shading="nearest", **signed_map_style(values))
                     fig.colorbar(im, ax=ax, label=rf"${name}_1/\Delta^2$ (meV$^{{-1}}$)", shrink=0.9)
                     ax.set_xlabel("bias $V$ (mV)")
@@ -157,12 +165,12 @@ def plot(ds: xr.Dataset, path) -> None:
                             va="center", transform=ax.transAxes, fontsize=7)
                 ax.set_title(f"{tag}: {what}", fontsize=7)
             ax = top[2]
-            ax.plot(V, c.J.sel(site=1), "k-", lw=1.2, label="$J_1$")
-            ax.plot(V, c.D.sel(site=1), "C3-", lw=1.2, label="$D_1$")
-            ax.plot(V, c.D.sel(site=2), "C3--", lw=1.0, label="$D_2$")
+            ax.plot(V, c.J_per_Delta2.sel(site=1), "k-", lw=1.2, label="$J_1$")
+            ax.plot(V, c.D_per_Delta2.sel(site=1), "C3-", lw=1.2, label="$D_1$")
+            ax.plot(V, c.D_per_Delta2.sel(site=2), "C3--", lw=1.0, label="$D_2$")
             ax2 = ax.twinx()
-            ax2.plot(V, c.A.sel(site=1), "C0-.", lw=1.0, label="$A_1$ (right axis)")
-            ax2.plot(V, c.K.sel(site=1), "C2:", lw=1.2, label="$K_1$ (right axis)")
+            ax2.plot(V, c.A_per_Delta2.sel(site=1), "C0-.", lw=1.0, label="$A_1$ (right axis)")
+            ax2.plot(V, c.K_per_Delta2.sel(site=1), "C2:", lw=1.2, label="$K_1$ (right axis)")
             ax.set_xlabel("bias $V$ (mV)")
             ax.set_ylabel(r"$J, D$ per $\Delta^2$ (meV$^{-1}$)")
             ax2.set_ylabel(r"$A, K$ per $\Delta^2$ (meV$^{-1}$)")
@@ -203,8 +211,8 @@ def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
         c = cut.sel(t_soc=t, site=1)
         v0 = c.sel(V=0.0, method="nearest")
         rows.append((f"t = {t:g} meV, mu_F = {mu_cut:g} meV",
-                     f"J1(V={float(v0.V):g}) = {float(v0.J):.4g} meV^-1, "
-                     f"at V = {float(c.V[-1]):g} mV: D1 = {float(c.D[-1]):.3g} meV^-1, "
+                     f"J1(V={float(v0.V):g}) = {float(v0.J_per_Delta2):.4g} meV^-1, "
+                     f"at V = {float(c.V[-1]):g} mV: D1 = {float(c.D_per_Delta2[-1]):.3g} meV^-1, "
                      f"D1/J1 = {float(c.D_over_J[-1]):.3g}, T_eff1 = {float(c.T_eff[-1]):.3g} K"))
     return rows
 

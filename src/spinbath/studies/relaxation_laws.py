@@ -28,7 +28,8 @@ Output variables (xarray.Dataset):
     tau(model, temperature)                      s      relaxation time
     relaxation_rate(model, temperature)          s^-1   1/tau
     rate(mechanism, temperature)                 s^-1   each mechanism's share of the doublet rate
-    U_eff(model, temperature), U_eff_K(...)      cm^-1, K   local barrier k_B d ln tau / d(1/T)
+    U_local(model, temperature), U_local_K(...)  cm^-1, K   local barrier k_B d ln tau / d(1/T) (U_eff, U_eff_K
+                                                            before the names table; U_eff is a fitted barrier)
     exponent(model, temperature)                 1      local power -d ln tau / d ln T
     energy(level), cluster(level)                cm^-1 above the ground state; quasi-doublet label
     channel_energy, channel_width, coupling_norm(channel)   cm^-1 (w_a or w_D; Gamma, NaN for Debye; ||V||_F)
@@ -116,8 +117,8 @@ def run(cfg: RelaxationLawsConfig) -> xr.Dataset:
             "relaxation_rate": (mt, rate_model, {"units": "s^-1", "long_name": "1/tau"}),
             "rate": (("mechanism", "temperature"), mech,
                      {"units": "s^-1", "long_name": "ground-doublet rate W_ul + W_lu of each mechanism"}),
-            "U_eff": (mt, U, {"units": "cm^-1", "long_name": "local barrier k_B dln(tau)/d(1/T)"}),
-            "U_eff_K": (mt, U / KB_CM, {"units": "K", "long_name": "local barrier dln(tau)/d(1/T)"}),
+            "U_local": (mt, U, {"units": "cm^-1", "long_name": "local barrier k_B dln(tau)/d(1/T)"}),
+            "U_local_K": (mt, U / KB_CM, {"units": "K", "long_name": "local barrier dln(tau)/d(1/T)"}),
             "exponent": (mt, expo, {"units": "1", "long_name": "local power -dln(tau)/dln(T)"}),
             "energy": ("level", E - E[0], {"units": "cm^-1", "long_name": "level energy above the ground state"}),
             "cluster": ("level", rates.clusters, {"units": "1", "long_name": "quasi-doublet label"}),
@@ -171,7 +172,7 @@ def plot(ds: xr.Dataset, path) -> None:
         for mname in ds.model.values:
             color, ls = _MODEL_STYLE.get(str(mname), ("C5", "-"))
             a.plot(x, ds.tau.sel(model=mname), color=color, ls=ls, lw=1.4, label=rf"$\tau$ {mname}")
-            b.plot(T, ds.U_eff.sel(model=mname), color=color, ls=ls, lw=1.2, label=str(mname))
+            b.plot(T, ds.U_local.sel(model=mname), color=color, ls=ls, lw=1.2, label=str(mname))
             c.plot(T, ds.exponent.sel(model=mname), color=color, ls=ls, lw=1.2, label=str(mname))
         for mech in ds.mechanism.values:
             r = ds.rate.sel(mechanism=mech).values
@@ -189,7 +190,7 @@ def plot(ds: xr.Dataset, path) -> None:
         modes = ds.channel_energy.values[ds.channel_kind.values == "mode"]
         for e in np.unique(np.round(modes, 2))[:12]:
             b.axhline(e, color="0.7", lw=0.5, ls=":")
-        U = ds.U_eff.values[np.isfinite(ds.U_eff.values)]
+        U = ds.U_local.values[np.isfinite(ds.U_local.values)]
         top = max(float(np.percentile(U, 95)) if U.size else 1.0, float(modes.max()) if modes.size else 0.0)
         top = 1.2 * top + 1.0
         b.set_ylim(min(0.0, float(U.min())) if U.size else 0.0, top)
@@ -202,7 +203,7 @@ def plot(ds: xr.Dataset, path) -> None:
                 b.text(0.03, 0.96, f"first excited level: {e_exc:.0f} cm$^{{-1}}$ (off scale)",
                        transform=b.transAxes, fontsize=5.5, va="top", color="C1")
         b.set_xlabel("temperature (K)")
-        b.set_ylabel(r"$U_\mathrm{eff}$ local (cm$^{-1}$)")
+        b.set_ylabel(r"$U_\mathrm{local} = k_B\,d\ln\tau/d(1/T)$ (cm$^{-1}$)")
         legend_below(b, ncol=1)
         b.set_title("local barrier; dotted: mode energies", fontsize=7)
         c.set_xscale("log")
@@ -229,9 +230,9 @@ def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
     for mname in ds.model.values:
         tau = ds.tau.sel(model=mname).values
         rows.append(tau_range_row(mname, T, tau))
-        u = ds.U_eff.sel(model=mname).values
+        u = ds.U_local.sel(model=mname).values
         if np.isfinite(u[-1]):
-            rows.append((f"U_eff {mname} at {T[-1]:g} K", f"{u[-1]:.1f} cm^-1 = {u[-1] / KB_CM:.1f} K"))
+            rows.append((f"local barrier U_local {mname} at {T[-1]:g} K", f"{u[-1]:.1f} cm^-1 = {u[-1] / KB_CM:.1f} K"))
     return rows
 
 

@@ -24,7 +24,8 @@ Order 4 is the virtual (Raman) two-phonon part. The sequential part of the two-p
 
 Output variables (xarray.Dataset):
     tau, T1, T2, T2_star (order, temperature)        s
-    relaxation_rate(order, temperature, slowest)     s^-1, the slowest decay rates -Re(lambda) of R
+    slowest_rates(order, temperature, slowest)       s^-1, the slowest decay rates -Re(lambda) of R
+                                                     (relaxation_rate before the names table)
     tau_weight(order, temperature)                   share of M(t) carried by the tau mode
     tau_resonant(temperature)                        s, tau from the sequential part of the two-phonon
                                                      amplitude alone (not in any order; when 4 is computed)
@@ -238,7 +239,7 @@ def run(cfg: SpinPhononConfig) -> xr.Dataset:
             "tau_resonant": ("temperature", tau_res,
                              {"units": "s", "long_name": "tau from the sequential part of the two-phonon amplitude alone",
                               "note": "repeats the Orbach process of order 2; for inspection, not included in 4 or 2+4"}),
-            "relaxation_rate": (("order", "temperature", "slowest"), slowest,
+            "slowest_rates": (("order", "temperature", "slowest"), slowest,
                                 {"units": "s^-1", "long_name": "slowest decay rates -Re(lambda) of R"}),
             "U_eff": ("order", [effective_barrier(T, tau[i]) for i in range(len(orders))],
                       {"units": "cm^-1", "long_name": "effective barrier k_B dln(tau)/d(1/T) for T >= max(T)/2"}),
