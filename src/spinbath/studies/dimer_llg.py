@@ -38,7 +38,7 @@ from ..config.junction import JunctionConfig, grid_values
 from ..progress import track
 from . import Study
 
-__all__ = ["DimerLLGConfig", "run", "plot", "summary", "STUDY"]
+__all__ = ["DimerLLGConfig", "run", "plot", "plot_sweep", "summary", "STUDY"]
 
 class DimerLLGConfig(StrictModel):
     """``study = "dimer-llg"``: junction, bias points, spins, Langevin ensemble."""
@@ -298,6 +298,33 @@ def plot(ds: xr.Dataset, path) -> None:
         save_figure(fig, path)
 
 
+def plot_sweep(ds: xr.Dataset, path) -> None:
+    """Sweep figure: (a) <m_z> of the free spin vs V (Langevin) for each swept value; (b) map of the
+    exchange J (meV) over (V, swept key), diverging and centred at zero."""
+    from ..plotting import paper_style, plt, save_figure
+    from ..sweeps.figures import family, signed_map, sweep_axis
+
+    sw = sweep_axis(ds)
+    d = sw.ds
+    V = d.V.values
+    with paper_style():
+        fig, (a, b) = plt.subplots(1, 2, figsize=(7.2, 3.4))
+        family(a, sw, d.m_langevin.sel(axis="z").transpose(sw.dim, "V"), V)
+        a.set_xlabel("bias $V$ (mV)")
+        a.set_ylabel(r"$\langle m_z\rangle$ of the free spin (Langevin)")
+        a.set_title("switching" + (f"; {sw.note}" if sw.note else ""), fontsize=7)
+        J = d.J.transpose(sw.dim, "V")
+        if V.size > 1 and sw.values.size > 1:
+            signed_map(fig, b, sw, J, V, "bias $V$ (mV)", r"$J$ (meV)")
+        else:
+            family(b, sw, J, V)
+            b.set_xlabel("bias $V$ (mV)")
+            b.set_ylabel(r"$J$ (meV)")
+        b.set_title("exchange on spin 2", fontsize=7)
+        fig.suptitle(sw.title, fontsize=8)
+        save_figure(fig, path)
+
+
 def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
     V = ds.V.values
     mz = ds.m_langevin.sel(axis="z").values
@@ -317,5 +344,6 @@ STUDY = Study(
     config_model=DimerLLGConfig,
     run=run,
     plot=plot,
+    plot_sweep=plot_sweep,
     summary=summary,
 )

@@ -34,7 +34,7 @@ from ..config.junction import BiasConfig, JunctionConfig, grid_values
 from ..progress import track
 from . import Study
 
-__all__ = ["JunctionCouplingsConfig", "run", "plot", "summary", "STUDY"]
+__all__ = ["JunctionCouplingsConfig", "run", "plot", "plot_sweep", "summary", "STUDY"]
 
 _SCALARS = {
     "J": ("meV^-1", "isotropic exchange J_a per Delta^2 (E = J S1.S2, J > 0 antiferromagnetic)"),
@@ -204,6 +204,37 @@ def plot(ds: xr.Dataset, path) -> None:
         save_figure(fig, path)
 
 
+def plot_sweep(ds: xr.Dataset, path) -> None:
+    """Sweep figure: maps over (V, swept key) of J_1 and D_1 per Delta^2 at mu_F = cut_mu_F for the
+    first t, on a diverging scale centred at zero, and T_eff of site 1 for each swept value."""
+    from ..plotting import paper_style, plt, save_figure
+    from ..sweeps.figures import family, signed_map, sweep_axis
+
+    sw = sweep_axis(ds)
+    d = sw.ds.isel(t_soc=0).sel(site=1)
+    d = d.sel(mu_F=ds.attrs.get("cut_mu_F_meV", 0.0), method="nearest")
+    V = d.V.values
+    where = rf"$t$ = {float(d.t_soc):g} meV, $\mu_F$ = {float(d.mu_F):g} meV" + (f"; {sw.note}" if sw.note else "")
+    with paper_style():
+        fig, axes = plt.subplots(1, 3, figsize=(7.2, 3.4))
+        fig.get_layout_engine().set(wspace=0.1)
+        for ax, name, what in ((axes[0], "J", "exchange"), (axes[1], "D", "Dzyaloshinskii-Moriya")):
+            z = d[f"{name}_per_Delta2"].transpose(sw.dim, "V")
+            if V.size > 1 and sw.values.size > 1:
+                signed_map(fig, ax, sw, z, V, "bias $V$ (mV)", rf"${name}_1/\Delta^2$ (meV$^{{-1}}$)")
+            else:
+                family(ax, sw, z, V)
+                ax.set_xlabel("bias $V$ (mV)")
+                ax.set_ylabel(rf"${name}_1/\Delta^2$ (meV$^{{-1}}$)")
+            ax.set_title(what, fontsize=7)
+        family(axes[2], sw, d.T_eff.transpose(sw.dim, "V"), V)
+        axes[2].set_xlabel("bias $V$ (mV)")
+        axes[2].set_ylabel(r"$T_{\rm eff}$ of site 1 (K)")
+        axes[2].set_title("effective temperature", fontsize=7)
+        fig.suptitle(f"{sw.title}\n{where}", fontsize=8)
+        save_figure(fig, path)
+
+
 def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
     cut, mu_cut = _cut(ds)
     rows = [("grid", f"{ds.sizes['V']} V x {ds.sizes['mu_F']} mu_F, T = {ds.attrs['temperature_K']:g} K")]
@@ -223,5 +254,6 @@ STUDY = Study(
     config_model=JunctionCouplingsConfig,
     run=run,
     plot=plot,
+    plot_sweep=plot_sweep,
     summary=summary,
 )

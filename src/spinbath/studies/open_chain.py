@@ -34,7 +34,7 @@ from ..quantum.chain_model import ChainModel, normalize_rates, thermal_rates
 from ..quantum.open_chain import product_state
 from . import Study
 
-__all__ = ["OpenChainConfig", "run", "plot", "summary", "STUDY"]
+__all__ = ["OpenChainConfig", "run", "plot", "plot_sweep", "summary", "STUDY"]
 
 #: Largest chain for which the exact (4^N Liouville space) parts are run by default.
 EXACT_MAX_SITES = 10
@@ -361,6 +361,41 @@ def plot(ds: xr.Dataset, path) -> None:
         save_figure(fig, path)
 
 
+def plot_sweep(ds: xr.Dataset, path) -> None:
+    """Sweep figure: (a) site-averaged <sigma_z>(t) for each swept value (exact if computed, else
+    mean field); (b) the time-averaged mean-field error (site average) or the Liouvillian gap
+    against the swept key."""
+    from ..plotting import paper_style, plt, save_figure
+    from ..sweeps.figures import against_key, family, sweep_axis
+
+    sw = sweep_axis(ds)
+    d = sw.ds
+    with paper_style():
+        fig, (a, b) = plt.subplots(1, 2, figsize=(7.2, 3.4))
+        var = "M_exact" if "M_exact" in d else "M_mf" if "M_mf" in d else None
+        if var is not None:
+            m = d[var].sel(axis="z").mean("site").transpose(sw.dim, "time")
+            family(a, sw, m, d.time.values)
+            a.set_xlabel(r"time $t$ ($1/\gamma$)")
+            a.set_ylabel(r"site average $\langle\sigma_z\rangle$" + (" (exact)" if var == "M_exact" else " (mean field)"))
+        elif "M_steady" in d:
+            against_key(a, sw, d.M_steady.sel(axis="z").mean("site"))
+            a.set_ylabel(r"steady site average $\langle\sigma_z\rangle$")
+        a.set_title("magnetization" + (f"; {sw.note}" if sw.note else ""), fontsize=7)
+        if "mismatch" in d:
+            against_key(b, sw, d.mismatch.mean("site"), color="k")
+            b.set_ylabel(r"$\overline{|M_{mf} - M_{exact}|^2}$, site average")
+            b.set_title("mean field against exact", fontsize=7)
+        elif "relaxation_gap" in d:
+            against_key(b, sw, d.relaxation_gap, color="k")
+            b.set_ylabel(r"Liouvillian gap ($\gamma$)")
+            b.set_title("slowest relaxation rate", fontsize=7)
+        else:
+            b.axis("off")
+        fig.suptitle(sw.title, fontsize=8)
+        save_figure(fig, path)
+
+
 def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
     rows = [("sites", f"{ds.attrs['n']} ({ds.attrs['boundary']})"),
             ("field, coupling", f"{ds.attrs['field']}, {ds.attrs['coupling']}")]
@@ -388,5 +423,6 @@ STUDY = Study(
     config_model=OpenChainConfig,
     run=run,
     plot=plot,
+    plot_sweep=plot_sweep,
     summary=summary,
 )

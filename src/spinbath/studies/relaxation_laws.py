@@ -50,7 +50,7 @@ from ..config.relaxation_laws import RelaxationLawsConfig
 from ..units import KB_CM
 from . import Study, tau_range_row
 
-__all__ = ["RelaxationLawsConfig", "run", "plot", "summary", "STUDY", "MECHANISMS", "local_slopes"]
+__all__ = ["RelaxationLawsConfig", "run", "plot", "plot_sweep", "summary", "STUDY", "MECHANISMS", "local_slopes"]
 
 MECHANISMS = ("direct", "raman", "resonant", "two-phonon-sum", "orbach")
 _MECH_LONG = {
@@ -218,6 +218,37 @@ def plot(ds: xr.Dataset, path) -> None:
         save_figure(fig, path)
 
 
+def plot_sweep(ds: xr.Dataset, path) -> None:
+    """Sweep figure: (a) tau(T) for each swept value (multi-level model if computed); (b) the Orbach
+    barrier U_eff (cm^-1) fitted to tau(T) for T >= half the largest T, against the swept key."""
+    from ..plotting import paper_style, plt, save_figure
+    from ..sweeps.figures import against_key, family, sweep_axis
+    from .spin_phonon import ARRHENIUS_FRACTION, effective_barrier
+
+    sw = sweep_axis(ds)
+    d = sw.ds
+    models = [str(m) for m in d.model.values]
+    with paper_style():
+        fig, (a, b) = plt.subplots(1, 2, figsize=(7.2, 3.4))
+        T = d.temperature.values
+        shown = "multi-level" if "multi-level" in models else models[0]
+        family(a, sw, d.tau.sel(model=shown).transpose(sw.dim, "temperature"), 1.0 / T)
+        a.set_yscale("log")
+        a.set_xlabel(r"$1/T$ (K$^{-1}$)")
+        a.set_ylabel(r"$\tau$ (s)")
+        a.set_title(rf"$\tau(T)$, {shown} model" + (f"; {sw.note}" if sw.note else ""), fontsize=7)
+        for m in models:
+            color, ls = _MODEL_STYLE.get(m, ("C5", "-"))
+            tau = d.tau.sel(model=m).transpose(sw.dim, "temperature").values
+            U = xr.DataArray([effective_barrier(T, row) for row in tau], dims=[sw.dim])
+            against_key(b, sw, U, label=m, color=color, ls=ls, mfc="none")
+        b.set_ylabel(r"fitted $U_\mathrm{eff}$ (cm$^{-1}$)")
+        b.set_title(rf"Orbach barrier fitted for $T \geq$ {ARRHENIUS_FRACTION:g} max $T$", fontsize=7)
+        b.legend(fontsize=6, frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+        fig.suptitle(sw.title, fontsize=8)
+        save_figure(fig, path)
+
+
 def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
     T = ds.temperature.values
     E = np.unique(np.round(ds.energy.values, 2))
@@ -242,5 +273,6 @@ STUDY = Study(
     config_model=RelaxationLawsConfig,
     run=run,
     plot=plot,
+    plot_sweep=plot_sweep,
     summary=summary,
 )

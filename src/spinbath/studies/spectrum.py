@@ -22,7 +22,7 @@ from ..progress import track
 from ..spins.hamiltonian import g_tensor_of_doublet
 from . import Study
 
-__all__ = ["SpectrumConfig", "run", "plot", "STUDY"]
+__all__ = ["SpectrumConfig", "run", "plot", "plot_sweep", "STUDY"]
 
 
 class SpectrumConfig(StrictModel):
@@ -136,6 +136,35 @@ def plot(ds: xr.Dataset, path) -> None:
         save_figure(fig, path)
 
 
+def plot_sweep(ds: xr.Dataset, path) -> None:
+    """Sweep figure: level energies above the ground level (at the first field) against the swept key,
+    and the ground-doublet g values when the spectrum has Kramers doublets."""
+    from ..plotting import paper_style, plt, save_figure
+    from ..sweeps.figures import against_key, sweep_axis
+
+    sw = sweep_axis(ds)
+    d = sw.ds.isel(field=0)
+    with paper_style():
+        has_g = "g_principal" in d
+        fig, axes = plt.subplots(1, 2 if has_g else 1, figsize=(7.2 if has_g else 3.6, 3.2), squeeze=False)
+        a = axes[0, 0]
+        E = d.energy.transpose(sw.dim, "level")
+        for k in range(E.sizes["level"]):
+            # Alternating styles keep the two members of a doublet visible (spectrum.plot).
+            against_key(a, sw, E.isel(level=k), color="C0", ls="-" if k % 2 == 0 else "--", marker="")
+        a.set_ylabel(r"$E - E_0$ (cm$^{-1}$)")
+        a.set_title(f"levels at B = {float(d.field):g} T" + (f"; {sw.note}" if sw.note else ""), fontsize=7)
+        if has_g:
+            b = axes[0, 1]
+            g = d.g_principal.isel(doublet=0).transpose(sw.dim, "axis")
+            for k, (ls, marker) in enumerate(zip(("-", "--", ":"), "os^")):
+                against_key(b, sw, g.isel(axis=k), label=f"$g_{k + 1}$", ls=ls, marker=marker, mfc="none")
+            b.set_ylabel("ground-doublet principal $g$")
+            b.legend(fontsize=6, frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+        fig.suptitle(sw.title, fontsize=8)
+        save_figure(fig, path)
+
+
 def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
     rows = [("levels", str(ds.sizes["level"])), ("fields (T)", f"{float(ds.field.min()):g} .. {float(ds.field.max()):g}")]
     if "doublet_energy" in ds:
@@ -151,5 +180,6 @@ STUDY = Study(
     config_model=SpectrumConfig,
     run=run,
     plot=plot,
+    plot_sweep=plot_sweep,
     summary=summary,
 )

@@ -53,7 +53,7 @@ from ..quantum.spin_phonon import RESONANCE_WINDOW
 from ..units import KB_CM
 from . import Study, tau_range_row
 
-__all__ = ["SpinPhononConfig", "MethodConfig", "run", "plot", "summary", "STUDY"]
+__all__ = ["SpinPhononConfig", "MethodConfig", "run", "plot", "plot_sweep", "summary", "STUDY"]
 
 #: Number of slowest decay rates of R stored per (order, temperature).
 N_SLOWEST = 6
@@ -337,6 +337,36 @@ def _fmt(x: float) -> str:
     return "inf" if not np.isfinite(x) else f"{x:.3g}"
 
 
+def plot_sweep(ds: xr.Dataset, path) -> None:
+    """Sweep figure: (a) tau(T) for each swept value (order 2+4 if computed, else the highest);
+    (b) the fitted barrier U_eff (cm^-1) of each order against the swept key."""
+    from ..plotting import paper_style, plt, save_figure
+    from ..sweeps.figures import against_key, family, sweep_axis
+
+    sw = sweep_axis(ds)
+    d = sw.ds
+    orders = [str(o) for o in d.order.values]
+    shown = "2+4" if "2+4" in orders else orders[-1]
+    with paper_style():
+        fig, (a, b) = plt.subplots(1, 2, figsize=(7.2, 3.4))
+        T = d.temperature.values
+        family(a, sw, d.tau.sel(order=shown).transpose(sw.dim, "temperature"), T)
+        a.set_yscale("log")
+        if T.size > 1 and T.max() / T.min() >= 5:
+            a.set_xscale("log")
+        a.set_xlabel("temperature $T$ (K)")
+        a.set_ylabel(r"$\tau$ (s)")
+        a.set_title(rf"$\tau(T)$, order {shown}" + (f"; {sw.note}" if sw.note else ""), fontsize=7)
+        for o, marker in zip(orders, "osd^v"):
+            color, label, _ = _order_style(o)
+            against_key(b, sw, d.U_eff.sel(order=o), label=label, color=color, marker=marker, mfc="none")
+        b.set_ylabel(r"$U_\mathrm{eff}$ (cm$^{-1}$)")
+        b.set_title(rf"barrier fitted for $T \geq$ {ARRHENIUS_FRACTION:g} max $T$", fontsize=7)
+        b.legend(fontsize=6, frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+        fig.suptitle(sw.title, fontsize=8)
+        save_figure(fig, path)
+
+
 def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
     T = ds.temperature.values
     rows = [("levels (cm^-1)", ", ".join(f"{e:.1f}" for e in np.unique(np.round(ds.energy.values, 1)))),
@@ -360,4 +390,5 @@ STUDY = Study(
     run=run,
     plot=plot,
     summary=summary,
+    plot_sweep=plot_sweep,
 )

@@ -1,5 +1,9 @@
 """The figure of a sweep: the study's own ``plot_sweep(ds, path)`` if it has one, else a generic one.
 
+Every shipped study has its own (tau(T) per swept value and the fitted barrier, maps of J and D over
+bias and the swept key, ...; built from :mod:`spinbath.sweeps.figures`). The generic figure is for
+studies added without one; it leaves out outputs that do not change along the sweep.
+
 Generic figure, one panel per output (at most :data:`MAX_PANELS`): numeric variables whose
 non-sweep part has at most :data:`MAX_LINES` entries (per-task scalars first, then small arrays
 such as level energies, one line per entry), plotted against the swept values:
@@ -60,11 +64,22 @@ def _panels(ds: xr.Dataset, dims: list[str]) -> list[str]:
             continue
         extra = [d for d in da.dims if d not in dims]
         size = math.prod(da.sizes[d] for d in extra)
+        if _constant_along_sweep(da, dims):
+            continue  # an input echoed per task, or a quantity the sweep does not change: nothing to see
         if size == 1:
             scalars.append(name)
         elif size <= MAX_LINES:
             arrays.append(name)
     return (scalars + arrays)[:MAX_PANELS]
+
+
+def _constant_along_sweep(da: xr.DataArray, dims: list[str]) -> bool:
+    swept = [d for d in dims if d in da.dims]
+    if not swept:
+        return True
+    v = np.asarray(da.transpose(*swept, ...).values, float).reshape(math.prod(da.sizes[d] for d in swept), -1)
+    v = v[np.all(np.isfinite(v), axis=1)]
+    return v.shape[0] < 2 or bool(np.all(v == v[0]))
 
 
 def _is_numeric(coord: xr.DataArray) -> bool:
@@ -152,7 +167,7 @@ def plot_generic(ds: xr.Dataset, path) -> None:
         fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.6 * rows), squeeze=False)
         flat = list(axes.ravel())
         if not names:
-            flat[0].text(0.5, 0.5, "no numeric output small enough to plot per task",
+            flat[0].text(0.5, 0.5, "no numeric output small enough to plot per task\nchanges along the sweep",
                          ha="center", va="center", transform=flat[0].transAxes, fontsize=7)
         x, xlabel, ticks = _xaxis(ds, info)
         for ax, name in zip(flat, names):
