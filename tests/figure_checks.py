@@ -58,8 +58,9 @@ def _tick_overlaps(ax, which: str, renderer) -> list[str]:
 
 
 def _axes_texts(ax, renderer) -> list[tuple[str, object]]:
-    texts = [ax.xaxis.label, ax.yaxis.label, ax.title, ax._left_title, ax._right_title]
-    texts += _drawn_ticklabels(ax.xaxis) + _drawn_ticklabels(ax.yaxis)
+    texts = [ax.title, ax._left_title, ax._right_title]
+    if ax.axison:  # axis("off") hides labels and ticks
+        texts += [ax.xaxis.label, ax.yaxis.label] + _drawn_ticklabels(ax.xaxis) + _drawn_ticklabels(ax.yaxis)
     return [(t.get_text(), t.get_window_extent(renderer)) for t in texts
             if t.get_visible() and t.get_text().strip()]
 
@@ -236,7 +237,7 @@ def figure_problems(fig) -> list[str]:
     problems: list[str] = []
     colorbar_axes = {id(ax) for ax in fig.axes if getattr(ax, "_colorbar", None) is not None}
     for k, ax in enumerate(fig.axes):
-        if not ax.get_visible() or id(ax) in colorbar_axes:
+        if not ax.get_visible() or not ax.axison or id(ax) in colorbar_axes:
             continue
         name = f"panel {k} ({ax.get_title() or ax.get_ylabel() or 'untitled'})"
         for which in "xy":

@@ -22,7 +22,7 @@ if "IPython" not in sys.modules:
 import matplotlib.pyplot as plt  # noqa: E402
 
 __all__ = ["FIGURE_FORMATS", "paper_style", "save_figure", "capture_figure", "plt", "math_text", "legend_beside",
-           "legend_below", "equal_groups", "signed_map_style"]
+           "legend_below", "equal_groups", "signed_map_style", "log_ticks", "value_with_error"]
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
@@ -53,7 +53,7 @@ def paper_style():
 
 # Plain-text math as users type it in titles ("cm^-1", "t0", "mu_F") and its mathtext form.
 _MATH_SPELLINGS = [
-    (re.compile(r"\^\s*(-?\d+)"), r"$^{\1}$"),
+    (re.compile(r"\^\s*(-?[0-9A-Za-z]+)"), r"$^{\1}$"),
     (re.compile(r"\b([A-Za-z])(\d)\b"), r"$\1_\2$"),
     (re.compile(r"\bmu_([A-Za-z])\b"), r"$\\mu_\1$"),
     (re.compile(r"\bDelta\b"), r"$\\Delta$"),
@@ -87,6 +87,36 @@ def legend_below(ax, handles=None, labels=None, ncol: int = 2, **kwargs):
     args = () if handles is None else (handles, labels)
     return ax.legend(*args, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=ncol, borderaxespad=0.0,
                      **kwargs)
+
+
+def log_ticks(axis) -> None:
+    """Readable labels on a logarithmic axis: 1-2-5 labels when it spans under two decades (a single
+    label otherwise), powers of ten beyond; minor ticks unlabelled so that no labels overprint."""
+    from matplotlib.ticker import LogFormatterSciNotation, LogLocator, NullFormatter, ScalarFormatter
+
+    lo, hi = sorted(axis.get_view_interval())
+    if lo > 0 and hi / lo < 100:
+        axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        formatter = ScalarFormatter()
+        formatter.set_scientific(not (1e-3 <= lo and hi <= 1e4))
+        axis.set_major_formatter(formatter)
+    else:
+        axis.set_major_locator(LogLocator())
+        axis.set_major_formatter(LogFormatterSciNotation())
+    axis.set_minor_formatter(NullFormatter())
+
+
+def value_with_error(value: float, stderr: float) -> str:
+    """``value ± stderr`` with the error to two significant digits and the value to the same place."""
+    if not np.isfinite(stderr) or stderr <= 0:
+        return f"{value:.4g} (not determined)" if not np.isfinite(stderr) else f"{value:.4g}"
+    if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
+        exp = int(np.floor(np.log10(abs(value))))
+        m, e = value / 10**exp, stderr / 10**exp
+        places = max(0, 1 - int(np.floor(np.log10(e)))) if e > 0 else 2
+        return rf"$({m:.{places}f} \pm {e:.{places}f}) \times 10^{{{exp}}}$"
+    places = max(0, 1 - int(np.floor(np.log10(stderr))))
+    return rf"${value:.{places}f} \pm {stderr:.{places}f}$"
 
 
 def equal_groups(curves, rtol: float = 1e-6) -> list[list[int]]:

@@ -1,4 +1,5 @@
-"""Figure of a tau(T) fit: (a) Arrhenius plot, (b) rates vs T, (c) local barrier.
+"""Figure of a tau(T) fit: (a) Arrhenius plot, (b) rates vs T, (c) local barrier, and the fitted
+parameters with their standard errors and units beside the panels.
 
 (a) tau (log scale) against 1/T: data (with error bars when given), the fitted total and each term
     alone (tau_k = 1/rate_k, dashed);
@@ -19,19 +20,24 @@ from .fit import FitResult
 
 __all__ = ["plot_fit"]
 
+#: How the fitted parameters are written on the figure (names as in the JSON file otherwise).
+_SYMBOLS = {"tau0": r"$\tau_0$", "U_eff": r"$U_\mathrm{eff}$", "U_eff_cm": r"$U_\mathrm{eff}$",
+            "tau_QTM": r"$\tau_\mathrm{QTM}$", "w": r"$\hbar\omega$", "w_K": r"$\hbar\omega/k_B$",
+            "tau0_vib": r"$\tau_{0,\mathrm{vib}}$"}
+
 _TERM_COLORS = {"orbach": "C3", "raman": "C0", "qtm": "C2", "direct": "C4", "direct_h": "C4", "vibronic": "C1"}
 
 
 def plot_fit(result: FitResult, path: str | Path) -> Path:
     """Draw the fit figure and save it atomically to ``path`` (png, svg or pdf)."""
-    from ..plotting import paper_style, plt, save_figure
+    from ..plotting import legend_below, log_ticks, math_text, paper_style, plt, save_figure, value_with_error
 
     data = result.data
     T = np.geomspace(data.T.min(), data.T.max(), 300)
     # One field value per curve: the fit lines are drawn at the median field of the data.
     H = None if data.field is None else float(np.median(data.field))
     with paper_style():
-        fig, (a, b, c) = plt.subplots(1, 3, figsize=(7.2, 2.5))
+        fig, (a, b, c, p) = plt.subplots(1, 4, figsize=(7.2, 3.2), width_ratios=(1, 1, 1, 0.8))
         yerr = None if data.err is None else data.err
         a.errorbar(1.0 / data.T, data.tau, yerr=yerr, fmt="o", ms=3, mfc="none", color="k", lw=0.8, label="data")
         b.errorbar(data.T, data.rate, yerr=None if yerr is None else yerr / data.tau**2, fmt="o", ms=3, mfc="none",
@@ -52,11 +58,11 @@ def plot_fit(result: FitResult, path: str | Path) -> Path:
         a.set_yscale("log")
         a.set_xlabel(r"$1/T$ (K$^{-1}$)")
         a.set_ylabel(r"$\tau$ (s)")
-        a.legend(frameon=False, fontsize=6)
-        a.set_title(result.model.name, fontsize=7)
+        legend_below(a, ncol=2)
+        a.set_title(f"model {result.model.name}", fontsize=7)
         b.set_xscale("log")
         b.set_yscale("log")
-        b.set_xlabel("T (K)")
+        b.set_xlabel("$T$ (K)")
         b.set_ylabel(r"$\tau^{-1}$ (s$^{-1}$)")
         b.set_title(rf"$\chi^2$ = {result.chi2:.3g}, N = {data.size}", fontsize=7)
         if data.size >= 3 and np.all(np.diff(data.T) > 0):
@@ -70,7 +76,16 @@ def plot_fit(result: FitResult, path: str | Path) -> Path:
         if "w" in values:
             c.axhline(values["w"], color=_TERM_COLORS["vibronic"], lw=0.8, ls=":", label=r"$\omega$")
         c.set_xscale("log")
-        c.set_xlabel("T (K)")
+        c.set_xlabel("$T$ (K)")
         c.set_ylabel(r"$k_B\,d\ln\tau/d(1/T)$ (cm$^{-1}$)")
-        c.legend(frameon=False, fontsize=6)
+        legend_below(c, ncol=2)
+        for axis in (b.xaxis, b.yaxis, c.xaxis):
+            log_ticks(axis)
+        # The fitted parameters, as the JSON file gives them.
+        lines = [f"{_SYMBOLS.get(name, math_text(name))} = {value_with_error(e.value, e.stderr)}"
+                 f" {math_text(e.unit) if e.unit != '1' else ''}".rstrip()
+                 for name, e in {**result.parameters, **result.derived}.items()]
+        p.axis("off")
+        p.text(0.0, 1.0, "fitted parameters\n(± 1 standard error)\n\n" + "\n".join(lines),
+               transform=p.transAxes, va="top", ha="left", fontsize=6.5)
         return save_figure(fig, path)
