@@ -600,7 +600,18 @@ class SpinPhononRates:
             self._cache4[part] = store
 
     # ------------------------------------------------------------------ assembly
-    def superoperator(self, temperature, order=2) -> np.ndarray:
+    @property
+    def n_transition_groups(self) -> int:
+        """Number of groups of transitions with one Bohr frequency (the unit of :meth:`superoperator`'s
+        ``progress``: each order sweeps them once)."""
+        return len(self.clusters)
+
+    def work_units(self, order) -> int:
+        """Transition groups :meth:`superoperator` sweeps for ``order`` (n_transition_groups per part)."""
+        entry = lookup_order(order)
+        return self.n_transition_groups * (int(entry.second) + int(entry.fourth is not None))
+
+    def superoperator(self, temperature, order=2, progress=None) -> np.ndarray:
         """Rate superoperator R (s^-1) in the eigenbasis, acting on column-stacked vec(rho).
 
         R = R^(2), R^(4) or their sum as the order registry (:mod:`spinbath.quantum.orders`) says;
@@ -612,6 +623,9 @@ class SpinPhononRates:
         order : 2, 4 (the virtual two-phonon part), "2+4" (their sum) or "4-resonant" (the
             sequential part of the two-phonon amplitude, for inspection only: it repeats R^(2)).
 
+        progress : optional callable ``progress(n)``, told each time n more transition groups are
+            done (:meth:`work_units` in all), for a progress bar.
+
         Returns
         -------
         R : (d*d, d*d) complex, or (n_T, d*d, d*d) for an array of temperatures.
@@ -619,21 +633,33 @@ class SpinPhononRates:
         T, scalar = check_temperatures(temperature, allow_zero=True)
         entry = lookup_order(order)
         do2, part4 = entry.second, entry.fourth
+        n_groups = len(self.clusters)
+
+        def groups_done(last: int, now: int) -> int:
+            if progress is not None and now > last:
+                progress(now - last)
+            return max(last, now)
         acc = [np.zeros((T.size, cl.iu[0].size), dtype=complex) for cl in self.clusters]
         c0, pos, pa, pb = self._diagonal_pairs
         dephasing = np.zeros((T.size, pa.size))
         if do2:
+            done = 0
             for ch in self._second_order_chunks():
+                done = groups_done(done, ch.cluster)
                 cl = self.clusters[ch.cluster]
                 _accumulate_one(acc[ch.cluster], cl, ch, _element_weights(cl.freqs, T))
+            groups_done(done, n_groups)
         if part4 is not None:
             acc4 = [np.zeros_like(x) for x in acc]
+            done = 0
             for ch in self._fourth_order_chunks(part4):
+                done = groups_done(done, ch.cluster)
                 cl = self.clusters[ch.cluster]
                 W = ch.weights(self._w, cl.omega, T)
                 _accumulate_two(acc4[ch.cluster], cl, ch, W)
                 if ch.cluster == c0:
                     _accumulate_dephasing(dephasing, pos[pa], pos[pb], ch, W)
+            groups_done(done, n_groups)
             for c, (src, perm) in self._mirrors.items():
                 with np.errstate(over="ignore", divide="ignore"):
                     factor = np.exp(self.clusters[src].omega / (KB_CM * T))  # T = 0: 0 (or 1 at w = 0)

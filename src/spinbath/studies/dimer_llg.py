@@ -35,7 +35,7 @@ from pydantic import Field
 from ..config.base import ConfigError, StrictModel
 from ..config.dimer_llg import DimerBiasConfig, DimerSpinsConfig, LangevinConfig
 from ..config.junction import JunctionConfig, grid_values
-from ..progress import track
+from ..progress import track, work
 from . import Study
 
 __all__ = ["DimerLLGConfig", "run", "plot", "plot_sweep", "summary", "STUDY"]
@@ -66,8 +66,15 @@ def _named_couplings(cfg: DimerLLGConfig, V: np.ndarray) -> tuple[dict, tuple]:
         raise ConfigError("junction.t: the dimer-llg study takes one spin-orbit hopping t, got a list")
     if cfg.bias.couplings_file is None:
         model = cfg.junction.model(socs[0])
-        k = spin_kernels(model, V, np.full_like(V, cfg.bias.mu_F), cfg.bias.temperature, epsrel=cfg.epsrel)
-        return couplings_from_kernels(k), model.t_hat
+        parts = []
+        # A few biases per call of the vectorized integrals, so that the bar moves.
+        with work("dimer-llg couplings (Keldysh integrals)", V.size, "biases") as advance:
+            for s in range(0, V.size, _V_BLOCK):
+                v = V[s : s + _V_BLOCK]
+                k = spin_kernels(model, v, np.full_like(v, cfg.bias.mu_F), cfg.bias.temperature, epsrel=cfg.epsrel)
+                parts.append(couplings_from_kernels(k))
+                advance(v.size)
+        return {key: np.concatenate([p[key] for p in parts], axis=0) for key in parts[0]}, model.t_hat
     from ..io import read_results
 
     ds = read_results(cfg.bias.couplings_file)
@@ -92,6 +99,10 @@ def _named_couplings(cfg: DimerLLGConfig, V: np.ndarray) -> tuple[dict, tuple]:
     for name in ("alpha_i", "alpha_an", "j_i", "j_an"):
         named[name] = sel[name].transpose("V", "site", "site_b").values
     return named, tuple(ds.attrs["t_hat"])
+
+
+#: Biases per call of the vectorized Keldysh integrals (one progress step each).
+_V_BLOCK = 4
 
 
 def _fokker_planck_mean(field0: np.ndarray, A: np.ndarray, kT: float) -> np.ndarray:
@@ -139,8 +150,8 @@ def run(cfg: DimerLLGConfig) -> xr.Dataset:
     m1 = np.asarray(sp.pinned)
     out = {k: [] for k in ("m_l", "m_l_err", "m_fp", "kT", "traj", "alpha", "couplings")}
     t_saved = None
-    for i, v in enumerate(track(V, f"dimer LLG ({V.size} biases x {lg.trajectories} trajectories)",
-                                total=V.size)):
+    for i, v in enumerate(track(V, f"dimer-llg Langevin ({lg.trajectories} trajectories x {n_steps} steps per bias)",
+                                total=V.size, unit="biases")):
         p = parameters_from_couplings(named, i, S=sp.S, Delta=sp.Delta, t_hat=t_hat, V=v,
                                       mu_F=cfg.bias.mu_F, T=cfg.bias.temperature)
         W = p.exchange.copy()

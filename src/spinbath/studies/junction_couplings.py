@@ -31,7 +31,7 @@ from pydantic import Field
 
 from ..config.base import StrictModel
 from ..config.junction import BiasConfig, JunctionConfig, grid_values
-from ..progress import track
+from ..progress import work
 from . import Study
 
 __all__ = ["JunctionCouplingsConfig", "run", "plot", "plot_sweep", "summary", "STUDY"]
@@ -85,11 +85,13 @@ def run(cfg: JunctionCouplingsConfig) -> xr.Dataset:
     chunks = [slice(i, min(i + _CHUNK, VV.size)) for i in range(0, VV.size, _CHUNK)]
     tasks = [(k, c) for k in range(len(socs)) for c in chunks]
     parts: dict[int, list[dict]] = {k: [] for k in range(len(socs))}
-    for k, c in track(tasks, f"junction couplings ({V.size} x {mu.size} points, {len(socs)} t)",
-                      total=len(tasks)):
-        kern = spin_kernels(cfg.junction.model(socs[k]), VV[c], MM[c], cfg.bias.temperature,
-                            epsrel=cfg.epsrel)
-        parts[k].append(couplings_from_kernels(kern))
+    with work(f"junction couplings ({V.size} V x {mu.size} mu_F x {len(socs)} t)", len(socs) * VV.size,
+              "(V, mu_F, t) points") as advance:
+        for k, c in tasks:
+            kern = spin_kernels(cfg.junction.model(socs[k]), VV[c], MM[c], cfg.bias.temperature,
+                                epsrel=cfg.epsrel)
+            parts[k].append(couplings_from_kernels(kern))
+            advance(c.stop - c.start)
     grid = (V.size, mu.size)
     data = {}
     for name, (unit, long_name) in _SCALARS.items():

@@ -186,7 +186,7 @@ def run(cfg: OpenChainConfig) -> xr.Dataset:
         steps.append("field loop")
     if cfg.anisotropy_shifts:
         steps.append("anisotropy scan")
-    bar = iter(track(steps, f"open chain N = {n}", total=len(steps)))
+    bar = iter(track(steps, f"open chain N = {n} ({', '.join(steps)})", total=len(steps), unit="stages"))
 
     L = None
     if cfg.evolution:
@@ -280,7 +280,8 @@ def _field_loop(cfg: OpenChainConfig, data: dict, coords: dict, attrs: dict) -> 
                             {"units": "1", "long_name": "1 where a stable mean-field steady state was found"})
     if hy.exact:
         m_ex = np.empty((h.size, 3))
-        for k, hk in enumerate(h):
+        for k, hk in enumerate(track(h, f"exact steady states along the loop (N = {cfg.n})", total=h.size,
+                                     unit="field points")):
             rho = steady_state(_exact_liouvillian(model.with_field(base + hk * d)))
             m_ex[k] = 2.0 * measures.total_magnetization(rho, cfg.n) / cfg.n
         data["m_exact_loop"] = (("branch", "h", "axis"), np.stack([m_ex, m_ex]),

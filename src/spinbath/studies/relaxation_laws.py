@@ -48,6 +48,7 @@ from ..analysis.arrhenius import log_slopes
 from ..config.grids import temperature_values
 from ..config.relaxation_laws import RelaxationLawsConfig
 from ..units import KB_CM
+from ..progress import work
 from . import Study, tau_range_row
 
 __all__ = ["RelaxationLawsConfig", "run", "plot", "plot_sweep", "summary", "STUDY", "MECHANISMS", "local_slopes"]
@@ -72,6 +73,10 @@ def local_slopes(temperature: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, 
     return U * KB_CM, n
 
 
+#: Temperatures per call of the vectorized rates (one progress step each).
+_T_BLOCK = 8
+
+
 def run(cfg: RelaxationLawsConfig) -> xr.Dataset:
     """Build H and the bath once; one- and two-phonon rates at all temperatures; tau per model."""
     from ..baths.spectral import Debye
@@ -87,7 +92,14 @@ def run(cfg: RelaxationLawsConfig) -> xr.Dataset:
     rates = PhononRates(H, bath, eta=m.eta, doublet_ratio=m.doublet_ratio,
                         two_phonon_max_gap=m.two_phonon_max_gap, epsrel=m.epsrel)
     T = temperature_values(cfg.temperatures)
-    r = rates.rates(T)
+    # In blocks of temperatures, so that the bar moves on long grids (the rates are vectorized in T).
+    blocks = [slice(s, s + _T_BLOCK) for s in range(0, T.size, _T_BLOCK)]
+    parts = []
+    with work(f"relaxation-laws rates ({len(bath.channels)} bath channels)", T.size, "temperatures") as advance:
+        for b in blocks:
+            parts.append(rates.rates(T[b]))
+            advance(T[b].size)
+    r = {key: np.concatenate([p[key] for p in parts], axis=0) for key in parts[0]}
     per_model = rates.model_rates(r)
     W = per_model["multi-level"]  # one-phonon everywhere (real steps) + virtual two-phonon
     resonant = r["raman-resonant"] + r["sum-resonant"]

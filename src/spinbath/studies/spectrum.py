@@ -51,7 +51,7 @@ def run(cfg: SpectrumConfig) -> xr.Dataset:
     energy = np.empty((fields.size, ham.dim))
     jz_exp = np.empty_like(energy)
     jn_exp = np.empty_like(energy)
-    for i, b in enumerate(track(fields, "field sweep", total=fields.size)):
+    for i, b in enumerate(track(fields, "spectrum", total=fields.size, unit="fields")):
         e, v = ham.eigh(b * n)
         energy[i] = e - e[0]
         jz_exp[i] = np.real(np.einsum("ip,ij,jp->p", v.conj(), jz, v))

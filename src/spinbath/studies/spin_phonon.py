@@ -47,7 +47,7 @@ from ..config.base import EnergyCm, StrictModel
 from ..config.bath import PhononBathConfig
 from ..config.grids import TemperatureSpec, temperature_values
 from ..config.spin import SpinConfig, StaticFieldConfig
-from ..progress import track
+from ..progress import work
 from ..quantum.orders import ORDERS, study_orders
 from ..quantum.spin_phonon import RESONANCE_WINDOW
 from ..units import KB_CM
@@ -200,33 +200,40 @@ def run(cfg: SpinPhononConfig) -> xr.Dataset:
     # all asked for, it is their sum, not another sweep over the mode pairs.
     swept: dict[str, np.ndarray] = {}
 
-    def rate_stack(order: str) -> np.ndarray:
+    def covered(order: str) -> bool:
         parts = ORDERS[order].parts
-        if parts and all(p in orders for p in parts):
-            total = rate_stack(parts[0])
+        return bool(parts) and all(p in orders for p in parts)
+
+    def rate_stack(order: str, advance) -> np.ndarray:
+        if covered(order):
+            parts = ORDERS[order].parts
+            total = rate_stack(parts[0], advance)
             for p in parts[1:]:
-                total = total + rate_stack(p)
+                total = total + rate_stack(p, advance)
             return total
         if order not in swept:
-            swept[order] = rates.superoperator(T, order)
+            swept[order] = rates.superoperator(T, order, progress=advance)
         return swept[order]
 
     steps = orders + (["4-resonant"] if "4" in orders and cfg.method.resonant_part else [])
     tau_res = np.full(T.size, np.nan)
-    # One rate sweep per order covers all temperatures at once, so the bar counts orders.
-    for i, order in enumerate(track(steps, f"spin-phonon rates ({bath.n_modes} modes, {T.size} temperatures)",
-                                    total=len(steps))):
-        if order == "4-resonant":
-            R_res = rates.superoperator(T, "4-resonant")
-            tau_res[:] = [relaxation_time(R_res[j], E, gJn) for j in range(T.size)]
-            continue
-        R_all = rate_stack(order)
-        for j in range(T.size):
-            R = R_all[j]
-            found = relaxation_time_details(R, E, gJn)
-            tau[i, j], weight[i, j] = found.tau, found.weight
-            slowest[i, j] = _slowest_rates(found.eigenvalues, N_SLOWEST)
-            T1[i, j], T2[i, j], T2s[i, j] = coherence_times(R, cfg.pair)
+    # The rates of all temperatures come from one sweep over the transition groups per order; the
+    # bar counts those groups (a sum of orders already computed costs nothing).
+    units = sum(rates.work_units(o) for o in steps if not covered(o))
+    with work(f"spin-phonon rates (orders {', '.join(steps)}; {bath.n_modes} modes, {T.size} temperatures)",
+              units, "transition groups") as advance:
+        for i, order in enumerate(steps):
+            if order == "4-resonant":
+                R_res = rates.superoperator(T, "4-resonant", progress=advance)
+                tau_res[:] = [relaxation_time(R_res[j], E, gJn) for j in range(T.size)]
+                continue
+            R_all = rate_stack(order, advance)
+            for j in range(T.size):
+                R = R_all[j]
+                found = relaxation_time_details(R, E, gJn)
+                tau[i, j], weight[i, j] = found.tau, found.weight
+                slowest[i, j] = _slowest_rates(found.eigenvalues, N_SLOWEST)
+                T1[i, j], T2[i, j], T2s[i, j] = coherence_times(R, cfg.pair)
 
     levels = np.arange(E.size)
     ds = xr.Dataset(

@@ -1,0 +1,80 @@
+"""Progress in the unit of the work, and a size/time line without a terminal.
+
+pytest captures stderr (not a terminal), so these runs see what a log file or a CI job sees.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import spinbath
+from spinbath import progress
+from spinbath.progress import work
+
+from test_figures import small_config
+from test_sweep_figures import SPIN_PHONON
+
+UNITS = {
+    "spectrum": (lambda: small_config("spectrum"), r"spectrum: 51 fields"),
+    "spin-phonon": (lambda: {k: v for k, v in SPIN_PHONON.items() if k != "sweep"},
+                    r"spin-phonon rates \(orders 2; \d+ modes, 4 temperatures\): \d+ transition groups"),
+    "relaxation-laws": (lambda: small_config("relaxation-two-modes"),
+                        r"relaxation-laws rates \(2 bath channels\): 50 temperatures"),
+    "junction-couplings": (lambda: small_config("junction"),
+                           r"junction couplings \(9 V x 7 mu_F x 2 t\): 126 \(V, mu_F, t\) points"),
+    "dimer-llg": (lambda: small_config("dimer-llg"), r"dimer-llg couplings \(Keldysh integrals\): 9 biases"),
+    "open-chain": (lambda: small_config("chain-n3"), r"open chain N = 3 \(mean-field evolution, exact evolution.*\): \d stages"),
+}
+
+
+@pytest.mark.parametrize("study", sorted(UNITS))
+def test_every_study_states_its_size_in_work_units_without_a_terminal(study, capsys):
+    make, pattern = UNITS[study]
+    spinbath.run(make())
+    err = capsys.readouterr().err
+    assert re.search(pattern, err), err
+    assert "\x1b[" not in err  # no control characters in a log
+
+
+def test_quiet_prints_nothing(capsys):
+    spinbath.run(small_config("spectrum"), quiet=True)
+    assert capsys.readouterr().err == ""
+
+
+def test_time_estimate_line_for_a_long_run(monkeypatch, capsys):
+    """After the first units, a run that will take longer than ESTIMATE_AFTER_S says how long."""
+    clock = iter([0.0, 2.0, 4.0, 6.0])
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: next(clock))
+    with work("toy run", 100, "bias points") as advance:
+        advance(2)  # 2 of 100 in 2 s -> about 100 s
+        advance(2)
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "toy run: 100 bias points"
+    assert err[1] == "toy run: about 1.7 min in total (2 of 100 bias points took 2 s)"
+    assert len(err) == 2  # said once
+
+
+def test_no_estimate_for_a_short_run(monkeypatch, capsys):
+    clock = iter([0.0, 0.6, 1.2])
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: next(clock))
+    with work("toy run", 10, "temperatures") as advance:
+        advance(1)
+        advance(1)
+    assert capsys.readouterr().err.splitlines() == ["toy run: 10 temperatures"]
+
+
+def test_spin_phonon_progress_counts_every_transition_group():
+    from spinbath.quantum.spin_phonon import SpinPhononRates
+
+    from helpers import kramers_model
+
+    H, V, w = kramers_model()
+    rates = SpinPhononRates(H, V, w, 8.0)
+    for order in (2, 4, "2+4"):
+        told = []
+        rates.superoperator(np.array([20.0, 40.0]), order, progress=told.append)
+        assert sum(told) == rates.work_units(order) > 0
+        assert all(n > 0 for n in told)
