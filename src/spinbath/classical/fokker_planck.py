@@ -1,5 +1,7 @@
 r"""Stationary (Boltzmann) distributions of classical spins and Neel-Brown relaxation times.
 
+Reference: Leiva, Diaz and Nunez, Phys. Rev. B 107, 094401 (2023), doi:10.1103/PhysRevB.107.094401.
+
 The stochastic LLG of :mod:`spinbath.classical.llg` with noise Q = 2 k_B T alpha (and the
 noise-induced drift) has the stationary Fokker-Planck solution
 
@@ -226,7 +228,7 @@ def effective_temperature(noise, damping) -> float | np.ndarray:
 
 def junction_effective_temperature(alpha_i, j_i, S: float,
                                    hbar: float = HBAR_MEV_PS) -> float | np.ndarray:
-    """k_B T_eff = j^(i) / (2 S^2 hbar alpha^(i)), the paper's 1/(k_B T_eff) = 2 S^2 hbar
+    """k_B T_eff = j^(i) / (2 S^2 hbar alpha^(i)), Leiva et al.'s 1/(k_B T_eff) = 2 S^2 hbar
     alpha^(i)/j^(i) (j in meV^2 ps and hbar in meV ps give meV)."""
     alpha_i = np.asarray(alpha_i, dtype=float)
     if np.any(alpha_i <= 0) or S <= 0:

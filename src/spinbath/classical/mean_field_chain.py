@@ -392,7 +392,7 @@ class MeanFieldChain:
         Bz swept over [-1, 1]): the on-site dissipators relax toward -z whatever the field, so
         with B along z alone M_z stays at -1/(2 n_b + 1) except where the exchange anisotropy
         destabilizes that point (Vx = 0.5, Vy = Vz = 0.1: Bz in about (-0.33, -0.02), a pitchfork
-        to two mirror fixed points with the same M_z). At the paper's couplings the quasi-static
+        to two mirror fixed points with the same M_z). At the couplings of the open-Heisenberg paper (chain-n3 example) the quasi-static
         loop is closed, with or without the transverse field (0.25, 0.25, 0); a finite sweep rate
         opens a dynamic loop. With a strong anisotropy (Vx = 2) and the transverse field two
         stable fixed points (M_x > 0 and M_x < 0) coexist for Bz in about (-0.93, -0.08) and the

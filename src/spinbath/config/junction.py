@@ -1,5 +1,7 @@
 """Config sections of the junction studies: the junction ([junction]) and the bias grid ([bias]).
 
+Reference: Leiva, Diaz and Nunez, Phys. Rev. B 107, 094401 (2023), doi:10.1103/PhysRevB.107.094401.
+
 Energies in meV, bias in mV, temperature in K (T = 0 allowed); unit strings such as "2 meV",
 "-5 mV" or "300 mK" are converted here.
 """
@@ -37,7 +39,7 @@ EnergyRange = range_model(EnergyMeV, "meV", name="Range_meV", max_num=2001)
 
 
 class JunctionConfig(StrictModel):
-    """[junction]: leads and device in meV (defaults: the paper's junction with weak SOC).
+    """[junction]: leads and device in meV (defaults: the junction with weak SOC).
 
     ``t`` is one spin-orbit hopping or a list (e.g. ``[0.1, 1.0]`` for t = 0.05 t0 and 0.5 t0), each
     computed as its own map.

@@ -1,5 +1,7 @@
 """Bias-dependent couplings of two localized spins in the junction, at second order in Delta.
 
+Reference: Leiva, Diaz and Nunez, Phys. Rev. B 107, 094401 (2023), doi:10.1103/PhysRevB.107.094401.
+
 Two classical spins S_1, S_2 (on sites 1, 2) couple to the electron spin density by the s-d
 exchange H_sd = Delta sum_a S_a . s_a (s_a with Pauli matrices). Integrating the electrons out at
 second order in Delta and to first order in the slow time derivatives (adiabatic expansion of the
@@ -27,7 +29,7 @@ J = 1/(2|t0|), i.e. J Delta^2 = Delta^2/(2|t0|).
 Damping and noise (per Delta^2): alpha_ab = chi'_ab (iso, an parts; meV^-2 with hbar = 1) and
 j_ab = C_ab (iso, an; meV^-1 with hbar = 1). In this normalization the fluctuation-dissipation
 relation at V = 0 reads j_ab = 2 k_B T alpha_ab for every a, b and both parts, and the effective
-temperature under bias is k_B T_eff,a = j^(i)_aa / (2 alpha^(i)_aa). The paper writes this as
+temperature under bias is k_B T_eff,a = j^(i)_aa / (2 alpha^(i)_aa). Leiva et al. write this as
 j^(i)/(2 S^2 hbar alpha^(i)) because its noise is that of the field on the unit vector m = S/|S|,
 S^2 Delta^2 C; both are the same number. The dm part of chi' is reactive (it renormalizes the
 precession, not the damping) and is reported as alpha_dm.

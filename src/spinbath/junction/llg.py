@@ -1,5 +1,7 @@
 """Parameters of the dimer's generalized stochastic LLG, from the junction couplings.
 
+Reference: Leiva, Diaz and Nunez, Phys. Rev. B 107, 094401 (2023), doi:10.1103/PhysRevB.107.094401.
+
 For classical spins S_a = S m_a (|m_a| = 1) coupled by H_sd = Delta sum_a S_a . s_a, the field on the
 unit vector m_a (h_a = -dE/dm_a = S B_a, meV) and the equation of motion are
 
@@ -12,7 +14,7 @@ unit vector m_a (h_a = -dE/dm_a = S B_a, meV) and the equation of motion are
 with hbar = 0.6582 meV ps, so dm/dt is in ps^-1. In equilibrium the noise is 2 k_B T times the
 damping coefficient hbar S^2 Delta^2 chi' of the field equation (fluctuation-dissipation); under
 bias it is not, and T_eff measures by how much. The dm (reactive) part of chi' is left out of
-alpha^G as in the paper and reported by :func:`spinbath.junction.couplings`.
+alpha^G as in Leiva et al. and reported by :func:`spinbath.junction.couplings`.
 """
 
 from __future__ import annotations

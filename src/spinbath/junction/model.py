@@ -1,5 +1,7 @@
 """The two-site molecular junction: device Hamiltonian, leads and bias (energies in meV).
 
+Reference: Leiva, Diaz and Nunez, Phys. Rev. B 107, 094401 (2023), doi:10.1103/PhysRevB.107.094401.
+
 Device (sites 1, 2, spin 1/2 each; basis |site> x |spin>, site-major):
 
     H_D = eps0 (n_1 + n_2) + sum_{ss'} [ c_{1s}^+ T_{ss'} c_{2s'} + h.c. ],   T = t0 1 + t (t_hat . sigma)
@@ -32,7 +34,7 @@ PAULI = np.array(
 
 @dataclass(frozen=True)
 class JunctionModel:
-    """Parameters of the junction, meV (defaults: the paper's weak-SOC junction, t = 0.05 t0).
+    """Parameters of the junction, meV (defaults: the weak-SOC junction, t = 0.05 t0).
 
     t_e: lead hopping; t_L, t_R: lead-device hoppings (sites 1 and 2); t0: spin-independent
     inter-site hopping; t: spin-dependent (spin-orbit-like) hopping along the unit vector t_hat;

@@ -1,5 +1,7 @@
 """Study ``dimer-llg``: bias-driven switching of a spin pinned next to a free one in a junction.
 
+Reference: Leiva, Diaz and Nunez, Phys. Rev. B 107, 094401 (2023), doi:10.1103/PhysRevB.107.094401.
+
 For each bias V the couplings of the junction (computed from [junction], or read from a
 ``junction-couplings`` results file) give the generalized stochastic LLG of the dimer
 (:mod:`spinbath.junction.llg`, :mod:`spinbath.classical.llg`). In reduced time (unit hbar S / meV,
@@ -16,9 +18,9 @@ For each bias V the couplings of the junction (computed from [junction], or read
                               E(m) = -m.(W_21 m_1 + h0_2) - m.W_22^sym m / 2,
                               k_B T_eff = Q^iso_22 / (2 alpha^G,iso_22)
 
-The Fokker-Planck estimate is the paper's approximation: it drops the anisotropic parts of the
+The Fokker-Planck estimate is the approximation of Leiva et al.: it drops the anisotropic parts of the
 noise/damping ratio. The junction also gives a current-driven self torque Dloc_a (a field
-S_a x t_hat on spin a, non-conservative), absent from the paper's LLG; ``self_torque = true`` keeps
+S_a x t_hat on spin a, non-conservative), absent from Leiva et al.'s LLG; ``self_torque = true`` keeps
 it in the Langevin dynamics (the Fokker-Planck estimate cannot), which moves <m_y> by tens of
 standard errors at |V| >= 2 mV for the weak-SOC junction. Also: J, D, A, K of spin 2 in meV (times Delta^2 S^2), the ratios D/J, A/J, K/J, T_eff,
 the Gilbert damping, and sample trajectories.
@@ -53,7 +55,7 @@ class DimerLLGConfig(StrictModel):
     self_torque: bool = Field(
         default=False,
         description="keep the current-driven self torque Dloc_a (S_a x t_hat field) in the Langevin "
-                    "dynamics; off by default, as in the paper's LLG (fields from J, D, A, K)")
+                    "dynamics; off by default, as in Leiva et al.'s LLG (fields from J, D, A, K)")
 
 
 def _named_couplings(cfg: DimerLLGConfig, V: np.ndarray) -> tuple[dict, tuple]:
