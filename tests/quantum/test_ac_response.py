@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from spinbath.quantum.ac_response import ac_susceptibility, field_response_state, response_modes
+from spinbath.quantum.ac_response import ac_susceptibility, field_response_state
+from spinbath.quantum.relaxation import relaxation_modes
 from spinbath.quantum.relaxation import evolve
 from spinbath.quantum.spin_phonon import SpinPhononRates
 from spinbath.spins.operators import spin_matrices
@@ -47,15 +48,26 @@ def kramers():
     return R, E, M, T
 
 
-def test_mode_sum_equals_the_linear_solve(kramers):
+def eigenmodes(R, E, M, T):
+    """Rates (s^-1) and weights of the eigenmodes of the magnetization response (eigenvectors of G)."""
+    from spinbath.quantum.relaxation import with_hamiltonian
+
+    drho = field_response_state(E, M, T)
+    lam, amp = relaxation_modes(with_hamiltonian(R, E), M, drho)
+    keep = np.abs(amp) > 0
+    return -lam[keep], amp[keep] / np.real(np.trace(M @ drho))
+
+
+def test_mode_sum_equals_the_block_solve(kramers):
+    """Two independent routes: the eigenmodes of G (non-stiff here) and the Schur-complement solve."""
     R, E, M, T = kramers
-    rates, weights = response_modes(R, E, M, T, n_modes=100)
+    rates, weights = eigenmodes(R, E, M, T)
     assert abs(weights.sum() - 1.0) < 1e-9
-    tau = 1.0 / rates[0]
+    tau = 1.0 / np.real(rates[np.argmax(np.abs(weights))])
     nu = np.geomspace(1e-3, 1e3, 25) / (2 * np.pi * tau)
     chi = ac_susceptibility(R, E, M, T, nu)
-    modes = (weights[None, :] / (1.0 + 2j * np.pi * nu[:, None] / rates[None, :])).sum(axis=1)
-    np.testing.assert_allclose(chi, modes, rtol=1e-6, atol=1e-9)
+    mode_sum = (weights[None, :] / (1.0 + 2j * np.pi * nu[:, None] / rates[None, :])).sum(axis=1)
+    np.testing.assert_allclose(chi, mode_sum, rtol=1e-6, atol=1e-9)
 
 
 def test_equals_the_fourier_transform_of_the_magnetization_decay(kramers):
@@ -64,8 +76,8 @@ def test_equals_the_fourier_transform_of_the_magnetization_decay(kramers):
     R, E, M, T = kramers
     drho = field_response_state(E, M, T)
     chi_rel = float(np.real(np.trace(M @ drho)))
-    rates, _ = response_modes(R, E, M, T, n_modes=100)
-    tau = 1.0 / rates[0]
+    rates, weights = eigenmodes(R, E, M, T)
+    tau = 1.0 / np.real(rates[np.argmax(np.abs(weights))])
     t = np.concatenate([[0.0], np.geomspace(1e-6 * tau, 60 * tau, 12000)])
     m = np.real(np.einsum("ij,tji->t", M, evolve(R, drho, t, E=E))) / chi_rel
 
@@ -114,3 +126,30 @@ def test_response_state_is_traceless_hermitian_and_gives_the_curie_law_for_a_fre
     assert abs(np.trace(drho)) < 1e-15
     # chi_T = beta <M^2> for a free doublet (Curie): Tr(M drho) = 1 / (k_B T)
     assert np.real(np.trace(M @ drho)) == pytest.approx(1.0 / (KB_CM * T), rel=1e-14)
+
+
+def test_stiff_dycp_keeps_the_slow_rate_debye_at_tau():
+    """DyCp at 20 K, orders 2+4: tau ~ 1e3 s next to phonon rates ~1e11 s^-1. chi is Debye with the tau
+    of relaxation_time_details (its own stiff-safe route, the 4x4 effective generator) to 1e-6."""
+    import tomllib
+    from pathlib import Path
+
+    import spinbath
+    from spinbath.quantum.relaxation import relaxation_time_details
+    from spinbath.studies.spin_phonon import SpinPhononConfig, _moment_axis_operator
+
+    text = (Path(spinbath.__file__).parent / "examples" / "dycp.toml").read_text()
+    cfg = SpinPhononConfig.model_validate(tomllib.loads(text))
+    ham = cfg.spin.hamiltonian()
+    moment = _moment_axis_operator(ham, np.asarray(cfg.field.direction))
+    H = ham.matrix(cfg.field.field_vector())
+    rates = SpinPhononRates.from_bath(H, cfg.bath.build(cfg.spin.J, cfg.field.field_vector()), width=cfg.method.width,
+                                      lineshape=cfg.method.lineshape, basis_operator=moment, vanishing_field=True)
+    E, U = rates.energies, rates.eigenvectors
+    M = U.conj().T @ moment @ U
+    R = rates.superoperator(20.0, "2+4")
+    found = relaxation_time_details(R, E, M)
+    assert 1.0 < found.tau < 1e6 and found.weight > 0.999999
+    nu = np.array([0.01, 0.1, 1.0, 10.0]) / (2 * np.pi * found.tau)
+    chi = ac_susceptibility(R, E, M, 20.0, nu)
+    np.testing.assert_allclose(chi, 1.0 / (1.0 + 2j * np.pi * nu * found.tau), atol=1e-6)

@@ -17,7 +17,8 @@ the deviation relaxes as drho(t) = exp(G t) drho under the generator G = R - i[H
 
 (the sign convention chi = chi' - i chi'', so chi'' > 0; w = 2 pi nu), a_g the weights of the
 eigenmodes lambda_g of G in M(t) (sum_g a_g = 1). One mode lambda = -1/tau gives the Debye law
-1 / (1 + i w tau). The measured chi(w) = chi_S + (chi_T - chi_S) chi(w)/chi_rel compares with this
+1 / (1 + i w tau). The solve eliminates the fast processes first (:func:`ac_susceptibility`), so a
+slow magnetization (tau of hours next to picosecond phonon processes) keeps full precision. The measured chi(w) = chi_S + (chi_T - chi_S) chi(w)/chi_rel compares with this
 shape; the fits of spinbath.experiment give chi_S and chi_T.
 """
 
@@ -27,9 +28,9 @@ import numpy as np
 
 from ..units import KB_CM
 from .liouville import vec
-from .relaxation import relaxation_modes, with_hamiltonian
+from .relaxation import with_hamiltonian
 
-__all__ = ["field_response_state", "ac_susceptibility", "response_modes"]
+__all__ = ["field_response_state", "ac_susceptibility"]
 
 
 def _levels(E: np.ndarray, tol: float) -> list[np.ndarray]:
@@ -67,45 +68,49 @@ def field_response_state(E, M, temperature: float, degeneracy_cm: float = 1e-6) 
     return beta * (blocks - mean * rho_eq)
 
 
+def _ground_liouville(E: np.ndarray, degeneracy_cm: float) -> np.ndarray:
+    """Column-stacked indices a + d b of the ground level's block (a, b in the ground level)."""
+    d = E.size
+    ground = _levels(E, degeneracy_cm)[0]
+    if ground.size == 1:  # a non-degenerate ground state: keep its partner too (the slow pair)
+        ground = np.argsort(E, kind="stable")[:2]
+    return np.array([a + d * b for b in ground for a in ground])
+
+
 def ac_susceptibility(R, E, M, temperature: float, frequency, degeneracy_cm: float = 1e-6) -> np.ndarray:
     """chi(nu) / chi_rel (complex, chi = chi' - i chi'') at the frequencies ``frequency`` (Hz).
 
     R: rate superoperator (s^-1) in the eigenbasis of diag(E) on column-stacked vec(rho), as
     :meth:`spinbath.quantum.SpinPhononRates.superoperator` returns it; E (cm^-1), M, temperature (K)
-    as in :func:`field_response_state`. Exact for the master equation: one linear solve per
-    frequency, (i w - G) x = drho with G = R - i[H, .].
+    as in :func:`field_response_state`. Exact for the master equation: (i w - G) x = drho with
+    G = R - i[H, .] is solved by eliminating the ground level's block s (Schur complement):
+
+        x_s = (i w - G_ss - G_sf A^-1 G_fs)^-1 (b_s + G_sf A^-1 b_f),  A = i w - G_ff,
+        x_f = A^-1 (b_f + G_fs x_s).
+
+    A holds only the fast processes, so it is well conditioned; a direct solve of the whole system
+    would lose the slow magnetization rate (1e-4 s^-1 next to phonon rates of 1e11 s^-1 in DyCp)
+    to round-off.
     """
     G = with_hamiltonian(R, E)
-    d = int(round(np.sqrt(G.shape[0])))
+    E = np.asarray(E, float)
+    d = E.size
     drho = field_response_state(E, M, temperature, degeneracy_cm)
     chi_rel = float(np.real(np.trace(M @ drho)))
     if chi_rel <= 0:
         raise ValueError("the magnetization does not relax at this temperature (chi_rel = 0)")
     obs = vec(np.asarray(M).T)  # Tr(M X) = vec(M^T) . vec(X)
-    x0 = vec(drho)
-    eye = np.eye(d * d)
+    b = vec(drho)
+    s = _ground_liouville(E, degeneracy_cm)
+    f = np.setdiff1d(np.arange(d * d), s)
+    Gss, Gsf, Gfs, Gff = G[np.ix_(s, s)], G[np.ix_(s, f)], G[np.ix_(f, s)], G[np.ix_(f, f)]
+    eye_f, eye_s = np.eye(f.size), np.eye(s.size)
     out = []
     for nu in np.atleast_1d(np.asarray(frequency, float)):
         w = 2 * np.pi * nu
-        sol = np.linalg.solve(1j * w * eye - G, x0)
-        out.append(1.0 - 1j * w * (obs @ sol) / chi_rel)
+        A = 1j * w * eye_f - Gff
+        Y = np.linalg.solve(A, np.column_stack([Gfs, b[f]]))  # A^-1 [G_fs, b_f]
+        xs = np.linalg.solve(1j * w * eye_s - Gss - Gsf @ Y[:, :-1], b[s] + Gsf @ Y[:, -1])
+        xf = Y[:, -1] + Y[:, :-1] @ xs
+        out.append(1.0 - 1j * w * (obs[s] @ xs + obs[f] @ xf) / chi_rel)
     return np.asarray(out)
-
-
-def response_modes(R, E, M, temperature: float, n_modes: int = 6, degeneracy_cm: float = 1e-6):
-    """The eigenmodes of the magnetization's linear response: (rates (s^-1), weights), largest
-    weights first, at most ``n_modes``.
-
-    rates = -Re(lambda_g), weights = Re(a_g) with sum over all modes = 1 (module docstring), so that
-    chi(w)/chi_rel ~ sum_g weight_g / (1 + i w / rate_g). Modes with zero rate carry no weight.
-    """
-    G = with_hamiltonian(R, E)
-    drho = field_response_state(E, M, temperature, degeneracy_cm)
-    chi_rel = float(np.real(np.trace(M @ drho)))
-    lam, amp = relaxation_modes(G, M, drho)
-    keep = np.abs(lam) > 0
-    lam, amp = lam[keep], amp[keep] / chi_rel
-    order = np.argsort(-np.abs(amp), kind="stable")[:n_modes]
-    return -np.real(lam[order]), np.real(amp[order])
-
-

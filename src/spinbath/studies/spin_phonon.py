@@ -27,6 +27,9 @@ Output variables (xarray.Dataset):
     slowest_rates(order, temperature, slowest)       s^-1, the slowest decay rates -Re(lambda) of R
                                                      (relaxation_rate before the names table)
     tau_weight(order, temperature)                   share of M(t) carried by the tau mode
+    chi_ac_real, chi_ac_imag (order, temperature, frequency)   1: chi'(nu) and chi''(nu) over chi_rel,
+                                                     the linear response of the master equation
+                                                     (frequency in Hz, AC_FREQUENCIES)
     tau_resonant(temperature)                        s, tau from the sequential part of the two-phonon
                                                      amplitude alone (not in any order; when 4 is computed)
     U_eff(order)                                     cm^-1, k_B d ln(tau)/d(1/T) for T >= max(T)/2
@@ -57,6 +60,9 @@ __all__ = ["SpinPhononConfig", "MethodConfig", "run", "plot", "plot_sweep", "sum
 
 #: Number of slowest decay rates of R stored per (order, temperature).
 N_SLOWEST = 6
+#: Frequencies (Hz) of the AC susceptibility in the results: 1 mHz to 1 MHz, 5 per decade (a SQUID
+#: magnetometer measures 0.1 Hz to 10 kHz; spinbath.quantum.ac_response).
+AC_FREQUENCIES = np.logspace(-3, 6, 46)
 #: The effective-barrier fit uses the temperatures T >= ARRHENIUS_FRACTION * max(T) (at least 3 points).
 ARRHENIUS_FRACTION = 0.5
 
@@ -174,6 +180,7 @@ def _crossover(T: np.ndarray, orders: list[str], tau: np.ndarray) -> float:
 
 def run(cfg: SpinPhononConfig) -> xr.Dataset:
     """Build H and the bath once; for each order, R at all temperatures; tau, T1, T2, T2*."""
+    from ..quantum.ac_response import ac_susceptibility
     from ..quantum.relaxation import coherence_times, relaxation_time, relaxation_time_details
     from ..quantum.spin_phonon import SpinPhononRates
 
@@ -196,6 +203,7 @@ def run(cfg: SpinPhononConfig) -> xr.Dataset:
     shape = (len(orders), T.size)
     tau, T1, T2, T2s, weight = (np.full(shape, np.nan) for _ in range(5))
     slowest = np.full(shape + (N_SLOWEST,), np.nan)
+    chi_ac = np.full(shape + (AC_FREQUENCIES.size,), np.nan, dtype=complex)
     # R is linear in the jump processes: when the parts of an order (registry: "2+4" = "2" + "4") are
     # all asked for, it is their sum, not another sweep over the mode pairs.
     swept: dict[str, np.ndarray] = {}
@@ -233,6 +241,8 @@ def run(cfg: SpinPhononConfig) -> xr.Dataset:
                 found = relaxation_time_details(R, E, gJn)
                 tau[i, j], weight[i, j] = found.tau, found.weight
                 slowest[i, j] = _slowest_rates(found.eigenvalues, N_SLOWEST)
+                if T[j] > 0:
+                    chi_ac[i, j] = ac_susceptibility(R, E, gJn, float(T[j]), AC_FREQUENCIES)
                 T1[i, j], T2[i, j], T2s[i, j] = coherence_times(R, cfg.pair)
 
     levels = np.arange(E.size)
@@ -246,6 +256,10 @@ def run(cfg: SpinPhononConfig) -> xr.Dataset:
             "tau_resonant": ("temperature", tau_res,
                              {"units": "s", "long_name": "tau from the sequential part of the two-phonon amplitude alone",
                               "note": "repeats the Orbach process of order 2; for inspection, not included in 4 or 2+4"}),
+            "chi_ac_real": (("order", "temperature", "frequency"), chi_ac.real,
+                            {"units": "1", "long_name": "chi'(nu) / chi_rel, in-phase AC susceptibility"}),
+            "chi_ac_imag": (("order", "temperature", "frequency"), -chi_ac.imag,
+                            {"units": "1", "long_name": "chi''(nu) / chi_rel, out-of-phase AC susceptibility (> 0)"}),
             "slowest_rates": (("order", "temperature", "slowest"), slowest,
                                 {"units": "s^-1", "long_name": "slowest decay rates -Re(lambda) of R"}),
             "U_eff": ("order", [effective_barrier(T, tau[i]) for i in range(len(orders))],
@@ -260,6 +274,7 @@ def run(cfg: SpinPhononConfig) -> xr.Dataset:
             "order": ("order", orders, {"units": "1", "long_name": "perturbation order of the master equation"}),
             "temperature": ("temperature", T, {"units": "K"}),
             "slowest": ("slowest", np.arange(N_SLOWEST), {"units": "1"}),
+            "frequency": ("frequency", AC_FREQUENCIES, {"units": "Hz", "long_name": "AC field frequency"}),
             "level": ("level", levels, {"units": "1"}),
             "mode": ("mode", np.arange(bath.n_modes), {"units": "1"}),
         },
