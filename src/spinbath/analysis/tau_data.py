@@ -16,6 +16,10 @@ except ``order``, which defaults to ``"2+4"`` where present (the full second + f
 otherwise its last value, and dimensions of length 1. A variable ``tau_err`` of the same shape, if
 present, gives the errors.
 
+AC and DC results (``spinbath ac``/``spinbath dc``): only the temperatures with ``in_window`` = 1 (tau
+inside the measured frequency window) and ``fit_ok`` = 1 are used, with ``tau_err`` as their errors;
+a ``field`` coordinate along temperature (Oe or T) becomes H.
+
 Validation (ConfigError, one message naming the problem): file missing or unreadable, columns
 missing, T or tau not finite or not positive, errors not positive, fewer than 2 points.
 """
@@ -341,4 +345,21 @@ def _read_netcdf(p: Path, selection: dict[str, str]) -> tuple[dict[str, np.ndarr
         columns["err"] = e.ravel()
     if columns["tau"].shape != T.shape:
         raise ConfigError(f"{p}: tau has {columns['tau'].size} values for {T.size} temperatures")
+    field = ds["field"] if "field" in ds.variables and ds["field"].dims == ("temperature",) else None
+    if field is not None:
+        scale = {"T": 1.0, "mT": 1e-3, "Oe": 1e-4, "G": 1e-4}.get(str(field.attrs.get("units", "T")))
+        if scale is not None:
+            columns["H"] = np.asarray(field.values, dtype=float) * scale
+    if "in_window" in ds.data_vars:  # AC/DC results (spinbath ac/dc): only taus that were measured
+        ok = np.asarray(ds["in_window"].values).astype(bool).ravel()
+        if "fit_ok" in ds.data_vars:
+            ok &= np.asarray(ds["fit_ok"].values).astype(bool).ravel()
+        ok &= np.isfinite(columns["tau"])
+        if "err" in columns:
+            ok &= np.isfinite(columns["err"]) & (columns["err"] > 0)
+        if not ok.any():
+            raise ConfigError(f"{p}: no relaxation time inside the measured frequency window (in_window = 0 "
+                              "for every temperature)")
+        columns = {k: v[ok] for k, v in columns.items()}
+        chosen["in_window"] = f"{int(ok.sum())} of {ok.size} temperatures"
     return columns, source, chosen
