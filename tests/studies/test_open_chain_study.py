@@ -122,3 +122,15 @@ def test_relaxation_gap_is_the_late_decay_rate(tmp_path):
         win = (t > 100) & (t < 250)
         rate = -np.polyfit(t[win], np.log(dev[win]), 1)[0]
         assert rate == pytest.approx(float(ds.relaxation_gap), rel=0.1)
+
+
+def test_correlations_in_both_normalizations_obey_sigma_squared_equals_one(n3):
+    """sigma_a^2 = 1 on every site: the same-site, same-axis Pauli correlation is 1 - <sigma_a>^2
+    (the paper's Eq. 21 normalization), and the S = sigma/2 one is a quarter of it."""
+    ds, _ = n3
+    M_end = ds.M_exact.isel(time=-1).values  # (site, axis) = <sigma>
+    for i in range(ds.sizes["site"]):
+        for k, a in enumerate("xyz"):
+            c_sigma = float(ds.correlation_sigma.sel(site_i=i, site_j=i, axis_a=a, axis_b=a))
+            assert c_sigma == pytest.approx(1.0 - M_end[i, k] ** 2, abs=1e-9)
+            assert float(ds.correlation.sel(site_i=i, site_j=i, axis_a=a, axis_b=a)) == pytest.approx(c_sigma / 4, abs=1e-12)

@@ -12,7 +12,9 @@ Output variables (xarray.Dataset):
     M_exact, M_mf (time, site, axis)     Bloch vectors, exact and mean field
     mismatch(site)                       (1/T) int |M_mf - M_exact|^2 dt
     concurrence(time, bond)              Wootters concurrence of neighbours (j, j+1), exact
-    correlation(site_i, site_j, axis_a, axis_b)   <S^i_a S^j_b> - <S^i_a><S^j_b> at the last time
+    correlation(site_i, site_j, axis_a, axis_b)   <S^i_a S^j_b> - <S^i_a><S^j_b> at the last time (S = sigma/2)
+    correlation_sigma(...)                        the same with Pauli matrices, 4 x correlation: the
+                                                  normalization of the open-Heisenberg paper's Eq. 21
     M_steady(site, axis), relaxation_gap the exact steady state and -Re of the slowest decay (N <= 6)
     m_mf_loop, m_exact_loop (branch, h, axis)  site-averaged <sigma> in a field loop (up/down)
     sw_m(branch, h_sw)                   Stoner-Wohlfarth loop (reduced field h/H_K) at angle psi
@@ -214,6 +216,10 @@ def run(cfg: OpenChainConfig) -> xr.Dataset:
                 C = measures.two_point_correlations(rhos[-1], n)
                 data["correlation"] = (("site_i", "site_j", "axis_a", "axis_b"), C,
                                        {"units": "1", "long_name": "<S^i_a S^j_b> - <S^i_a><S^j_b> at t_end"})
+                # The paper's Eq. 21 is written with Pauli matrices: sigma = 2 S, a factor 4.
+                data["correlation_sigma"] = (("site_i", "site_j", "axis_a", "axis_b"), 4.0 * C,
+                                             {"units": "1", "long_name": "<sigma^i_a sigma^j_b> - <sigma^i_a><sigma^j_b> "
+                                              "at t_end (= 4 x correlation; the open-Heisenberg paper's Eq. 21)"})
                 coords.update({"site_i": ("site_i", np.arange(n), {"units": "1"}),
                                "site_j": ("site_j", np.arange(n), {"units": "1"}),
                                "axis_a": ("axis_a", ["x", "y", "z"], {"units": "1"}),
