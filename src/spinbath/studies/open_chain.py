@@ -115,6 +115,21 @@ class HysteresisConfig(StrictModel):
     psi_deg: float = 10.0
 
 
+class LLHysteresisConfig(StrictModel):
+    """[ll_hysteresis]: the open-Heisenberg paper's mean-field loops (its Fig. 2): Gamma = 0, damping
+    D = alpha B_eff, one Bloch vector (bulk chain), anisotropy V_z, field B = b_perp (1, 1, 0)/sqrt(2)
+    + h z^ swept quasi-statically over h = -h_max..h_max (num points), for every V_z and b_perp;
+    Stoner-Wohlfarth loops of E = -B . M - (V_z/2) M_z^2 (H_K = V_z) on the same axes
+    (spinbath.classical.ll_hysteresis). Fields in units of gamma, like [field]."""
+
+    alpha: float = Field(default=0.5, gt=0, description="Landau-Lifshitz damping (D = alpha B_eff)")
+    Vz: list[float] = Field(default=[0.5, 1.0, 1.5, 2.0], min_length=1)
+    b_perp: list[float] = Field(default=[0.0, 1.4142135623730951], min_length=1,
+                                description="transverse field magnitudes along (1, 1, 0)/sqrt(2)")
+    h_max: float = Field(default=3.0, gt=0)
+    num: int = Field(default=121, ge=5, le=2001)
+
+
 class OpenChainConfig(StrictModel):
     """``study = "open-chain"``: chain, couplings, field, bath, initial state, what to compute."""
 
@@ -129,8 +144,14 @@ class OpenChainConfig(StrictModel):
     evolution: EvolutionConfig | None = EvolutionConfig()
     steady_state: bool = True
     hysteresis: HysteresisConfig | None = None
+    ll_hysteresis: LLHysteresisConfig | None = None
     anisotropy_shifts: list[float] = Field(
         default=[], description="V_x -> V_x + shift: time-averaged mean-field mismatch for each (exact evolution)")
+
+    @field_validator("evolution", mode="before")
+    @classmethod
+    def _no_evolution(cls, v):
+        return None if v is False else v  # evolution = false: no time evolution (e.g. loops only)
 
     @field_validator("field", "coupling")
     @classmethod
@@ -186,6 +207,8 @@ def run(cfg: OpenChainConfig) -> xr.Dataset:
         steps.append("exact steady state")
     if cfg.hysteresis:
         steps.append("field loop")
+    if cfg.ll_hysteresis:
+        steps.append("paper mean-field loops")
     if cfg.anisotropy_shifts:
         steps.append("anisotropy scan")
     bar = iter(track(steps, f"open chain N = {n} ({', '.join(steps)})", total=len(steps), unit="stages"))
@@ -243,6 +266,9 @@ def run(cfg: OpenChainConfig) -> xr.Dataset:
     if cfg.hysteresis:
         next(bar, None)
         _field_loop(cfg, data, coords, attrs)
+    if cfg.ll_hysteresis:
+        next(bar, None)
+        _ll_loops(cfg.ll_hysteresis, data, coords)
     if cfg.anisotropy_shifts:
         next(bar, None)
         shifts = np.asarray(cfg.anisotropy_shifts, dtype=float)
@@ -302,6 +328,34 @@ def _field_loop(cfg: OpenChainConfig, data: dict, coords: dict, attrs: dict) -> 
                   "loop_gap_mf": float(gap.max())})
 
 
+def _ll_loops(c: LLHysteresisConfig, data: dict, coords: dict) -> None:
+    """The paper's quasi-static LL loops and the Stoner-Wohlfarth loops over (Vz, b_perp)."""
+    from ..classical.ll_hysteresis import ll_loop
+
+    shape = (len(c.Vz), len(c.b_perp), 2, c.num, 3)
+    m_ll, m_sw = np.empty(shape), np.empty(shape)
+    hc_ll, hc_sw = np.empty(shape[:2]), np.empty(shape[:2])
+    for i, vz in enumerate(c.Vz):
+        for j, bp in enumerate(c.b_perp):
+            for arr, hc, method in ((m_ll, hc_ll, "ll"), (m_sw, hc_sw, "sw")):
+                loop = ll_loop(c.h_max, c.num, vz, bp, alpha=c.alpha, method=method)
+                arr[i, j, 0], arr[i, j, 1] = loop.up, loop.down
+                hc[i, j] = loop.coercive_field
+    coords["Vz"] = ("Vz", np.asarray(c.Vz, float), {"units": "gamma", "long_name": "anisotropy V_z"})
+    coords["b_perp"] = ("b_perp", np.asarray(c.b_perp, float),
+                        {"units": "gamma", "long_name": "transverse field along (1, 1, 0)/sqrt(2)"})
+    coords["ll_branch"] = ("ll_branch", ["up", "down"], {"units": "1"})
+    coords["h_ll"] = ("h_ll", np.linspace(-c.h_max, c.h_max, c.num),
+                      {"units": "gamma", "long_name": "swept field B_z"})
+    dims = ("Vz", "b_perp", "ll_branch", "h_ll", "axis")
+    data["ll_m"] = (dims, m_ll, {"units": "1", "long_name": f"mean-field LL Bloch vector (Gamma = 0, D = {c.alpha:g} B_eff)"})
+    data["ll_m_sw"] = (dims, m_sw, {"units": "1", "long_name": "Stoner-Wohlfarth minimum of E = -B.M - (V_z/2) M_z^2"})
+    data["coercive_field"] = (("Vz", "b_perp"), hc_ll,
+                              {"units": "gamma", "long_name": "coercive field of the LL loop (to the h step)"})
+    data["coercive_field_sw"] = (("Vz", "b_perp"), hc_sw,
+                                 {"units": "gamma", "long_name": "coercive field of the Stoner-Wohlfarth loop"})
+
+
 def plot(ds: xr.Dataset, path) -> None:
     """(a) M(t) exact vs mean field, (b) concurrence, (c) field loop (mean field, exact, SW).
 
@@ -313,7 +367,10 @@ def plot(ds: xr.Dataset, path) -> None:
 
     panels = [p for p, ok in (("evolution", "M_mf" in ds), ("concurrence", "concurrence" in ds),
                                ("loop", "m_mf_loop" in ds), ("sw", "sw_m" in ds),
-                               ("shift", "mismatch_vs_shift" in ds)) if ok] or ["steady"]
+                               ("shift", "mismatch_vs_shift" in ds)) if ok]
+    if "ll_m" in ds:
+        panels += [("ll", j) for j in range(ds.sizes["b_perp"])] + ["coercive"]
+    panels = panels or ["steady"]
     with paper_style():
         fig, axes = plt.subplots(1, len(panels), figsize=(2.9 * len(panels) + 0.6, 2.6), squeeze=False)
         for ax, p in zip(axes[0], panels):
@@ -361,6 +418,32 @@ def plot(ds: xr.Dataset, path) -> None:
                 ax.plot(ds["shift"], ds["mismatch_vs_shift"], "ko-", ms=3, lw=1.0)
                 ax.set_xlabel(r"anisotropy shift of $V_x$ ($\gamma$)")
                 ax.set_ylabel(r"$\overline{|M_{mf} - M_{exact}|^2}$ per site")
+            elif isinstance(p, tuple) and p[0] == "ll":
+                bp = float(ds.b_perp[p[1]])
+                h = ds.h_ll.values
+                every = max(1, h.size // 24)
+                for k, vz in enumerate(ds.Vz.values):
+                    color = f"C{k}"
+                    for br, ls, mk in (("up", "-", "o"), ("down", "--", "s")):
+                        ax.plot(h, ds.ll_m.sel(b_perp=bp, Vz=vz, ll_branch=br, axis="z"), color=color, ls=ls, lw=1.1,
+                                label=f"$V_z$ = {vz:g}" if br == "up" else None)
+                        # Open circles up, squares down: a closed loop shows both.
+                        ax.plot(h[::every], ds.ll_m_sw.sel(b_perp=bp, Vz=vz, ll_branch=br, axis="z")[::every], mk,
+                                ms=2.5 if mk == "o" else 3.5, mfc="none", color=color, mew=0.6)
+                ax.plot([], [], "ko", ms=2.5, mfc="none", mew=0.6, label="Stoner-Wohlfarth, up")
+                ax.plot([], [], "ks", ms=3.5, mfc="none", mew=0.6, label="Stoner-Wohlfarth, down")
+                ax.set_xlabel(r"$B_z$ ($\gamma$)")
+                ax.set_ylabel(r"$M_z$ (mean field, $\Gamma = 0$)")
+                ax.set_title(rf"paper's loops, $B_\perp$ = {bp:.3g} along (1, 1, 0)", fontsize=7)
+                legend_beside(ax)
+            elif p == "coercive":
+                for j, (bp, marker) in enumerate(zip(ds.b_perp.values, "os^v")):
+                    ax.plot(ds.Vz, ds.coercive_field.isel(b_perp=j), marker + "-", ms=3, mfc="none",
+                            label=rf"$B_\perp$ = {bp:.3g}")
+                ax.plot(ds.Vz, ds.Vz, ":", color="0.5", lw=0.8, label="$H_c = V_z$")
+                ax.set_xlabel(r"$V_z$ ($\gamma$)")
+                ax.set_ylabel(r"coercive field $H_c$ ($\gamma$)")
+                legend_beside(ax)
             else:
                 ax.bar(np.arange(ds.sizes["site"]), ds.M_steady.sel(axis="z"))
                 ax.set_xlabel("site")
@@ -418,6 +501,11 @@ def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
         for name in "xyz":
             rows.append((f"exact steady <sigma_{name}> by site",
                          ", ".join(f"{x:+.3f}" for x in ds.M_steady.sel(axis=name).values)))
+    if "coercive_field" in ds:
+        for bp in ds.b_perp.values:
+            hc = ds.coercive_field.sel(b_perp=bp).values
+            rows.append((f"paper loops, B_perp = {bp:.3g}: coercive field",
+                         ", ".join(f"{x:.3g} (V_z = {v:g})" for x, v in zip(hc, ds.Vz.values))))
     if "m_mf_loop" in ds:
         rows.append(("mean-field loop", ("open" if ds.attrs["loop_open_mf"] else "closed")
                      + f", largest branch gap {ds.attrs['loop_gap_mf']:.3g} in sigma_{ds.attrs['loop_axis']}"))
