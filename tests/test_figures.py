@@ -23,6 +23,7 @@ SMALL = {
     "chain-hysteresis-axial": {"n": 8, "evolution.num": 101, "hysteresis.num": 21},
     "chain-hysteresis": {"n": 8, "evolution.num": 101, "hysteresis.num": 21},
     "chain-n3": {"evolution.num": 201},
+    "chain-size-scaling": {"size_scaling": [2, 3], "evolution.num": 51},
     "chain-hysteresis-paper": {"ll_hysteresis.num": 31, "ll_hysteresis.Vz": [1.0, 2.0]},
     "chain-n4": {"evolution.num": 201},
     "dimer-llg": {"langevin.trajectories": 40, "bias.V": {"start": "-6 mV", "stop": "6 mV", "num": 9}},

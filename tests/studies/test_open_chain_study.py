@@ -134,3 +134,20 @@ def test_correlations_in_both_normalizations_obey_sigma_squared_equals_one(n3):
             c_sigma = float(ds.correlation_sigma.sel(site_i=i, site_j=i, axis_a=a, axis_b=a))
             assert c_sigma == pytest.approx(1.0 - M_end[i, k] ** 2, abs=1e-9)
             assert float(ds.correlation.sel(site_i=i, site_j=i, axis_a=a, axis_b=a)) == pytest.approx(c_sigma / 4, abs=1e-12)
+
+
+def test_size_scaling_agrees_with_single_runs_and_marks_the_two_site_ring(tmp_path):
+    """mismatch_vs_n at N is the site-averaged mismatch of a run with n = N (open chain); a periodic
+    chain of 2 is not a ring (NaN); all mismatches are positive (interactions correlate the sites)."""
+    import spinbath
+
+    base = {"study": "open-chain", "n": 3, "field": [0.25, 0.25, -0.5], "coupling": [0.5, 0.1, 0.1],
+            "initial": [1, 0, 0], "bath": {"damping": 0.1, "n_b": 0.08, "ratio": 0.1},
+            "evolution": {"t_end": 20, "num": 41}, "steady_state": False}
+    ds = spinbath.run({**base, "size_scaling": [2, 3], "evolution": {**base["evolution"], "exact": False}}, quiet=True)
+    single = spinbath.run({**base, "n": 3}, quiet=True)
+    assert float(ds.mismatch_vs_n.sel(chain_boundary="open", n_sites=3)) == pytest.approx(
+        float(single.mismatch.mean()), rel=1e-9)
+    assert np.isnan(float(ds.mismatch_vs_n.sel(chain_boundary="periodic", n_sites=2)))
+    finite = ds.mismatch_vs_n.values[np.isfinite(ds.mismatch_vs_n.values)]
+    assert np.all(finite > 0) and np.all(ds.steady_mismatch_vs_n.values[np.isfinite(ds.steady_mismatch_vs_n.values)] > 0)

@@ -145,6 +145,9 @@ class OpenChainConfig(StrictModel):
     steady_state: bool = True
     hysteresis: HysteresisConfig | None = None
     ll_hysteresis: LLHysteresisConfig | None = None
+    size_scaling: list[int] = Field(
+        default=[], description="chain lengths N for the mean-field mismatch against N, open and periodic "
+                                "(time-averaged over [evolution] and in the steady state)")
     anisotropy_shifts: list[float] = Field(
         default=[], description="V_x -> V_x + shift: time-averaged mean-field mismatch for each (exact evolution)")
 
@@ -166,6 +169,10 @@ class OpenChainConfig(StrictModel):
             self.hysteresis is not None and self.hysteresis.exact) or bool(self.anisotropy_shifts)
         if self.anisotropy_shifts and self.evolution is None:
             raise ValueError("anisotropy_shifts needs an [evolution] section (the time window)")
+        if self.size_scaling and self.evolution is None:
+            raise ValueError("size_scaling needs an [evolution] section (the time window)")
+        if self.size_scaling and (min(self.size_scaling) < 2 or max(self.size_scaling) > EXACT_MAX_SITES):
+            raise ValueError(f"size_scaling: chain lengths from 2 to {EXACT_MAX_SITES} (exact parts need 4^N memory)")
         if exact and self.n > EXACT_MAX_SITES:
             raise ValueError(f"n = {self.n}: the exact parts need 4^n memory; use n <= {EXACT_MAX_SITES} "
                              "or set evolution.exact = false, steady_state = false, hysteresis.exact = false")
@@ -209,6 +216,8 @@ def run(cfg: OpenChainConfig) -> xr.Dataset:
         steps.append("field loop")
     if cfg.ll_hysteresis:
         steps.append("paper mean-field loops")
+    if cfg.size_scaling:
+        steps.append("size scaling")
     if cfg.anisotropy_shifts:
         steps.append("anisotropy scan")
     bar = iter(track(steps, f"open chain N = {n} ({', '.join(steps)})", total=len(steps), unit="stages"))
@@ -269,6 +278,9 @@ def run(cfg: OpenChainConfig) -> xr.Dataset:
     if cfg.ll_hysteresis:
         next(bar, None)
         _ll_loops(cfg.ll_hysteresis, data, coords)
+    if cfg.size_scaling:
+        next(bar, None)
+        _size_scaling(cfg, data, coords)
     if cfg.anisotropy_shifts:
         next(bar, None)
         shifts = np.asarray(cfg.anisotropy_shifts, dtype=float)
@@ -290,6 +302,41 @@ def _mismatch(cfg: OpenChainConfig, shift: float) -> float:
     rhos = evolve(_exact_liouvillian(model), product_state(cfg.n, np.asarray(cfg.initial)), t).states
     M_ex = 2.0 * measures.site_magnetization(rhos, cfg.n)
     return float(np.mean(measures.time_averaged_mismatch(t, M_mf, M_ex)))
+
+
+def _size_scaling(cfg: OpenChainConfig, data: dict, coords: dict) -> None:
+    """Mean-field mismatch against the chain length, open and periodic: time-averaged (1/T) int
+    |M_mf - M_exact|^2 dt and steady |M_mf,ss - M_exact,ss|^2, both averaged over the sites."""
+    from ..classical.mean_field_chain import MeanFieldChain
+    from ..quantum import evolve, measures, steady_state
+
+    sizes = sorted(set(cfg.size_scaling))
+    bounds = ["open", "periodic"]
+    t = np.linspace(0.0, cfg.evolution.t_end, cfg.evolution.num)
+    timed = np.full((2, len(sizes)), np.nan)
+    steady = np.full((2, len(sizes)), np.nan)
+    onsite, neighbour = cfg.bath.rates()
+    work_items = [(b, k) for b in range(2) for k in range(len(sizes))]
+    for b, k in track(work_items, "mean-field mismatch against N", total=len(work_items), unit="chains"):
+        n = sizes[k]
+        if bounds[b] == "periodic" and n < 3:
+            continue  # a periodic chain of 2 counts its one bond twice: not a ring
+        model = ChainModel(n, tuple(cfg.field), tuple(cfg.coupling), onsite, neighbour, bounds[b])
+        mf = MeanFieldChain(model)
+        M_mf = mf.evolve(np.asarray(cfg.initial), t).M
+        L = _exact_liouvillian(model)
+        rhos = evolve(L, product_state(n, np.asarray(cfg.initial)), t).states
+        M_ex = 2.0 * measures.site_magnetization(rhos, n)
+        timed[b, k] = float(np.mean(measures.time_averaged_mismatch(t, M_mf, M_ex)))
+        ss_ex = 2.0 * measures.site_magnetization(steady_state(L)[None], n)[0]
+        ss_mf = mf.steady_state(np.tile(cfg.initial, (n, 1))).M
+        steady[b, k] = float(np.mean(np.sum((ss_mf - ss_ex) ** 2, axis=-1)))
+    coords["n_sites"] = ("n_sites", np.asarray(sizes), {"units": "1", "long_name": "chain length N"})
+    coords["chain_boundary"] = ("chain_boundary", bounds, {"units": "1"})
+    data["mismatch_vs_n"] = (("chain_boundary", "n_sites"), timed,
+                             {"units": "1", "long_name": "site-averaged (1/T) int |M_mf - M_exact|^2 dt"})
+    data["steady_mismatch_vs_n"] = (("chain_boundary", "n_sites"), steady,
+                                    {"units": "1", "long_name": "site-averaged |M_mf - M_exact|^2 in the steady state"})
 
 
 def _field_loop(cfg: OpenChainConfig, data: dict, coords: dict, attrs: dict) -> None:
@@ -368,6 +415,8 @@ def plot(ds: xr.Dataset, path) -> None:
     panels = [p for p, ok in (("evolution", "M_mf" in ds), ("concurrence", "concurrence" in ds),
                                ("loop", "m_mf_loop" in ds), ("sw", "sw_m" in ds),
                                ("shift", "mismatch_vs_shift" in ds)) if ok]
+    if "mismatch_vs_n" in ds:
+        panels.append("size")
     if "ll_m" in ds:
         panels += [("ll", j) for j in range(ds.sizes["b_perp"])] + ["coercive"]
     panels = panels or ["steady"]
@@ -435,6 +484,17 @@ def plot(ds: xr.Dataset, path) -> None:
                 ax.set_xlabel(r"$B_z$ ($\gamma$)")
                 ax.set_ylabel(r"$M_z$ (mean field, $\Gamma = 0$)")
                 ax.set_title(rf"paper's loops, $B_\perp$ = {bp:.3g} along (1, 1, 0)", fontsize=7)
+                legend_beside(ax)
+            elif p == "size":
+                for b, (bname, color) in enumerate(zip(ds.chain_boundary.values, ("C0", "C3"))):
+                    ax.plot(ds.n_sites, ds.mismatch_vs_n.isel(chain_boundary=b), "o-", color=color, ms=3,
+                            mfc="none", label=f"{bname}, time average")
+                    ax.plot(ds.n_sites, ds.steady_mismatch_vs_n.isel(chain_boundary=b), "s--", color=color, ms=3,
+                            label=f"{bname}, steady state")
+                ax.set_yscale("log")
+                ax.set_xlabel("chain length $N$")
+                ax.set_ylabel(r"$|M_{mf} - M_{exact}|^2$ per site")
+                ax.set_title("mean field against exact, by size", fontsize=7)
                 legend_beside(ax)
             elif p == "coercive":
                 for j, (bp, marker) in enumerate(zip(ds.b_perp.values, "os^v")):
