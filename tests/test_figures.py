@@ -23,6 +23,7 @@ SMALL = {
     "chain-hysteresis-axial": {"n": 8, "evolution.num": 101, "hysteresis.num": 21},
     "chain-hysteresis": {"n": 8, "evolution.num": 101, "hysteresis.num": 21},
     "chain-n3": {"evolution.num": 201},
+    "ab-initio-route": {"temperatures": [40.0, 100.0, 300.0]},
     "chain-size-scaling": {"size_scaling": [2, 3], "evolution.num": 51},
     "chain-hysteresis-paper": {"ll_hysteresis.num": 31, "ll_hysteresis.Vz": [1.0, 2.0]},
     "chain-n4": {"evolution.num": 201},
@@ -35,7 +36,12 @@ SMALL = {
 
 
 def small_config(name: str) -> dict:
+    """The example as a dict at a reduced size; input files referenced by absolute paths (a dict has
+    no folder of its own to resolve relative ones against)."""
     cfg = tomllib.loads((EXAMPLES / f"{name}.toml").read_text())
+    for key in ("file", "phonopy", "cf_displacements"):
+        if key in cfg.get("bath", {}):
+            cfg["bath"][key] = str(EXAMPLES / cfg["bath"][key])
     for key, value in SMALL.get(name, {}).items():
         section = cfg
         *head, last = key.split(".")

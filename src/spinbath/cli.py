@@ -158,6 +158,16 @@ def cmd_example(args) -> int:
 
         atomic_write_bytes(args.write, text.encode())
         _say(args, f"wrote {args.write}")
+        # An example with input files keeps them in a folder of its name, referenced relative to
+        # the config: copy it next to the written config so that it runs from there.
+        data = resources.files("spinbath.examples") / args.name
+        if data.is_dir():
+            target = Path(args.write).parent / args.name
+            target.mkdir(parents=True, exist_ok=True)
+            for f in data.iterdir():
+                if f.is_file():
+                    atomic_write_bytes(target / f.name, f.read_bytes())
+            _say(args, f"wrote its input files to {target}/")
     else:
         print(text, end="")
     return 0

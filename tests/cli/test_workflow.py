@@ -1,5 +1,7 @@
 """run -> results file (units, embedded config) -> plot -> rerun reproduces; examples; demo."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -98,5 +100,5 @@ def test_every_shipped_example_is_a_valid_config():
     names = [p for p in folder.iterdir() if p.name.endswith(".toml")]
     assert len(names) >= 6
     for p in names:
-        study, cfg = parse_config_text(p.read_text(), source=p.name)
+        study, cfg = parse_config_text(p.read_text(), source=p.name, base_dir=Path(str(folder)))
         assert cfg.study == study.name

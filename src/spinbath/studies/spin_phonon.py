@@ -301,17 +301,20 @@ def _order_style(name: str) -> tuple[str, str, str]:
 
 def plot(ds: xr.Dataset, path) -> None:
     """(a) tau and T2 vs T (log scale) per order; (b) T1 vs T2 with T2 = 2 T1; (c) coupling spectrum."""
-    from ..plotting import math_text, paper_style, plt, save_figure
+    from ..plotting import log_ticks, math_text, paper_style, plt, save_figure
 
     with paper_style():
         fig, (a, b, c) = plt.subplots(1, 3, figsize=(7.2, 2.9), layout="constrained")
         T = ds.temperature.values
-        for o in ds.order.values:
+        t2_dashes = ["--", "-.", ":", (0, (5, 1, 1, 1))]
+        for k, o in enumerate(ds.order.values):
             color, label, mk = _order_style(str(o))
             # Markers keep a curve visible where another lies on it (order 4 under 2+4 at low T).
             a.plot(T, ds.tau.sel(order=o), color=color, lw=1.2, marker=mk, ms=2.5, mfc="none", mew=0.6,
                    label=rf"$\tau$ {label}")
-            a.plot(T, ds.T2.sel(order=o), color=color, lw=0.9, ls="--", label=rf"$T_2$ {label}")
+            # Each order its own dash: T2 of order 4 and of 2 + 4 coincide wherever order 4 dominates.
+            a.plot(T, ds.T2.sel(order=o), color=color, lw=0.9, ls=t2_dashes[k % len(t2_dashes)],
+                   label=rf"$T_2$ {label}")
             b.plot(ds.T2.sel(order=o), ds.T1.sel(order=o), mk + "-", ms=3.0,
                    lw=0.8, color=color, mfc="none", label=label)
         Tx = float(ds.attrs.get("crossover_temperature_K", np.nan))
@@ -328,6 +331,7 @@ def plot(ds: xr.Dataset, path) -> None:
             a.set_ylim(max(finite.min(), 1e-300) / 3, min(finite.max(), 1e3 * np.nanmax(fastest)) * 3)
         if T.size > 1 and T.max() / T.min() >= 5:
             a.set_xscale("log")
+            log_ticks(a.xaxis)
         a.set_xlabel("temperature (K)")
         a.set_ylabel("time (s)")
         a.set_title(math_text(ds.attrs.get("title", "")), fontsize=7)
