@@ -315,7 +315,7 @@ def plot_sweep(ds: xr.Dataset, path) -> None:
     """Sweep figure: (a) <m_z> of the free spin vs V (Langevin) for each swept value; (b) map of the
     exchange J (meV) over (V, swept key), diverging and centred at zero."""
     from ..plotting import paper_style, plt, save_figure
-    from ..sweeps.figures import family, signed_map, sweep_axis
+    from ..sweeps.figures import family, signed_map_or_family, sweep_axis
 
     sw = sweep_axis(ds)
     d = sw.ds
@@ -326,13 +326,7 @@ def plot_sweep(ds: xr.Dataset, path) -> None:
         a.set_xlabel("bias $V$ (mV)")
         a.set_ylabel(r"$\langle m_z\rangle$ of the free spin (Langevin)")
         a.set_title("switching" + (f"; {sw.note}" if sw.note else ""), fontsize=7)
-        J = d.J.transpose(sw.dim, "V")
-        if V.size > 1 and sw.values.size > 1:
-            signed_map(fig, b, sw, J, V, "bias $V$ (mV)", r"$J$ (meV)")
-        else:
-            family(b, sw, J, V)
-            b.set_xlabel("bias $V$ (mV)")
-            b.set_ylabel(r"$J$ (meV)")
+        signed_map_or_family(fig, b, sw, d.J.transpose(sw.dim, "V"), V, "bias $V$ (mV)", r"$J$ (meV)")
         b.set_title("exchange on spin 2", fontsize=7)
         fig.suptitle(sw.title, fontsize=8)
         save_figure(fig, path)

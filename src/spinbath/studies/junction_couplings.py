@@ -180,21 +180,22 @@ def plot(ds: xr.Dataset, path) -> None:
             h2, l2 = ax2.get_legend_handles_labels()
             legend_below(ax, h1 + h2, l1 + l2, ncol=2)
             ax.set_title(rf"{tag}, cut at $\mu_F$ = {mu_cut:g} meV", fontsize=7)
-            ax = bottom[0]
-            ax.plot(V, c.alpha_i.sel(site=1, site_b=1), "k-", lw=1.2, label=r"$\alpha^{(i)}_{11}$")
-            ax.plot(V, c.alpha_i.sel(site=1, site_b=2), "k--", lw=1.0, label=r"$\alpha^{(i)}_{12}$")
-            ax.plot(V, c.alpha_an.sel(site=1, site_b=1), "C0-.", lw=1.0, label=r"$\alpha^{(an)}_{11}$")
-            ax.set_xlabel("bias $V$ (mV)")
-            ax.set_ylabel(r"damping per $\Delta^2$ (meV$^{-2}$)")
-            ax.set_title(f"{tag}: damping", fontsize=7)
-            legend_below(ax, ncol=3)
-            ax = bottom[1]
-            ax.plot(V, c.j_i.sel(site=1, site_b=1), "C3-", lw=1.2, label=r"$j^{(i)}_{11}$")
-            ax.plot(V, c.j_i.sel(site=1, site_b=2), "C3--", lw=1.0, label=r"$j^{(i)}_{12}$")
-            ax.set_xlabel("bias $V$ (mV)")
-            ax.set_ylabel(r"noise per $\Delta^2$ (meV$^{-1}$)")
-            ax.set_title(f"{tag}: noise", fontsize=7)
-            legend_below(ax, ncol=2)
+            panels = (
+                (bottom[0], "damping", r"damping per $\Delta^2$ (meV$^{-2}$)", (
+                    (c.alpha_i.sel(site=1, site_b=1), "k-", 1.2, r"$\alpha^{(i)}_{11}$"),
+                    (c.alpha_i.sel(site=1, site_b=2), "k--", 1.0, r"$\alpha^{(i)}_{12}$"),
+                    (c.alpha_an.sel(site=1, site_b=1), "C0-.", 1.0, r"$\alpha^{(an)}_{11}$"))),
+                (bottom[1], "noise", r"noise per $\Delta^2$ (meV$^{-1}$)", (
+                    (c.j_i.sel(site=1, site_b=1), "C3-", 1.2, r"$j^{(i)}_{11}$"),
+                    (c.j_i.sel(site=1, site_b=2), "C3--", 1.0, r"$j^{(i)}_{12}$"))),
+            )
+            for ax, what, ylabel, curves in panels:
+                for y, style, lw, label in curves:
+                    ax.plot(V, y, style, lw=lw, label=label)
+                ax.set_xlabel("bias $V$ (mV)")
+                ax.set_ylabel(ylabel)
+                ax.set_title(f"{tag}: {what}", fontsize=7)
+                legend_below(ax, ncol=len(curves))
             ax = bottom[2]
             ax.plot(V, c.T_eff.sel(site=1), "k-", lw=1.2, label="site 1")
             ax.plot(V, c.T_eff.sel(site=2), "C3--", lw=1.0, label="site 2")
@@ -210,7 +211,7 @@ def plot_sweep(ds: xr.Dataset, path) -> None:
     """Sweep figure: maps over (V, swept key) of J_1 and D_1 per Delta^2 at mu_F = cut_mu_F for the
     first t, on a diverging scale centred at zero, and T_eff of site 1 for each swept value."""
     from ..plotting import paper_style, plt, save_figure
-    from ..sweeps.figures import family, signed_map, sweep_axis
+    from ..sweeps.figures import family, signed_map_or_family, sweep_axis
 
     sw = sweep_axis(ds)
     d = sw.ds.isel(t_soc=0).sel(site=1)
@@ -221,13 +222,8 @@ def plot_sweep(ds: xr.Dataset, path) -> None:
         fig, axes = plt.subplots(1, 3, figsize=(7.2, 3.4))
         fig.get_layout_engine().set(wspace=0.1)
         for ax, name, what in ((axes[0], "J", "exchange"), (axes[1], "D", "Dzyaloshinskii-Moriya")):
-            z = d[f"{name}_per_Delta2"].transpose(sw.dim, "V")
-            if V.size > 1 and sw.values.size > 1:
-                signed_map(fig, ax, sw, z, V, "bias $V$ (mV)", rf"${name}_1/\Delta^2$ (meV$^{{-1}}$)")
-            else:
-                family(ax, sw, z, V)
-                ax.set_xlabel("bias $V$ (mV)")
-                ax.set_ylabel(rf"${name}_1/\Delta^2$ (meV$^{{-1}}$)")
+            signed_map_or_family(fig, ax, sw, d[f"{name}_per_Delta2"].transpose(sw.dim, "V"), V, "bias $V$ (mV)",
+                                 rf"${name}_1/\Delta^2$ (meV$^{{-1}}$)")
             ax.set_title(what, fontsize=7)
         family(axes[2], sw, d.T_eff.transpose(sw.dim, "V"), V)
         axes[2].set_xlabel("bias $V$ (mV)")

@@ -15,7 +15,7 @@ import xarray as xr
 
 from .gather import sweep_info
 
-__all__ = ["SweepAxis", "sweep_axis", "key_text", "family", "against_key", "signed_map", "MAX_CURVES"]
+__all__ = ["SweepAxis", "sweep_axis", "key_text", "family", "against_key", "signed_map", "signed_map_or_family", "MAX_CURVES"]
 
 #: A family shows at most this many swept values (evenly picked, first and last included).
 MAX_CURVES = 8
@@ -143,3 +143,13 @@ def signed_map(fig, ax, sw: SweepAxis, z: xr.DataArray, x: np.ndarray, xlabel: s
     fig.colorbar(im, ax=ax, label=zlabel)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(sw.label)
+
+
+def signed_map_or_family(fig, ax, sw: SweepAxis, z: xr.DataArray, x: np.ndarray, xlabel: str, zlabel: str) -> None:
+    """:func:`signed_map` when both axes have more than one value, else :func:`family` (curves of z)."""
+    if x.size > 1 and sw.values.size > 1:
+        signed_map(fig, ax, sw, z, x, xlabel, zlabel)
+    else:
+        family(ax, sw, z, x)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(zlabel)
