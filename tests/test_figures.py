@@ -82,29 +82,30 @@ def test_checks_flag_overlapping_ticks_and_missing_labels():
     assert any("no label" in p for p in problems)
 
 
-def test_checks_flag_a_hidden_curve_and_a_legend_on_the_data():
+def two_coinciding_curves(second_style: str, legend: bool) -> list[str]:
+    """Problems found on a figure with two identical curves (red solid, then ``second_style``)."""
     fig, ax = plt.subplots(figsize=(3, 2))
     x = np.linspace(0, 1, 50)
     ax.plot(x, x, "r-", label="order 4")
-    ax.plot(x, x, "k-", label="2 + 4")
-    ax.legend(loc="center")
+    ax.plot(x, x, second_style, label="2 + 4")
+    if legend:
+        ax.legend(loc="center")
     ax.set_xlabel("T (K)")
     ax.set_ylabel("tau (s)")
-    problems = figure_problems(fig)
-    plt.close(fig)
+    try:
+        return figure_problems(fig)
+    finally:
+        plt.close(fig)
+
+
+def test_checks_flag_a_hidden_curve_and_a_legend_on_the_data():
+    problems = two_coinciding_curves("k-", legend=True)
     assert any("on top of each other" in p for p in problems)
     assert any("covers" in p for p in problems)
 
 
 def test_checks_accept_coinciding_curves_told_apart():
-    fig, ax = plt.subplots(figsize=(3, 2))
-    x = np.linspace(0, 1, 50)
-    ax.plot(x, x, "r-", label="order 4")
-    ax.plot(x, x, "k--", label="2 + 4")
-    ax.set_xlabel("T (K)")
-    ax.set_ylabel("tau (s)")
-    assert figure_problems(fig) == []
-    plt.close(fig)
+    assert two_coinciding_curves("k--", legend=False) == []
 
 
 def test_checks_flag_a_signed_map_on_a_sequential_colormap_and_raw_math():
