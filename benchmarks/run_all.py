@@ -21,6 +21,7 @@ BENCHMARKS = {
     "bench_fit.py": [],
     "bench_sweeps.py": ["--quick"],
     "bench_relaxation_laws.py": ["--quick"],
+    "bench_ac_fit.py": [],
 }
 
 

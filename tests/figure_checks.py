@@ -191,7 +191,9 @@ def _distinct(a: Line2D, b: Line2D) -> bool:
 
 def _hidden_curves(ax, name: str) -> list[str]:
     out = []
-    lines = [ln for ln in ax.lines if ln.get_visible() and len(np.atleast_1d(ln.get_xdata())) > 1]
+    # Error-bar caps (markers only, "_" or "|") of a tiny error sit on each other by nature.
+    lines = [ln for ln in ax.lines if ln.get_visible() and len(np.atleast_1d(ln.get_xdata())) > 1
+             and not (ln.get_linestyle() in ("None", "") and ln.get_marker() in ("_", "|", 2, 3))]
     paths = []
     for ln in lines:
         xy = np.column_stack([np.asarray(ln.get_xdata(), float), np.asarray(ln.get_ydata(), float)])

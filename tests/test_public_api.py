@@ -29,7 +29,7 @@ import pytest
 PACKAGES = (
     "spinbath", "spinbath.analysis", "spinbath.baths", "spinbath.classical", "spinbath.config",
     "spinbath.interop", "spinbath.junction", "spinbath.quantum", "spinbath.spins", "spinbath.studies",
-    "spinbath.sweeps",
+    "spinbath.sweeps", "spinbath.experiment",
 )
 #: Packages that only hold data files.
 RESOURCE_PACKAGES = {"spinbath.data", "spinbath.examples"}

@@ -131,6 +131,11 @@ def draw(ds, path, source: str) -> None:
     from .studies import get_study, study_names
 
     name = ds.attrs.get("study")
+    if name in ("ac", "dc"):  # measured data (spinbath ac/dc), not a study
+        from .experiment.plot import plot_ac, plot_dc
+
+        (plot_ac if name == "ac" else plot_dc)(ds, path)
+        return
     if name not in study_names():
         raise ConfigError(f"{source}: unknown study {name!r}")
     if "sweep" in ds.attrs:

@@ -98,6 +98,9 @@ def cmd_rerun(args) -> int:
 
     src = Path(args.results)
     ds = read_results(src)
+    if ds.attrs.get("study") in ("ac", "dc"):
+        raise ConfigError(f"{src}: fits of measured data are made again with spinbath {ds.attrs['study']} "
+                          "(the files and options are in the attribute config_toml)")
     out = Path(args.out) if args.out else src.with_name(src.stem + "-rerun.nc")
     return _run_config_text(ds.attrs["config_toml"], f"{src} (embedded config)", out, args, base_dir=src.parent)
 
@@ -109,7 +112,15 @@ def cmd_plot(args) -> int:
     src = Path(args.results)
     ds = read_results(src)
     fig = Path(args.out) if args.out else _figure_path(src, args.format)
-    draw(ds, fig, source=str(src))
+    if args.data:
+        from .experiment.plot import plot_overlay
+
+        data = read_results(args.data)
+        if data.attrs.get("study") not in ("ac", "dc"):
+            raise ConfigError(f"--data {args.data!r}: not an AC or DC results file of spinbath ac/dc")
+        plot_overlay(ds, data, fig)
+    else:
+        draw(ds, fig, source=str(src))
     _say(args, f"wrote {fig}")
     return 0
 
@@ -214,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("plot", help="redraw the figure of a results file")
     pl.add_argument("results")
     pl.add_argument("--out", help="figure path (format from its suffix)")
+    pl.add_argument("--data", help="AC or DC results (spinbath ac/dc) to draw on the computed tau(T)")
     figure_opts(pl)
     pl.set_defaults(func=cmd_plot)
 
@@ -246,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .analysis.fit_cli import add_fit_parser
 
     add_fit_parser(sub)
+    from .experiment.cli import add_experiment_parsers
+
+    add_experiment_parsers(sub)
     # -q also after the subcommand (``spinbath run c.toml -q``); SUPPRESS keeps a -q given before it.
     for sp in sub.choices.values():
         sp.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,

@@ -23,6 +23,9 @@ _QUIET = False
 
 __all__ = ["set_quiet", "is_quiet", "track", "work", "progress_console", "bars_visible", "ESTIMATE_AFTER_S"]
 
+#: The clock of the estimates (a module attribute, so that tests can give it a fake one).
+_clock = time.perf_counter
+
 #: Without a terminal, the time estimate is printed when the run will take longer than this (s).
 ESTIMATE_AFTER_S = 10.0
 
@@ -89,14 +92,14 @@ def work(description: str, total: int, unit: str) -> Iterator[Callable[[int], No
             yield lambda n=1: progress.advance(task, n)
         return
     print(f"{description}: {total} {unit}", file=sys.stderr, flush=True)
-    start, done, told = time.perf_counter(), 0, False
+    start, done, told = _clock(), 0, False
 
     def advance(n: int = 1) -> None:
         nonlocal done, told
         done += n
         if told or done <= 0 or done >= total:
             return
-        elapsed = time.perf_counter() - start
+        elapsed = _clock() - start
         estimate = elapsed * total / done
         if elapsed >= 0.5 or done * 10 >= total:  # enough of the run seen to extrapolate
             told = True
