@@ -145,15 +145,65 @@ def stoner_wohlfarth_branch(h_values, Vz: float, b_perp: float = 0.0, M0=(0.0, 0
 
 @dataclass
 class LLLoop:
-    """A loop: h (the swept z field), M on the way up (from h_min) and down (from h_max), both on h."""
+    """A loop: h (the swept z field), M on the way up (from h_min) and down (from h_max), both on h;
+    the model it came from (V_z, b_perp, alpha, method) to refine switching fields."""
 
     h: np.ndarray
     up: np.ndarray
     down: np.ndarray
+    Vz: float = 0.0
+    b_perp: float = 0.0
+    alpha: float = 0.5
+    method: str = "ll"
+
+    def _holds(self, h: float, M0) -> bool:
+        """Does the branch through M0 still have a minimum of E at field h? Newton steps in the
+        tangent plane from M0 to the nearby stationary point, then the sign of the Hessian there.
+        (Both the LL flow and the minimization end in that minimum while it exists.)"""
+        B = _field(h, self.b_perp)
+        m = np.asarray(M0, float) / np.linalg.norm(M0)
+        for _ in range(100):
+            g, H, e1, e2 = _tangent_derivatives(m, B, self.Vz)
+            w = np.linalg.eigvalsh(H)
+            if w.min() <= 0:
+                return False
+            if np.linalg.norm(g) < 1e-10:
+                return True
+            du = -np.linalg.solve(H, g)
+            step = np.linalg.norm(du)
+            if step > 0.2:  # far from the old minimum: it has gone
+                return False
+            m = m + du[0] * e1 + du[1] * e2
+            m /= np.linalg.norm(m)
+        return False
+
+    def crossing(self, branch: str) -> float:
+        """The field where M_z of a branch goes through zero: bisected to 1e-7 where the
+        branch jumps (the switching field), linearly interpolated where it turns continuously."""
+        M = self.up if branch == "up" else self.down
+        h, mz = (self.h, M[:, 2]) if branch == "up" else (self.h[::-1], M[::-1, 2])
+        M = M if branch == "up" else M[::-1]
+        k = np.nonzero(np.sign(mz[1:]) != np.sign(mz[:-1]))[0]
+        if k.size == 0:
+            return np.nan
+        k = int(k[0])
+        if abs(mz[k + 1] - mz[k]) < 0.5:  # a continuous turn: interpolate
+            return float(h[k] - mz[k] * (h[k + 1] - h[k]) / (mz[k + 1] - mz[k]))
+        lo, hi = h[k], h[k + 1]
+        while abs(hi - lo) > 1e-7 * max(1.0, abs(hi)):
+            mid = 0.5 * (lo + hi)
+            if self._holds(mid, M[k]):
+                lo = mid
+            else:
+                hi = mid
+        return float(0.5 * (lo + hi))
 
     @property
     def coercive_field(self) -> float:
-        return coercive_field(self.h, self.up[:, 2], self.down[:, 2])
+        """Half the distance between the two branches' zero crossings; 0 for a closed loop."""
+        if np.max(np.abs(self.up[:, 2] - self.down[:, 2])) < 1e-4:
+            return 0.0
+        return 0.5 * abs(self.crossing("up") - self.crossing("down"))
 
 
 def ll_loop(h_max: float, num: int, Vz: float, b_perp: float = 0.0, alpha: float = 0.5,
@@ -164,12 +214,13 @@ def ll_loop(h_max: float, num: int, Vz: float, b_perp: float = 0.0, alpha: float
     kw = {"alpha": alpha} if method == "ll" else {}
     up = branch(h, Vz, b_perp, M0=(0.0, 0.0, -1.0), **kw)
     down = branch(h[::-1], Vz, b_perp, M0=(0.0, 0.0, 1.0), **kw)[::-1]
-    return LLLoop(h, up, down)
+    return LLLoop(h, up, down, Vz, b_perp, alpha, method)
 
 
 def coercive_field(h, mz_up, mz_down, closed_tol: float = 1e-4) -> float:
     """Half the distance between the fields where the two branches cross M_z = 0 (linear
-    interpolation); 0 for a loop whose branches coincide within closed_tol."""
+    interpolation on the grid); 0 for a loop whose branches coincide within closed_tol.
+    :attr:`LLLoop.coercive_field` refines the crossings of a jump by bisection."""
     h, mz_up, mz_down = (np.asarray(x, float) for x in (h, mz_up, mz_down))
     if np.max(np.abs(mz_up - mz_down)) < closed_tol:
         return 0.0

@@ -398,7 +398,7 @@ def _ll_loops(c: LLHysteresisConfig, data: dict, coords: dict) -> None:
     data["ll_m"] = (dims, m_ll, {"units": "1", "long_name": f"mean-field LL Bloch vector (Gamma = 0, D = {c.alpha:g} B_eff)"})
     data["ll_m_sw"] = (dims, m_sw, {"units": "1", "long_name": "Stoner-Wohlfarth minimum of E = -B.M - (V_z/2) M_z^2"})
     data["coercive_field"] = (("Vz", "b_perp"), hc_ll,
-                              {"units": "gamma", "long_name": "coercive field of the LL loop (to the h step)"})
+                              {"units": "gamma", "long_name": "coercive field of the LL loop (switching fields bisected)"})
     data["coercive_field_sw"] = (("Vz", "b_perp"), hc_sw,
                                  {"units": "gamma", "long_name": "coercive field of the Stoner-Wohlfarth loop"})
 
