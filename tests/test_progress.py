@@ -48,6 +48,7 @@ def test_time_estimate_line_for_a_long_run(monkeypatch, capsys):
     """After the first units, a run that will take longer than ESTIMATE_AFTER_S says how long."""
     clock = iter([0.0, 2.0, 4.0, 6.0])
     monkeypatch.setattr(progress, "_clock", lambda: next(clock))
+    monkeypatch.setattr(progress, "_QUIET", False)  # an earlier `spinbath -q ...` in this process may have set it
     with work("toy run", 100, "bias points") as advance:
         advance(2)  # 2 of 100 in 2 s -> about 100 s
         advance(2)
@@ -60,6 +61,7 @@ def test_time_estimate_line_for_a_long_run(monkeypatch, capsys):
 def test_no_estimate_for_a_short_run(monkeypatch, capsys):
     clock = iter([0.0, 0.6, 1.2])
     monkeypatch.setattr(progress, "_clock", lambda: next(clock))
+    monkeypatch.setattr(progress, "_QUIET", False)  # an earlier `spinbath -q ...` in this process may have set it
     with work("toy run", 10, "temperatures") as advance:
         advance(1)
         advance(1)
