@@ -34,13 +34,21 @@ def test_the_generator_reproduces_the_shipped_files(tmp_path):
     gen.write(tmp_path / "ab-initio-route")
     ours, shipped = load_cf_displacements(tmp_path / "ab-initio-route" / "cf_displacements.npz"), load_cf_displacements(
         DATA / "cf_displacements.npz")
-    np.testing.assert_array_equal(ours.B_plus, shipped.B_plus)
-    np.testing.assert_array_equal(ours.B_minus, shipped.B_minus)
+    # Equal up to the rounding of the library versions (measured 5e-9 relative at the lowest bounds).
+    np.testing.assert_allclose(ours.B_plus, shipped.B_plus, rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(ours.B_minus, shipped.B_minus, rtol=1e-7, atol=1e-12)
     assert ours.keys == shipped.keys and ours.J == shipped.J == 7.5
     w1, e1, _ = gamma_modes(tmp_path / "ab-initio-route" / "phonopy_params.yaml")
     w2, e2, _ = gamma_modes(DATA / "phonopy_params.yaml")
     np.testing.assert_allclose(w1, w2, rtol=0, atol=1e-9)
-    assert (tmp_path / "ab-initio-route.toml").read_text() == (EXAMPLES / "ab-initio-route.toml").read_text()
+    ours_cfg, shipped_cfg = (p.read_text() for p in (tmp_path / "ab-initio-route.toml", EXAMPLES / "ab-initio-route.toml"))
+    assert ours_cfg.split("[spin.crystal_field]")[0] == shipped_cfg.split("[spin.crystal_field]")[0]
+    import tomllib
+
+    B1, B2 = (tomllib.loads(t)["spin"]["crystal_field"] for t in (ours_cfg, shipped_cfg))
+    for k in ("B2", "B4", "B6"):
+        np.testing.assert_allclose([B1[k][q] for q in sorted(B1[k])], [B2[k][q] for q in sorted(B2[k])],
+                                   rtol=1e-7, atol=1e-12)
 
 
 def test_point_charges_on_the_z_axis_give_only_q_0_and_an_easy_axis():

@@ -268,7 +268,7 @@ def plot(ds: xr.Dataset, path) -> None:
         ax.set_xlabel("bias $V$ (mV)")
         ax.set_ylabel(r"$\langle m_2 \rangle$ of the free spin")
         ax.set_title(math_text(ds.attrs.get("title", "")), fontsize=7)
-        legend_below(ax, ncol=1)
+        legend_below(ax, ncol=2, fontsize=5.5)
         ax = axes[1]
         J = ds.J.values
         small = np.abs(J) < 0.1 * np.abs(J).max()
@@ -286,7 +286,7 @@ def plot(ds: xr.Dataset, path) -> None:
         ax2.set_ylabel(r"$T_{\rm eff}$ (K)")
         h1, l1 = ax.get_legend_handles_labels()
         h2, l2 = ax2.get_legend_handles_labels()
-        legend_below(ax, h1 + h2, l1 + l2, ncol=1)
+        legend_below(ax, h1 + h2, l1 + l2, ncol=2, fontsize=5.5)
         ax = axes[2]
         picks = sorted({0, int(np.argmin(np.abs(V))), V.size - 1})
         resolved = ds.sizes["trajectory"] > 0 and ds.sizes["time"] > 2 and max(
