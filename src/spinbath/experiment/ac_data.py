@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
+from ..runs import consecutive_runs
 from .readers import Table, find_column, read_table, unit_of
 
 __all__ = ["ACSweep", "ACData", "read_ac", "group_by_temperature"]
@@ -58,16 +59,8 @@ class ACData:
 
 
 def group_by_temperature(T: np.ndarray, tolerance: float = 0.1) -> list[np.ndarray]:
-    """Indices of consecutive runs of rows whose T stays within ``tolerance`` of the run's mean."""
-    groups, current = [], [0]
-    for i in range(1, T.size):
-        if abs(T[i] - np.mean(T[current])) <= tolerance:
-            current.append(i)
-        else:
-            groups.append(np.array(current))
-            current = [i]
-    groups.append(np.array(current))
-    return groups
+    """Indices of consecutive runs of rows whose T stays within ``tolerance`` (K) of the run's mean."""
+    return consecutive_runs(T, tolerance)
 
 
 def _columns(table: Table):

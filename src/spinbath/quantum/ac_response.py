@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..runs import consecutive_runs
 from ..units import KB_CM
 from .liouville import vec
 from .relaxation import with_hamiltonian
@@ -34,16 +35,9 @@ __all__ = ["field_response_state", "ac_susceptibility"]
 
 
 def _levels(E: np.ndarray, tol: float) -> list[np.ndarray]:
+    """Indices of the levels: states whose energies (sorted) lie within ``tol`` of each other."""
     order = np.argsort(E, kind="stable")
-    groups, current = [], [order[0]]
-    for i in order[1:]:
-        if abs(E[i] - E[current[-1]]) <= tol:
-            current.append(i)
-        else:
-            groups.append(np.array(current))
-            current = [i]
-    groups.append(np.array(current))
-    return groups
+    return [order[g] for g in consecutive_runs(E[order], tol)]
 
 
 def field_response_state(E, M, temperature: float, degeneracy_cm: float = 1e-6) -> np.ndarray:
