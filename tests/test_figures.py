@@ -23,7 +23,7 @@ SMALL = {
     "chain-hysteresis-axial": {"n": 8, "evolution.num": 101, "hysteresis.num": 21},
     "chain-hysteresis": {"n": 8, "evolution.num": 101, "hysteresis.num": 21},
     "chain-n3": {"evolution.num": 201},
-    "ab-initio-route": {"temperatures": [40.0, 100.0, 300.0]},
+    "ab-initio-route": {"temperatures": [60.0, 100.0, 160.0]},
     "chain-size-scaling": {"size_scaling": [2, 3], "evolution.num": 51},
     "chain-hysteresis-paper": {"ll_hysteresis.num": 31, "ll_hysteresis.Vz": [1.0, 2.0]},
     "chain-n4": {"evolution.num": 201},
