@@ -41,7 +41,7 @@ def _write(args, ds, kind: str) -> int:
 
 
 def cmd_ac(args) -> int:
-    from .ac_data import ACData, read_ac
+    from .readers import ACData, read_ac
     from .ac_fit import fit_ac_all
     from .models import AC_MODELS
 
@@ -53,12 +53,14 @@ def cmd_ac(args) -> int:
     if len(units) > 1:
         raise ConfigError(f"the files give chi in different units ({', '.join(sorted(units))}); give --mass and "
                           "--molar-mass for all or none")
-    data = ACData([s for p in parts for s in p.sweeps], units.pop(), [s for p in parts for s in p.sources])
+    data = ACData([s for p in parts for s in p.sweeps], units.pop(), [s for p in parts for s in p.sources],
+                  [n for p in parts for n in p.notes])
     return _write(args, fit_ac_all(data, args.model), "ac")
 
 
 def cmd_dc(args) -> int:
-    from .dc import fit_dc_all, read_dc
+    from .dc_fit import fit_dc_all
+    from .readers import read_dc
 
     decays = [d for f in args.files for d in read_dc(f, temperature_tolerance=args.tolerance)]
     return _write(args, fit_dc_all(decays), "dc")
@@ -72,7 +74,7 @@ def add_experiment_parsers(sub) -> None:
                     help="debye, generalized-debye (default), havriliak-negami or two-debye")
     ac.add_argument("--mass", type=float, help="sample mass in mg (molar chi with --molar-mass)")
     ac.add_argument("--molar-mass", type=float, help="molar mass in g/mol")
-    ac.add_argument("--diamagnetic", type=float, default=0.0, help="diamagnetic correction in cm^3/mol")
+    ac.add_argument("--diamagnetic", type=float, help="diamagnetic correction in cm^3/mol (needs a molar chi)")
     ac.add_argument("--tolerance", type=float, default=0.1, help="temperature tolerance of a sweep, K")
     ac.add_argument("--out", help="results file (default ac.nc)")
     ac.add_argument("--plot", help="figure path (png, svg or pdf)")
