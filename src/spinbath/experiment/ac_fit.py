@@ -41,6 +41,7 @@ from scipy.optimize import least_squares
 from ..errors import ConfigError
 from .models import AC_MODELS, ACModel, hn_log_quantiles, tau_log_sigma
 from .readers import ACData, ACSweep
+from .results import FitSummary
 
 __all__ = ["ACFit", "fit_ac", "fit_ac_all", "get_model"]
 
@@ -57,7 +58,7 @@ def get_model(model: str | ACModel) -> ACModel:
 
 
 @dataclass(frozen=True)
-class ACFit:
+class ACFit(FitSummary):
     """The fit of one sweep.
 
     parameters / errors: values and standard errors by name, tau in s (``tau``, or ``tau_1``,
@@ -72,22 +73,9 @@ class ACFit:
     (tau_2_lower, tau_2_upper, s) and window flag (in_window_2, 0/1) of the faster process.
     """
 
-    model: ACModel
-    sweep: ACSweep
-    theta: np.ndarray
-    covariance: np.ndarray
-    parameters: dict[str, float]
-    errors: dict[str, float]
-    tau: float
-    tau_err: float
-    tau_lower: float
-    tau_upper: float
-    in_window: bool
-    success: bool
-    message: str
-    chi2: float
-    dof: int
-    weighted: bool
+    model: ACModel = None
+    sweep: ACSweep = None
+    theta: np.ndarray = None
     extra: dict[str, float] = field(default_factory=dict)
 
     def value(self, name: str) -> float:
@@ -366,9 +354,9 @@ def _make_fit(m: ACModel, sweep: ACSweep, x, cov, chi2, dof, weighted, success, 
     ok = success and np.isfinite(tau_err)
     if success and not ok:
         message = f"{message}; tau is not determined by the data (infinite standard error)"
-    return ACFit(m, sweep, np.asarray(x, float), cov, params, errors, float(tau), float(tau_err), float(lower),
-                 float(upper), _in_window(tau, sweep.frequency), bool(ok), message, float(chi2), int(dof),
-                 bool(weighted), extra)
+    return ACFit(params, errors, cov, float(tau), float(tau_err), float(lower), float(upper),
+                 _in_window(tau, sweep.frequency), bool(ok), message, float(chi2), int(dof), bool(weighted),
+                 model=m, sweep=sweep, theta=np.asarray(x, float), extra=extra)
 
 
 # ----------------------------------------------------------------------------------------------------

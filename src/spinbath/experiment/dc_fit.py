@@ -28,6 +28,7 @@ from ..errors import ConfigError
 from .ac_fit import _covariance
 from .models import BETA_MIN, LOG10_TAU_BOUNDS, stretched_exponential, stretched_log_sigma
 from .readers import DCDecay
+from .results import FitSummary
 
 __all__ = ["DCFit", "fit_dc", "fit_dc_all"]
 
@@ -35,25 +36,12 @@ _NAMES = ("M_eq", "M_0", "tau", "beta")
 
 
 @dataclass(frozen=True)
-class DCFit:
+class DCFit(FitSummary):
     """The fit of one decay: parameters / errors by name (M_eq, M_0 in the decay's unit, tau in s,
     beta), tau, tau_err, tau_lower, tau_upper (s), in_window, success and message, chi2, dof,
     weighted, and the covariance of (M_eq, M_0, log10 tau, beta) in the decay's unit."""
 
-    decay: DCDecay
-    parameters: dict[str, float]
-    errors: dict[str, float]
-    covariance: np.ndarray
-    tau: float
-    tau_err: float
-    tau_lower: float
-    tau_upper: float
-    in_window: bool
-    success: bool
-    message: str
-    chi2: float
-    dof: int
-    weighted: bool
+    decay: DCDecay = None
 
     @property
     def values(self) -> dict[str, float]:
@@ -118,8 +106,8 @@ def fit_dc(decay: DCDecay) -> DCFit:
         message += "; tau is not determined by the data (infinite standard error)"
     if not weighted:
         chi2 *= scale**2
-    return DCFit(decay, params, {k: float(v) for k, v in errors.items()}, cov, tau, float(errors["tau"]),
-                 tau * np.exp(-s), tau * np.exp(s), in_window, success, message, chi2, dof, weighted)
+    return DCFit(params, {k: float(v) for k, v in errors.items()}, cov, tau, float(errors["tau"]),
+                 tau * np.exp(-s), tau * np.exp(s), in_window, success, message, chi2, dof, weighted, decay=decay)
 
 
 def fit_dc_all(decays: list[DCDecay], *, skip_short: bool = False) -> xr.Dataset:

@@ -10,10 +10,33 @@ booleans). A sweep that was not fitted, or whose fit failed, has fit_ok = 0 and 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import xarray as xr
 
-__all__ = ["ac_dataset", "dc_dataset", "CURVE_POINTS"]
+__all__ = ["ac_dataset", "dc_dataset", "CURVE_POINTS", "FitSummary"]
+
+
+@dataclass(frozen=True)
+class FitSummary:
+    """What an AC or DC fit reports about its relaxation time: parameters and their standard errors
+    (by name), their covariance, tau, tau_err, tau_lower, tau_upper (s), in_window, success and
+    message, chi2, dof and whether the data's errors set the weights."""
+
+    parameters: dict[str, float]
+    errors: dict[str, float]
+    covariance: np.ndarray
+    tau: float
+    tau_err: float
+    tau_lower: float
+    tau_upper: float
+    in_window: bool
+    success: bool
+    message: str
+    chi2: float
+    dof: int
+    weighted: bool
 
 #: Points of the smooth fitted curves, log-spaced over each sweep's frequencies (or times).
 CURVE_POINTS = 121
