@@ -41,7 +41,7 @@ from scipy.optimize import least_squares
 from ..errors import ConfigError
 from .models import AC_MODELS, ACModel, hn_log_quantiles, tau_log_sigma
 from .readers import ACData, ACSweep
-from .results import FitSummary
+from .results import FitSummary, fit_each
 
 __all__ = ["ACFit", "fit_ac", "fit_ac_all", "get_model"]
 
@@ -388,19 +388,7 @@ def fit_ac_all(data: ACData | list[ACSweep], model: str = "generalized-debye", *
     if len(units) > 1:
         raise ConfigError(f"the sweeps give chi in different units ({', '.join(sorted(units))}); read every file "
                           "with the same mass and molar mass (or none)")
-    fits: list[ACFit | None] = []
     messages: list[str] = list(data.notes) if isinstance(data, ACData) else []
-    for s in sweeps:
-        try:
-            fit = fit_ac(s, m)
-        except ConfigError as err:
-            if not skip_short:
-                raise
-            messages.append(str(err))
-            fits.append(None)
-            continue
-        if not fit.success:
-            messages.append(f"{s.where()}: the fit failed ({fit.message})")
-        fits.append(fit)
+    fits = fit_each(sweeps, lambda s: fit_ac(s, m), skip_short, messages)
     sources = data.sources if isinstance(data, ACData) else sorted({s.source for s in sweeps})
     return ac_dataset(sweeps, fits, m, units.pop(), sources, messages)

@@ -28,7 +28,7 @@ from ..errors import ConfigError
 from .ac_fit import _covariance
 from .models import BETA_MIN, LOG10_TAU_BOUNDS, stretched_exponential, stretched_log_sigma
 from .readers import DCDecay
-from .results import FitSummary
+from .results import FitSummary, fit_each
 
 __all__ = ["DCFit", "fit_dc", "fit_dc_all"]
 
@@ -120,18 +120,6 @@ def fit_dc_all(decays: list[DCDecay], *, skip_short: bool = False) -> xr.Dataset
 
     if not decays:
         raise ConfigError("no DC decay to fit")
-    fits: list[DCFit | None] = []
     messages: list[str] = []
-    for d in decays:
-        try:
-            f = fit_dc(d)
-        except ConfigError as err:
-            if not skip_short:
-                raise
-            messages.append(str(err))
-            fits.append(None)
-            continue
-        if not f.success:
-            messages.append(f"{d.where()}: the fit failed ({f.message})")
-        fits.append(f)
+    fits = fit_each(decays, fit_dc, skip_short, messages)
     return dc_dataset(decays, fits, sorted({d.source for d in decays}), messages)

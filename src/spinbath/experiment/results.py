@@ -15,7 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-__all__ = ["ac_dataset", "dc_dataset", "CURVE_POINTS", "FitSummary"]
+from ..errors import ConfigError
+
+__all__ = ["ac_dataset", "dc_dataset", "CURVE_POINTS", "FitSummary", "fit_each"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,25 @@ class FitSummary:
     chi2: float
     dof: int
     weighted: bool
+
+def fit_each(items, fit, skip_short: bool, messages: list[str]) -> list:
+    """``fit(item)`` for every sweep or decay: a ConfigError (too few points) is raised, or, with
+    ``skip_short``, noted in ``messages`` with None in its place; a failed fit is noted and kept."""
+    fits = []
+    for item in items:
+        try:
+            result = fit(item)
+        except ConfigError as err:
+            if not skip_short:
+                raise
+            messages.append(str(err))
+            fits.append(None)
+            continue
+        if not result.success:
+            messages.append(f"{item.where()}: the fit failed ({result.message})")
+        fits.append(result)
+    return fits
+
 
 #: Points of the smooth fitted curves, log-spaced over each sweep's frequencies (or times).
 CURVE_POINTS = 121
