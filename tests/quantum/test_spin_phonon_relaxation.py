@@ -235,3 +235,39 @@ def test_second_order_kramers_coherence_keeps_T2_equal_2T1_when_rates_are_tiny()
     assert np.isfinite(T1)
     assert T2 == pytest.approx(2 * T1, rel=1e-9)
     assert not np.isfinite(T2s) or T2s > 1e9 * T2
+
+
+def _four_level_orbach(p: float, g: float = 1e12, boltzmann: float = 1e-12) -> np.ndarray:
+    """Pauli rates in Liouville form for a ground doublet (a, b) over an excited one (c on a's
+    side, d on b's): c, d decay at g to their own side and g p across; up rates by detailed
+    balance (factor ``boltzmann``); coherences dephase at g, except the doublet's own, which decay
+    at the escape rate (no pure dephasing in a Kramers doublet). Escape from a: (1 + p) g b."""
+    d = 4
+    W = np.zeros((d, d))  # W[m, n] = rate n -> m, s^-1
+    W[0, 2] = W[1, 3] = g
+    W[1, 2] = W[0, 3] = g * p
+    W[2, 0], W[3, 1] = g * boltzmann, g * boltzmann
+    W[2, 1], W[3, 0] = g * p * boltzmann, g * p * boltzmann
+    R = -g * np.eye(d * d, dtype=complex)
+    pops = [a * d + a for a in range(d)]
+    R[np.ix_(pops, pops)] = W - np.diag(W.sum(axis=0))
+    escape = W[:, 0].sum()
+    R[0 * d + 1, 0 * d + 1] = R[1 * d + 0, 1 * d + 0] = -escape
+    return R
+
+
+def test_doublet_block_tau_is_exact_until_the_escape_rate_round_off_then_nan():
+    # The net reversal rate is the escape rate (~1 s^-1) times the branching across (2p): the two
+    # terms of the Schur complement cancel to 4p/(1+p). Resolved for p = 1e-3 .. 1e-9 to ~eps/(4p) relative;
+    # at p = 1e-15 it is below eps * escape and must be NaN, not a number made of round-off.
+    E = np.array([0.0, 0.0, 100.0, 100.0])
+    M = np.diag([1.0, -1.0, 0.9, -0.9])
+    for p in (1e-3, 1e-6, 1e-9):
+        info = relaxation_time_details(_four_level_orbach(p), E, M)
+        assert info.method == "doublet block"
+        exact = (1 + p) / (4 * p)
+        # Relative error ~ eps * escape / rate: the cancellation costs digits, never more than that.
+        assert info.tau == pytest.approx(exact, rel=1e-12 + 100 * np.finfo(float).eps * (1 + p) * exact)
+    info = relaxation_time_details(_four_level_orbach(1e-15), E, M)
+    assert np.isnan(info.tau) and info.method.startswith("unresolved")
+    assert np.isnan(relaxation_time(_four_level_orbach(1e-15), E, M))

@@ -120,9 +120,13 @@ def effective_generator(R: np.ndarray, states, lam: complex = 0.0) -> np.ndarray
 def _slow_block_rate(R, idx, Mb, xb, d, group_rtol, max_iter: int = 50):
     """Eigenvalue of the tau mode from L_eff on the doublet block, iterated to self-consistency.
 
-    Returns (lam, weight, separation) or None when the block is not slow compared with the rest.
+    Returns (lam, weight, separation, scale) or None when the block is not slow compared with the
+    rest; scale (s^-1) = the larger escape rate -R_{aa,aa} of the two doublet states, the size of the
+    two terms of L_eff that cancel into lam (the rate out of the doublet and the part of it that
+    returns), so lam carries an absolute round-off of about eps * scale.
     """
     s = _liouville_indices(idx, d)
+    pops = np.asarray(idx) * (d + 1)  # vec index of rho_aa
     f = _coupled_complement(R, s)
     if not f.size:
         return None
@@ -145,7 +149,7 @@ def _slow_block_rate(R, idx, Mb, xb, d, group_rtol, max_iter: int = 50):
         lam = new
         if done:
             break
-    return lam, float(np.abs(amp[0]) / np.abs(amp).sum()), separation
+    return lam, float(np.abs(amp[0]) / np.abs(amp).sum()), separation, float(np.abs(R[pops, pops]).max())
 
 
 @dataclass(frozen=True)
@@ -154,8 +158,9 @@ class RelaxationTime:
 
     ``tau`` (s; inf if the mode does not decay, NaN if unresolved), ``rate`` = -Re(eigenvalue)
     (s^-1), ``eigenvalue`` (s^-1), ``weight`` (the selected |amplitude| over the sum of all
-    |amplitudes| in M(t)), ``method`` ("doublet block", "full" or "unresolved (below round-off of
-    R)"), ``separation`` (|lambda| / slowest rate outside the doublet block; NaN for "full"),
+    |amplitudes| in M(t)), ``method`` ("doublet block", "full", "unresolved (below round-off of
+    R)" or "unresolved (below round-off of the doublet block)"), ``separation`` (|lambda| / slowest
+    rate outside the doublet block; NaN for "full"),
     ``eigenvalues`` (grouped eigenvalues of the full R, s^-1) and ``amplitudes`` (their amplitudes
     in M(t); None when the doublet block was used, which does not need the eigenvectors of R).
     """
@@ -186,10 +191,15 @@ def relaxation_time_details(R: np.ndarray, E: np.ndarray, M: np.ndarray, doublet
 
     Stiffness: when the doublet block of R is slow compared with everything else (ratio below
     1e-3), the mode is found from the 4x4 Schur complement :func:`effective_generator` (exact
-    eigenvalue, iterated to self-consistency), which keeps full relative precision for tau up to
-    eps^-1 times the fastest lifetime; otherwise from the eigenmodes of the full R. If the full R
-    is used and the selected rate is at its round-off level (~1e-13 of the largest rate), tau is
-    NaN (method "unresolved"): it cannot be told from a non-decaying mode.
+    eigenvalue, iterated to self-consistency), which is free of the round-off of the fast rates;
+    otherwise from the eigenmodes of the full R. In L_eff the rate out of the doublet (R_ss) and the
+    part that flows back (R_sf R_ff^-1 R_fs) cancel into lambda, so lambda carries an absolute
+    round-off ~eps times the escape rate -R_{aa,aa}; deep in the Orbach regime (lambda below ~2e-13
+    of it, checked
+    against 50-digit arithmetic on the same R) tau is NaN. Likewise if the full R is used and the
+    selected rate is at its round-off level (~2e-13 of the largest rate). NaN (method
+    "unresolved ...") means: not resolved in double precision, indistinguishable from a
+    non-decaying mode -- not a measured tau.
     """
     return _relaxation_time(R, E, M, doublet, group_rtol, spectrum=True)
 
@@ -212,7 +222,7 @@ def _relaxation_time(R, E, M, doublet, group_rtol: float, spectrum: bool) -> Rel
     x = x - np.trace(x) * P / 2
     block = _slow_block_rate(R, idx, M[np.ix_(idx, idx)], x[np.ix_(idx, idx)], d, group_rtol)
     if block is not None:
-        lam, weight, separation = block
+        lam, weight, separation, scale = block
         method = "doublet block"
         amp_all = None
         lam_all = None
@@ -228,6 +238,10 @@ def _relaxation_time(R, E, M, doublet, group_rtol: float, spectrum: bool) -> Rel
     if method == "full" and abs(lam) <= _ROUNDOFF * np.abs(lam_all).max():
         # Indistinguishable from the stationary eigenvalue in double precision: not a measurement.
         tau, method = np.nan, "unresolved (below round-off of R)"
+    elif method == "doublet block" and abs(lam) <= _ROUNDOFF * scale:
+        # The escape rate from the doublet and its returning part cancel to below their round-off
+        # (deep Orbach regime, net rate < ~2e-13 of the escape rate): not a measurement either.
+        tau, method = np.nan, "unresolved (below round-off of the doublet block)"
     return RelaxationTime(tau=tau, rate=rate, eigenvalue=lam, weight=weight, method=method,
                           separation=separation, eigenvalues=lam_all, amplitudes=amp_all)
 

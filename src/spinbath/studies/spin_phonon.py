@@ -179,7 +179,19 @@ def _crossover(T: np.ndarray, orders: list[str], tau: np.ndarray) -> float:
 
 
 def run(cfg: SpinPhononConfig) -> xr.Dataset:
-    """Build H and the bath once; for each order, R at all temperatures; tau, T1, T2, T2*."""
+    """Build H and the bath once; for each order, R at all temperatures; tau, T1, T2, T2*.
+
+    BLAS runs on one thread: the work is many small (d^2 x d^2, d = 2J + 1) products and solves,
+    where BLAS threads cost more in synchronization than they gain (the DyCp tutorial took 80 s with
+    threaded BLAS and 10 s without on a busy 2-core machine).
+    """
+    from ..quantum.blas import single_threaded_blas
+
+    with single_threaded_blas():
+        return _run(cfg)
+
+
+def _run(cfg: SpinPhononConfig) -> xr.Dataset:
     from ..quantum.ac_response import ac_susceptibility
     from ..quantum.relaxation import coherence_times, relaxation_time, relaxation_time_details
     from ..quantum.spin_phonon import SpinPhononRates
