@@ -26,7 +26,7 @@ from spinbath.quantum.pauli import (
 from spinbath.quantum.phonon_rates import PhononRates
 from spinbath.spins.operators import spin_matrices
 from spinbath.spins.stevens import stevens
-from spinbath.units import MUB_CM
+from spinbath.units import KB_CM, MUB_CM
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +122,24 @@ def test_sequential_rate_of_a_three_level_scheme():
     ev = np.sort(-np.linalg.eigvals(rate_matrix(W)).real)
     assert multilevel_rate(W) == pytest.approx(ev[1], rel=1e-10)
     assert multilevel_rate(W) == pytest.approx(0.2 + expected, rel=1e-3)
+
+
+def test_detailed_balance_error_survives_underflowing_boltzmann_factors():
+    # 500 cm^-1 gap at 0.4 K: exp(-Delta / k_B T) ~ 1e-782, below the smallest double. The uphill
+    # rate is 0 in double precision and p_u underflows too; that is not a violation.
+    E = np.array([0.0, 500.0])
+    T = np.array([0.4, 300.0])
+    down = 1e10
+    up = down * np.exp(-E[1] / (KB_CM * T))
+    W = np.zeros((2, 2, 2))
+    W[:, 0, 1], W[:, 1, 0] = down, up
+    assert up[0] == 0.0
+    assert detailed_balance_error(W, E, T) < 1e-14
+    # A real violation is still seen: at 300 K the uphill rate twice its detailed-balance value,
+    # and at 0.4 K a down rate missing where the (representable) up rate asks for one.
+    W_bad = W.copy()
+    W_bad[1, 1, 0] *= 2
+    assert detailed_balance_error(W_bad, E, T) == pytest.approx(1 / 3, rel=1e-12)
+    W_gone = W.copy()
+    W_gone[0, 1, 0], W_gone[0, 0, 1] = 1e-3, 0.0
+    assert detailed_balance_error(W_gone, E, T) == 1.0
