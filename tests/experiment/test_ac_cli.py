@@ -100,3 +100,31 @@ def test_plot_data_must_be_measured_results(tmp_path, bad, capsys):
     spinbath.run(theory, out=tmp_path / "sp.nc", quiet=True)
     assert main(["plot", str(tmp_path / "sp.nc"), "--data", str(tmp_path / "sp.nc")]) == 2
     assert "not an AC or DC results file" in capsys.readouterr().err
+
+
+def test_skip_options_on_the_command_line(tmp_path, capsys):
+    # A file with a 2-frequency sweep at 9 K and a row with no chi'': without the options the run
+    # stops with exit 2 naming the line and the option; with them it fits the rest and lists what
+    # it dropped; the results file records the choice.
+    write_file(tmp_path / "run.dat", [3.0, 5.0])
+    lines = (tmp_path / "run.dat").read_text().splitlines()
+    lines[7] = ",".join(lines[7].split(",")[:4] + ["", "1e-7", "1e-7"])  # 3 K, third frequency
+    lines += ["9.0,0,10.0,0.001,0.0001,1e-7,1e-7", "9.0,0,100.0,0.0009,0.0002,1e-7,1e-7"]
+    (tmp_path / "run.dat").write_text("\r\n".join(lines))
+    out = str(tmp_path / "ac.nc")
+    assert main(["-q", "ac", str(tmp_path / "run.dat"), "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "line 8" in err and "--skip-incomplete" in err and "Traceback" not in err
+    assert not (tmp_path / "ac.nc").exists()
+    assert main(["-q", "ac", str(tmp_path / "run.dat"), "--out", out, "--skip-incomplete"]) == 2
+    err = capsys.readouterr().err
+    assert "9" in err and "--skip-short" in err
+    # exit status 1: a sweep is in the file but not fitted (fit_ok = 0, NaN tau), as for a failed fit
+    assert main(["ac", str(tmp_path / "run.dat"), "--out", out, "--skip-incomplete", "--skip-short"]) == 1
+    err = capsys.readouterr().err
+    assert "skipped: line 8" in err and "9 K" in err and "too few" in err
+    ds = spinbath.load(out)
+    np.testing.assert_allclose(ds.temperature.values, [3.0, 5.0, 9.0])
+    np.testing.assert_array_equal(ds.fit_ok.values, [1, 1, 0])
+    assert np.isnan(ds.tau.values[2]) and np.isfinite(ds.tau.values[:2]).all()
+    assert "skip_short = true" in ds.attrs["config_toml"]

@@ -15,7 +15,7 @@ def _provenance(args, kind: str) -> str:
     from .._toml import dumps
 
     cfg = {"command": kind, "files": [str(Path(f).resolve()) for f in args.files]}
-    for key in ("model", "mass", "molar_mass", "diamagnetic", "tolerance"):
+    for key in ("model", "mass", "molar_mass", "diamagnetic", "tolerance", "skip_incomplete", "skip_short"):
         v = getattr(args, key, None)
         if v is not None:
             cfg[key] = v
@@ -48,22 +48,30 @@ def cmd_ac(args) -> int:
     if args.model not in AC_MODELS:
         raise ConfigError(f"--model {args.model!r}: use one of {', '.join(AC_MODELS)}")
     parts = [read_ac(f, mass_mg=args.mass, molar_mass=args.molar_mass, diamagnetic=args.diamagnetic,
-                     temperature_tolerance=args.tolerance) for f in args.files]
+                     temperature_tolerance=args.tolerance, skip_incomplete=args.skip_incomplete) for f in args.files]
     units = {p.units for p in parts}
     if len(units) > 1:
         raise ConfigError(f"the files give chi in different units ({', '.join(sorted(units))}); give --mass and "
                           "--molar-mass for all or none")
     data = ACData([s for p in parts for s in p.sweeps], units.pop(), [s for p in parts for s in p.sources],
                   [n for p in parts for n in p.notes])
-    return _write(args, fit_ac_all(data, args.model), "ac")
+    return _write(args, fit_ac_all(data, args.model, skip_short=args.skip_short), "ac")
 
 
 def cmd_dc(args) -> int:
     from .dc_fit import fit_dc_all
     from .readers import read_dc
 
-    decays = [d for f in args.files for d in read_dc(f, temperature_tolerance=args.tolerance)]
-    return _write(args, fit_dc_all(decays), "dc")
+    decays = [d for f in args.files
+              for d in read_dc(f, temperature_tolerance=args.tolerance, skip_incomplete=args.skip_incomplete)]
+    return _write(args, fit_dc_all(decays, skip_short=args.skip_short), "dc")
+
+
+def _add_skip_options(parser, what: str) -> None:
+    parser.add_argument("--skip-incomplete", action="store_true",
+                        help="drop rows with a missing or non-numeric value (listed as warnings) instead of stopping")
+    parser.add_argument("--skip-short", action="store_true",
+                        help=f"drop {what} with too few points to fit (listed as warnings) instead of stopping")
 
 
 def add_experiment_parsers(sub) -> None:
@@ -78,10 +86,12 @@ def add_experiment_parsers(sub) -> None:
     ac.add_argument("--tolerance", type=float, default=0.1, help="temperature tolerance of a sweep, K")
     ac.add_argument("--out", help="results file (default ac.nc)")
     ac.add_argument("--plot", help="figure path (png, svg or pdf)")
+    _add_skip_options(ac, "sweeps")
     ac.set_defaults(func=cmd_ac)
     dc = sub.add_parser("dc", help="fit DC magnetization decays: stretched-exponential tau(T)")
     dc.add_argument("files", nargs="+", help="data files")
     dc.add_argument("--tolerance", type=float, default=0.1, help="temperature tolerance of a decay, K")
     dc.add_argument("--out", help="results file (default dc.nc)")
     dc.add_argument("--plot", help="figure path (png, svg or pdf)")
+    _add_skip_options(dc, "decays")
     dc.set_defaults(func=cmd_dc)

@@ -441,7 +441,7 @@ def read_ac(path: str | Path, *, mass_mg: float | None = None, molar_mass: float
         desc = _bad_rows(table, bad, checks)
         if not skip_incomplete:
             raise ConfigError(f"{p}: {desc[0]}" + (f" (and {bad.size - 1} more rows)" if bad.size > 1 else "")
-                              + "; fix the file or skip such rows (skip_incomplete)")
+                              + "; fix the file or skip such rows (skip_incomplete=True; --skip-incomplete)")
         notes += [f"{p}: skipped: {d}" for d in desc]
     idx = np.flatnonzero(ok)
     if idx.size == 0:
@@ -565,7 +565,7 @@ def read_dc(path: str | Path, *, temperature_tolerance: float = DEFAULT_TEMPERAT
     if bad.size and not skip_incomplete:
         d = _bad_rows(table, bad[:1], checks)[0]
         raise ConfigError(f"{p}: {d}" + (f" (and {bad.size - 1} more rows)" if bad.size > 1 else "")
-                          + "; fix the file or skip such rows (skip_incomplete)")
+                          + "; fix the file or skip such rows (skip_incomplete=True; --skip-incomplete)")
     idx = np.flatnonzero(ok)
     if idx.size == 0:
         raise ConfigError(f"{p}: no row has both a time ({t_col!r}) and a moment ({m_col!r})")

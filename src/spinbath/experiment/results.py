@@ -49,7 +49,7 @@ def fit_each(items, fit, skip_short: bool, messages: list[str]) -> list:
             result = fit(item)
         except ConfigError as err:
             if not skip_short:
-                raise
+                raise ConfigError(f"{err}; drop such sweeps with skip_short=True (--skip-short)") from None
             messages.append(str(err))
             fits.append(None)
             continue
