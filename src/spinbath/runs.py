@@ -14,12 +14,15 @@ def consecutive_runs(values, tolerance: float) -> list[np.ndarray]:
     drift within a run is allowed and a value met again after others starts a run of its own.
     """
     values = np.asarray(values, float)
-    groups, current = [], [0]
+    if values.size == 0:
+        return []
+    starts = [0]
+    total = values[0]  # running sum of the current run: O(n) overall
     for i in range(1, values.size):
-        if abs(values[i] - np.mean(values[current])) <= tolerance:
-            current.append(i)
+        if abs(values[i] - total / (i - starts[-1])) <= tolerance:
+            total += values[i]
         else:
-            groups.append(np.array(current))
-            current = [i]
-    groups.append(np.array(current))
-    return groups
+            starts.append(i)
+            total = values[i]
+    bounds = starts + [values.size]
+    return [np.arange(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
