@@ -25,7 +25,7 @@ from spinbath.baths import model_crystal as mc
 
 MESH = (4, 4, 4)
 #: (start K, stop K, number): where tau of orders 2 and 4 is resolved in double precision.
-TEMPERATURES_K = (8.0, 60.0, 8)
+TEMPERATURES_K = (10.0, 60.0, 8)
 
 
 def config_text(folder: str = "qmesh-crystal", mesh=MESH) -> str:

@@ -91,14 +91,19 @@ def plot(ds: xr.Dataset, path: Path) -> None:
         a.set_title("order 4 (Raman): solid; order 2: dashed", fontsize=7)
         a.legend(fontsize=6, frameon=False, title="q-mesh", title_fontsize=6)
         nq = ds.mesh.values ** 3
-        for k, t in enumerate(T[[0, T.size // 3, 2 * T.size // 3]]):
-            b.plot(nq, ds.tau.sel(order="4", temperature=t), "-s", ms=3, color=f"C{k}", label=f"{t:.3g} K")
+        last = ds.mesh.values[-1]
+        for k, t in enumerate(T[[0, T.size // 2, T.size - 1]]):
+            for o, ls, mk in (("4", "-", "s"), ("2", "--", "o")):
+                ratio = ds.tau.sel(order=o, temperature=t) / ds.tau.sel(order=o, temperature=t, mesh=last)
+                b.plot(nq, ratio, ls, marker=mk, ms=3, mfc="none", color=f"C{k}",
+                       label=f"order {o}, {t:.3g} K")
+        b.axhline(1.0, color="0.6", lw=0.6, ls=":")
         b.set_xscale("log")
         b.set_yscale("log")
         b.set_xlabel(r"q-points $N_q = n^3$")
-        b.set_ylabel(r"$\tau$ order 4 (s)")
-        b.set_title("1x1x1: Gamma only, no acoustic phonons", fontsize=7)
-        b.legend(fontsize=6, frameon=False)
+        b.set_ylabel(rf"$\tau(n) / \tau({last}\times{last}\times{last})$")
+        b.set_title("1x1x1 = Gamma only: no acoustic phonons", fontsize=7)
+        b.legend(fontsize=5.5, frameon=False, ncol=2)
         save_figure(fig, path)
 
 

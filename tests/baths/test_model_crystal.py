@@ -99,7 +99,7 @@ def example_text(folder: Path, mesh: str | None) -> str:
     (the temperatures well inside the range where tau is resolved in double precision)."""
     text = (EXAMPLES / "qmesh-crystal.toml").read_text()
     text = text.replace('"qmesh-crystal/', f'"{EXAMPLES}/qmesh-crystal/')
-    text = text.replace('temperatures = {start = "8 K", stop = "60 K", num = 8, spacing = "log"}',
+    text = text.replace('temperatures = {start = "10 K", stop = "60 K", num = 8, spacing = "log"}',
                         "temperatures = [30.0]").replace('width = "10 cm^-1"', 'width = "10 cm^-1"\nresonant_part = false')
     old = "mesh = [4, 4, 4]\n"
     assert old in text

@@ -303,3 +303,45 @@ def test_bad_mesh_and_unstable_crystals_are_named(crystal):
     wrong = CFDisplacements(cf.B_plus, cf.B_minus, cf.keys, cf.step_A, cf.J, cf.atoms + 5, cf.cells)
     with pytest.raises(ValueError, match="outside the 2-atom primitive cell"):
         bath_from_phonopy_mesh(ph, wrong, (2, 1, 1))
+
+
+# ----------------------------------------------------------------------------- the file with cells
+def test_cf_file_with_cells_round_trips_and_old_schema_is_refused(crystal, tmp_path):
+    """A CF-displacement file with cells is written as schema /2 and read back equal; a file that
+    says /1 but holds cells (an older reader would drop them silently) and /2 without cells are
+    refused, naming the file and the key; repeated (atom, cell) pairs are refused."""
+    from spinbath.baths.phonopy_route import CF_SCHEMA, CF_SCHEMA_CELLS, load_cf_displacements
+
+    ph, cf = crystal
+    cf.save_npz(tmp_path / "cf.npz")
+    back = load_cf_displacements(tmp_path / "cf.npz")
+    assert np.array_equal(back.cells, cf.cells) and np.array_equal(back.atoms, cf.atoms)
+    with np.load(tmp_path / "cf.npz") as f:
+        assert str(f["schema"]) == CF_SCHEMA_CELLS
+        data = dict(f)
+    np.testing.assert_allclose(bath_from_phonopy_mesh(ph, tmp_path / "cf.npz", (2, 1, 1)).couplings_cm,
+                               bath_from_phonopy_mesh(ph, cf, (2, 1, 1)).couplings_cm, rtol=0, atol=0)
+    np.savez(tmp_path / "old.npz", **{**data, "schema": np.array(CF_SCHEMA)})
+    with pytest.raises(ValueError, match=r"old\.npz.*has no key 'cells'"):
+        load_cf_displacements(tmp_path / "old.npz")
+    np.savez(tmp_path / "nocells.npz", **{k: v for k, v in data.items() if k != "cells"})
+    with pytest.raises(ValueError, match=r"nocells\.npz.*needs the key 'cells'"):
+        load_cf_displacements(tmp_path / "nocells.npz")
+    cells = cf.cells.copy()
+    cells[2] = cells[1]
+    with pytest.raises(ValueError, match="cells: the same atom of the same cell is listed twice"):
+        CFDisplacements(cf.B_plus, cf.B_minus, cf.keys, cf.step_A, cf.J, cf.atoms, cells)
+
+
+# ----------------------------------------------------------------------------- convergence (slow)
+@pytest.mark.slow
+def test_low_temperature_raman_converges_once_acoustic_branches_are_sampled(crystal):
+    """The test crystal at 14.2 K, 0.5 T: Gamma alone (no acoustic phonon) overestimates tau of
+    order 4 (two-phonon Raman) by orders of magnitude; meshes that sample the acoustic branches agree
+    with each other (measured on 2026-12-04: 1x1x1 1.07e8 s, 4x4x4 2.85e4 s, 5x5x5 2.81e4 s).
+    About 30 s on 2 busy cores."""
+    ph, cf = crystal
+    T = [14.2]
+    tau = {n: taus(bath_from_phonopy_mesh(ph, cf, (n, n, n)), T, orders=("4",))[0, 0] for n in (1, 4, 5)}
+    assert tau[1] / tau[5] > 1e3
+    assert abs(tau[4] / tau[5] - 1) < 0.1
