@@ -25,7 +25,7 @@ quantum chemistry) and every quantity analytic:
       B^k_q = -(e^2 / 4 pi eps0) <r^k> sum_j Z_j C^k_q(R_j)^* / R_j^(k+1) = -K_k sum_j Z_j I^q_k(R_j)^*,
 
   I^q_k(R) = C^k_q(R^) / R^(k+1) the irregular solid harmonics, R_j = (ligand - Dy) position; then
-  Stevens B_k^q by :func:`spinbath.spins.conventions.wybourne_to_stevens` (a real-linear map).
+  Stevens B_k^q by ``spinbath.spins.conventions.wybourne_to_stevens`` (a real-linear map).
   **Analytic derivatives** from the ladder relations of the irregular solid harmonics,
 
       d/dz I^q_k = -sqrt((k+1)^2 - q^2) I^q_{k+1},
