@@ -155,22 +155,20 @@ def _cell_dynamical_matrix(dm, q: np.ndarray, x: np.ndarray) -> np.ndarray:
     return p[:, None] * Dt * p.conj()[None, :]
 
 
-def mesh_modes(phonopy_source, mesh: Sequence[int]) -> MeshModes:
-    """Diagonalize phonopy's dynamical matrix on one q of each pair (q, -q) of the mesh."""
-    ph = _load(phonopy_source)
+def _iter_modes(ph, mesh: Sequence[int]):
+    """(q, trim, energies (3N,), eigenvectors (3N, N, 3)) at one q of each pair (q, -q), one q at a
+    time (a large cell on a fine mesh never holds all eigenvectors at once)."""
     qs = mesh_qpoints(ph, mesh)
     partner = partner_indices(qs)
-    rep = [i for i in range(qs.shape[0]) if partner[i] >= i]  # the first of each pair, and q = -q
     x = np.array(ph.primitive.scaled_positions, dtype=float)
-    masses = np.array(ph.primitive.masses, dtype=float)
-    n = masses.size
+    n = x.shape[0]
     dm = ph.dynamical_matrix
-    E = np.empty((len(rep), 3 * n))
-    vecs = np.empty((len(rep), 3 * n, n, 3), dtype=complex)
-    trim = np.array([partner[i] == i for i in rep])
-    for r, i in enumerate(rep):
+    for i in range(qs.shape[0]):
+        if partner[i] < i:
+            continue  # the partner -q of a q already done
+        trim = bool(partner[i] == i)
         D = _cell_dynamical_matrix(dm, qs[i], x)
-        if trim[r]:
+        if trim:
             scale = max(float(np.abs(D).max()), 1e-300)
             if np.abs(D.imag).max() > 1e-8 * scale:
                 raise ValueError(f"the dynamical matrix at the time-reversal-invariant q = {qs[i].tolist()} "
@@ -178,9 +176,19 @@ def mesh_modes(phonopy_source, mesh: Sequence[int]) -> MeshModes:
             lam, v = np.linalg.eigh(D.real)
         else:
             lam, v = np.linalg.eigh(D)
-        E[r] = np.sign(lam) * np.sqrt(np.abs(lam)) * ph.unit_conversion_factor * THZ_TO_CM
-        vecs[r] = v.T.reshape(3 * n, n, 3)
-    return MeshModes(qs[rep], trim, E, vecs, masses, check_mesh(mesh), int(qs.shape[0]))
+        E = np.sign(lam) * np.sqrt(np.abs(lam)) * ph.unit_conversion_factor * THZ_TO_CM
+        yield qs[i], trim, E, v.T.reshape(3 * n, n, 3).astype(complex)
+
+
+def mesh_modes(phonopy_source, mesh: Sequence[int]) -> MeshModes:
+    """Diagonalize phonopy's dynamical matrix on one q of each pair (q, -q) of the mesh (all kept in
+    memory: for inspection; :func:`bath_from_phonopy_mesh` goes one q at a time)."""
+    ph = _load(phonopy_source)
+    rows = list(_iter_modes(ph, mesh))
+    masses = np.array(ph.primitive.masses, dtype=float)
+    return MeshModes(np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
+                     np.array([r[2] for r in rows]), np.array([r[3] for r in rows]), masses,
+                     check_mesh(mesh), int(np.prod(check_mesh(mesh))))
 
 
 @dataclass(frozen=True, eq=False)
@@ -219,13 +227,19 @@ def translation_residual(cf: CFDisplacements) -> float:
 def qmesh_couplings(modes: MeshModes, cf: CFDisplacements, min_energy_cm: float = 5.0) -> QMeshCouplings:
     """The real modes of the mesh and their dB/dQ (module docstring), in order of q (representatives
     in phonopy's order), then branch, then part."""
+    entries = zip(modes.qpoints, modes.trim, modes.energies_cm, modes.eigenvectors)
+    return _couplings(entries, modes.masses_amu, modes.n_q, cf, min_energy_cm)
+
+
+def _couplings(entries, masses_amu: np.ndarray, n_q: int, cf: CFDisplacements,
+               min_energy_cm: float) -> QMeshCouplings:
+    """:func:`qmesh_couplings` over (q, trim, energies, eigenvectors) entries."""
     thr = float(min_energy_cm)
     if not np.isfinite(thr) or thr < 0:
         raise ValueError(f"min_energy_cm must be finite and >= 0, got {min_energy_cm!r}")
-    atoms, cells, g = _displaced(cf, modes.masses_amu.size)
+    atoms, cells, g = _displaced(cf, masses_amu.size)
     out_e, out_dB, out_q, out_b, out_p = [], [], [], [], []
-    for r, q in enumerate(modes.qpoints):
-        w = modes.energies_cm[r]
+    for q, trim, w, vecs in entries:
         bad = np.flatnonzero(w <= -thr)
         if bad.size:
             raise ValueError(f"branch {bad[0]} at q = {np.round(q, 6).tolist()} has an imaginary frequency "
@@ -235,15 +249,12 @@ def qmesh_couplings(modes: MeshModes, cf: CFDisplacements, min_energy_cm: float 
         if not kept.size:
             continue
         # L_{k,qj} / sqrt(N_q) exp(2 pi i q . n_l) e_{qj,k} . dB/du_{lk}, summed over displaced (l, k)
-        L = zero_point_length_A(modes.masses_amu[atoms][None, :], w[kept][:, None]) / np.sqrt(modes.n_q)
+        L = zero_point_length_A(masses_amu[atoms][None, :], w[kept][:, None]) / np.sqrt(n_q)
         phase = np.exp(2j * np.pi * (cells @ q))
-        if modes.trim[r]:  # exp(2 pi i q . n) = +-1 exactly, and e is real: V is real
+        if trim:  # exp(2 pi i q . n) = +-1 exactly, and e is real: V is real
             phase = np.round(phase.real)
-        V = np.einsum("ad,d,adx,dxk->ak", L, phase, modes.eigenvectors[r][kept][:, atoms], g)
-        if modes.trim[r]:
-            parts = [(0, V.real)]
-        else:
-            parts = [(1, np.sqrt(2.0) * V.real), (2, np.sqrt(2.0) * V.imag)]
+        V = np.einsum("ad,d,adx,dxk->ak", L, phase, vecs[kept][:, atoms], g)
+        parts = [(0, V.real)] if trim else [(1, np.sqrt(2.0) * V.real), (2, np.sqrt(2.0) * V.imag)]
         for a, j in enumerate(kept):
             for p, dB in parts:
                 out_e.append(w[j])
@@ -271,13 +282,15 @@ def bath_from_phonopy_mesh(phonopy_source, cf: CFDisplacements | str | os.PathLi
     if not isinstance(cf, CFDisplacements):
         cf = load_cf_displacements(cf)
     mesh = check_mesh(mesh)
-    modes = mesh_modes(phonopy_source, mesh)
-    c = qmesh_couplings(modes, cf, min_energy_cm)
+    ph = _load(phonopy_source)
+    masses = np.array(ph.primitive.masses, dtype=float)
+    n_q = int(np.prod(mesh))
+    c = _couplings(_iter_modes(ph, mesh), masses, n_q, cf, min_energy_cm)
     lw = None
     if linewidths_cm is not None:
         lw = np.full(c.energies_cm.size, float(linewidths_cm))
     V = couplings_from_cf_derivatives(cf.J, c.dB, cf.keys)
-    total = 3 * modes.masses_amu.size * modes.n_q
+    total = 3 * masses.size * n_q
     return PhononBath(c.energies_cm, V, lw, source=(
         f"phonopy q-mesh {mesh[0]}x{mesh[1]}x{mesh[2]} ({c.energies_cm.size} of {total} modes kept, "
         f"|E| >= {min_energy_cm} cm^-1) + CF central differences, step {cf.step_A} A; translation "
