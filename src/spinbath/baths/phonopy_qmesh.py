@@ -46,7 +46,8 @@ A time-reversal-invariant q is its own partner: V^{qj} is Hermitian (real e, rea
 it is one mode with coupling V^{qj}. Every mode of the bath therefore has a Hermitian V, and the
 pair (q, -q) is counted once, as two real modes (dropping one partner halves the weight of q).
 In Stevens parameters, V = sum_kq (dB_k^q/dQ) O_k^q with dB/dQ complex before, real after the
-combination. Units: m in amu, hbar w in cm^-1, dB/du in cm^-1/Angstrom, L in Angstrom
+combination; derivatives of the g tensor (when given) are projected the same way, dg/dQ, and add
+mu_B B . (dg/dQ) . J. Units: m in amu, hbar w in cm^-1, dB/du in cm^-1/Angstrom, L in Angstrom
 (:func:`~spinbath.baths.phonopy_route.zero_point_length_A` divided by sqrt(N_q)).
 
 A 1x1x1 mesh is the Gamma route: the same modes, eigenvectors and couplings.
@@ -195,18 +196,21 @@ def mesh_modes(phonopy_source, mesh: Sequence[int]) -> MeshModes:
 class QMeshCouplings:
     """Real modes of a mesh: ``energies_cm`` (n,) cm^-1, ``dB`` (n, n_keys) dB_k^q/dQ (cm^-1 per unit
     Q = a + a^+), and for each mode its ``qpoint`` (n, 3), ``branch`` (n,) and ``part`` (n,): 0 for a
-    time-reversal-invariant q, 1 (sqrt(2) Re V) and 2 (sqrt(2) Im V) for the two modes of a pair."""
+    time-reversal-invariant q, 1 (sqrt(2) Re V) and 2 (sqrt(2) Im V) for the two modes of a pair;
+    ``dg`` (n, 3, 3) dg/dQ (per unit Q) when the CF file has g tensors, else None."""
 
     energies_cm: np.ndarray
     dB: np.ndarray
     qpoint: np.ndarray
     branch: np.ndarray
     part: np.ndarray
+    dg: np.ndarray | None = None
 
 
 def _displaced(cf: CFDisplacements, n_atoms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(atoms (n,), cells (n, 3), gradient (n, 3, n_keys)) of the displaced atoms."""
-    g = cf.gradient
+    """(atoms (n,), cells (n, 3), gradient (n, 3, n_cols)) of the displaced atoms: dB/du, then dg/du
+    (9 columns) when the file has g tensors."""
+    g = cf.all_gradients
     n = g.shape[0] // 3
     atoms = np.arange(n) if cf.atoms is None else cf.atoms
     if atoms.size != n or np.any(atoms >= n_atoms):
@@ -264,11 +268,15 @@ def _couplings(entries, masses_amu: np.ndarray, n_q: int, cf: CFDisplacements,
                 out_p.append(p)
     if not out_e:
         raise ValueError(f"no mode of the mesh has |hbar w| >= min_energy_cm = {thr:g} cm^-1")
-    return QMeshCouplings(np.array(out_e), np.array(out_dB), np.array(out_q), np.array(out_b), np.array(out_p))
+    d = np.array(out_dB)
+    nk = len(cf.keys)
+    dg = d[:, nk:].reshape(-1, 3, 3) if cf.g_plus is not None else None
+    return QMeshCouplings(np.array(out_e), d[:, :nk], np.array(out_q), np.array(out_b), np.array(out_p), dg)
 
 
 def bath_from_phonopy_mesh(phonopy_source, cf: CFDisplacements | str | os.PathLike, mesh: Sequence[int],
-                           linewidths_cm: float | None = None, min_energy_cm: float = 5.0) -> PhononBath:
+                           linewidths_cm: float | None = None, min_energy_cm: float = 5.0,
+                           field_T: Sequence[float] = (0.0, 0.0, 0.0)) -> PhononBath:
     """PhononBath of the real modes of a q-mesh (module docstring), V^a = sum_kq dB_k^q/dQ_a O_k^q.
 
     ``phonopy_source``: a ``phonopy.Phonopy`` object with force constants or a phonopy yaml path
@@ -276,7 +284,8 @@ def bath_from_phonopy_mesh(phonopy_source, cf: CFDisplacements | str | os.PathLi
     ``cf``: a :class:`~spinbath.baths.phonopy_route.CFDisplacements` (supercell derivatives, with
     ``cells``) or the path of its .npz. ``mesh``: (n1, n2, n3). ``linewidths_cm``: None or one width
     (cm^-1) for every mode. Energies cm^-1; couplings (n_modes, 2J+1, 2J+1) cm^-1 per unit
-    Q = a + a^+ in |J, M>, M descending. The ``source`` text names the mesh, the number of modes and
+    Q = a + a^+ in |J, M>, M descending; with g tensors in ``cf``, mu_B B . (dg/dQ_a) . J is added
+    (``field_T``, T). The ``source`` text names the mesh, the number of modes and
     the translation sum-rule residual of the derivatives.
     """
     if not isinstance(cf, CFDisplacements):
@@ -289,7 +298,7 @@ def bath_from_phonopy_mesh(phonopy_source, cf: CFDisplacements | str | os.PathLi
     lw = None
     if linewidths_cm is not None:
         lw = np.full(c.energies_cm.size, float(linewidths_cm))
-    V = couplings_from_cf_derivatives(cf.J, c.dB, cf.keys)
+    V = couplings_from_cf_derivatives(cf.J, c.dB, cf.keys, c.dg, field_T)
     total = 3 * masses.size * n_q
     return PhononBath(c.energies_cm, V, lw, source=(
         f"phonopy q-mesh {mesh[0]}x{mesh[1]}x{mesh[2]} ({c.energies_cm.size} of {total} modes kept, "

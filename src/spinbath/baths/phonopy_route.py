@@ -23,7 +23,8 @@ The "ab initio route" to a :class:`~spinbath.baths.phonons.PhononBath`:
        L [Angstrom] = 1e10 sqrt(hbar / (2 m * amu * 2 pi c E));  m = 1 amu, E = 1000 cm^-1 -> 0.129837 A
    (sqrt(hbar/(m w)) = 0.18362 A would be the length unit of q = Q/sqrt(2) = (a^+ + a)/sqrt(2); a
    derivative per unit q is sqrt(2) times one per unit Q).
-4. V^a = sum_kq (dB_k^q/dQ_a) O_k^q in |J, M> (M descending) by
+4. V^a = sum_kq (dB_k^q/dQ_a) O_k^q [+ mu_B B . (dg/dQ_a) . J when g tensors are given, dg/dQ
+   projected like dB/dQ] in |J, M> (M descending) by
    :func:`~spinbath.baths.cf_couplings.couplings_from_cf_derivatives` (:func:`bath_from_phonopy`).
 
 Modes with |hbar w_a| < ``min_energy_cm`` (translations; rotations of a molecule in a box) are
@@ -47,8 +48,11 @@ File format of the displaced-geometry CF parameters (NumPy .npz, no pickles;
                                    counted from the cell of the magnetic ion (default: all 0). Atom
                                    atoms[j] of cell cells[j] sits at (cells[j] + x_k) @ primitive.cell,
                                    x_k its scaled position. The pairs (atoms[j], cells[j]) are distinct.
-    schema   str (0-d)             "spinbath.CFDisplacements/1", or ".../2" when ``cells`` is present
-                                   (so an older reader, which would ignore the cells, refuses the file)
+    g_plus   float64 (3n, 3, 3)    optional: the g tensor (dimensionless) at the same +step_A geometries
+    g_minus  float64 (3n, 3, 3)    optional: the same at -step_A (both or neither); with an applied
+                                   field B they add mu_B B . (dg/dQ_a) . J to the couplings
+    schema   str (0-d)             "spinbath.CFDisplacements/1", or ".../2" when ``cells`` or g is
+                                   present (so an older reader, which would ignore them, refuses the file)
 
 The derivatives are those of a supercell calculation: displacing atom k of cell l moves one atom,
 not the whole periodic sublattice. At Gamma every cell moves alike, so the Gamma route adds the rows
@@ -216,7 +220,7 @@ class CFDisplacements:
     ``B_plus``, ``B_minus`` (3n, n_keys) cm^-1; ``keys`` the (k, q) of the columns; ``step_A``
     Angstrom; ``J`` of the multiplet; ``atoms`` primitive-cell indices of the displaced atoms or None;
     ``cells`` (n, 3) integer cell of each displaced atom in primitive lattice vectors, or None (all in
-    the magnetic ion's cell).
+    the magnetic ion's cell); ``g_plus``, ``g_minus`` (3n, 3, 3) g tensors at the same geometries, or None.
     """
 
     B_plus: np.ndarray
@@ -226,6 +230,8 @@ class CFDisplacements:
     J: float
     atoms: np.ndarray | None = None
     cells: np.ndarray | None = None
+    g_plus: np.ndarray | None = None
+    g_minus: np.ndarray | None = None
 
     def __post_init__(self):
         kq = np.asarray(self.keys)
@@ -259,8 +265,17 @@ class CFDisplacements:
             pairs = {(int(a), *map(int, c)) for a, c in zip(ids, cells)}
             if len(pairs) != n:
                 raise ValueError("cells: the same atom of the same cell is listed twice")
+        if (self.g_plus is None) != (self.g_minus is None):
+            raise ValueError("g_plus and g_minus go together (g tensors at the +- displaced geometries)")
+        for name in ("g_plus", "g_minus"):
+            val = getattr(self, name)
+            if val is not None:
+                a = np.asarray(val)
+                if a.shape != (grad.shape[0], 3, 3) or not np.isrealobj(a) or not np.all(np.isfinite(a)):
+                    raise ValueError(f"{name} must be real, finite and of shape ({grad.shape[0]}, 3, 3), "
+                                     f"got {a.dtype} {a.shape}")
         for name, val in (("B_plus", self.B_plus), ("B_minus", self.B_minus), ("atoms", atoms),
-                          ("cells", cells)):
+                          ("cells", cells), ("g_plus", self.g_plus), ("g_minus", self.g_minus)):
             if val is not None:
                 a = np.array(val, dtype=float if name not in ("atoms", "cells") else int)
                 a.setflags(write=False)
@@ -274,29 +289,45 @@ class CFDisplacements:
         """dB/du, (3n, n_keys) in cm^-1/Angstrom (:func:`~spinbath.baths.phonopy_route.cf_gradient`)."""
         return cf_gradient(self.B_plus, self.B_minus, self.step_A)
 
+    @property
+    def g_gradient(self) -> np.ndarray | None:
+        """dg/du, (3n, 3, 3) per Angstrom by central differences, or None without g tensors."""
+        if self.g_plus is None:
+            return None
+        return (self.g_plus - self.g_minus) / (2.0 * self.step_A)
+
+    @property
+    def all_gradients(self) -> np.ndarray:
+        """(3n, n_keys [+ 9]): dB/du, then the 9 components of dg/du (row-major) when g is given; the
+        projection on modes is the same linear map for every column."""
+        g = self.gradient
+        return g if self.g_plus is None else np.concatenate([g, self.g_gradient.reshape(g.shape[0], 9)], axis=1)
+
     def save_npz(self, path: str | os.PathLike) -> None:
-        """Write the .npz of the module docstring (schema /2 when ``cells`` is set)."""
+        """Write the .npz of the module docstring (schema /2 when ``cells`` or g is set)."""
+        new = self.cells is not None or self.g_plus is not None
         data = dict(B_plus=self.B_plus, B_minus=self.B_minus, kq=np.array(self.keys, dtype=int),
                     step_A=np.array(self.step_A), J=np.array(float(self.J)),
-                    schema=np.array(CF_SCHEMA if self.cells is None else CF_SCHEMA_CELLS))
-        if self.atoms is not None:
-            data["atoms"] = self.atoms
-        if self.cells is not None:
-            data["cells"] = self.cells
+                    schema=np.array(CF_SCHEMA_CELLS if new else CF_SCHEMA))
+        for name in ("atoms", "cells", "g_plus", "g_minus"):
+            if getattr(self, name) is not None:
+                data[name] = getattr(self, name)
         np.savez(path, **data)
 
     def folded_to_gamma(self, n_atoms: int) -> tuple[np.ndarray, np.ndarray]:
-        """(atoms, gradient) with the rows of one atom in different cells added: dB/du of a whole
-        sublattice moved together, what a Gamma-point mode sees. ``gradient`` (3n', n_keys) in
-        cm^-1/Angstrom, ``atoms`` the distinct primitive indices (sorted when ``cells`` is set)."""
+        """(atoms, gradient) with the rows of one atom in different cells added: the derivatives for a
+        whole sublattice moved together, what a Gamma-point mode sees. ``gradient`` (3n', n_cols) of
+        :attr:`all_gradients` (cm^-1/Angstrom, then 1/Angstrom for g), ``atoms`` the distinct
+        primitive indices (sorted when ``cells`` is set)."""
         ids = np.arange(n_atoms) if self.atoms is None else self.atoms
         if np.any(ids >= n_atoms):
             raise ValueError(f"atoms: index {int(ids.max())} is outside the {n_atoms}-atom primitive cell")
+        grad = self.all_gradients
         if self.cells is None:
-            return ids, self.gradient
+            return ids, grad
         uniq, inv = np.unique(ids, return_inverse=True)
-        g = np.zeros((uniq.size, 3, len(self.keys)))
-        np.add.at(g, inv, self.gradient.reshape(ids.size, 3, -1))
+        g = np.zeros((uniq.size, 3, grad.shape[1]))
+        np.add.at(g, inv, grad.reshape(ids.size, 3, -1))
         return uniq, g.reshape(3 * uniq.size, -1)
 
 
@@ -310,9 +341,10 @@ def load_cf_displacements(path: str | os.PathLike) -> CFDisplacements:
         schema = str(f["schema"])
         if schema not in (CF_SCHEMA, CF_SCHEMA_CELLS):
             raise ValueError(f"{where}: schema is {schema!r}, expected {CF_SCHEMA!r} or {CF_SCHEMA_CELLS!r}")
-        if (schema == CF_SCHEMA_CELLS) != ("cells" in f.files):
-            raise ValueError(f"{where}: schema {schema!r} " + ("needs the key 'cells'" if schema == CF_SCHEMA_CELLS
-                             else "has no key 'cells' (the file says /1 but holds cells)"))
+        newer = sorted({"cells", "g_plus", "g_minus"} & set(f.files))
+        if schema == CF_SCHEMA and newer:
+            raise ValueError(f"{where}: schema {schema!r} has no key {newer[0]!r} (the file says /1 but holds "
+                             f"{', '.join(newer)}; write it with schema {CF_SCHEMA_CELLS!r})")
         kq = f["kq"]
         if kq.dtype.kind not in "iu" or kq.ndim != 2 or kq.shape[1] != 2:
             raise ValueError(f"{where}: kq must be an integer array of shape (n_keys, 2), "
@@ -322,21 +354,21 @@ def load_cf_displacements(path: str | os.PathLike) -> CFDisplacements:
                 raise ValueError(f"{where}: {key} must be a real scalar, got {f[key].dtype} {f[key].shape}")
         try:
             return CFDisplacements(f["B_plus"], f["B_minus"], kq, f["step_A"][()], f["J"][()],
-                                   f["atoms"] if "atoms" in f.files else None,
-                                   f["cells"] if "cells" in f.files else None)
+                                   *(f[k] if k in f.files else None for k in ("atoms", "cells", "g_plus", "g_minus")))
         except ValueError as err:
             raise ValueError(f"{where}: {err}") from None
 
 
 def bath_from_phonopy(phonopy_source, cf: CFDisplacements | str | os.PathLike,
                       linewidths_cm: float | np.ndarray | None = None,
-                      min_energy_cm: float = 5.0) -> PhononBath:
+                      min_energy_cm: float = 5.0, field_T: Sequence[float] = (0.0, 0.0, 0.0)) -> PhononBath:
     """PhononBath of the Gamma modes above ``min_energy_cm`` with V^a = sum_kq dB_k^q/dQ_a O_k^q.
 
     ``phonopy_source``: a ``phonopy.Phonopy`` object with force constants or a phonopy yaml path.
     ``cf``: a :class:`CFDisplacements` or the path of its .npz (displaced atoms of other cells, if any,
     are added to their sublattice: at Gamma all cells move together). ``linewidths_cm``: None, one width
     for every mode, or (3N,) widths for all Gamma modes in :func:`~spinbath.baths.phonopy_route.gamma_modes` order (cm^-1).
+    ``field_T``: applied field (T), used only when ``cf`` has g tensors (mu_B B . dg/dQ_a . J).
     Energies cm^-1; couplings (n_kept, 2J+1, 2J+1) cm^-1 per unit Q = a + a^+ in |J, M>, M
     descending.
     """
@@ -344,7 +376,9 @@ def bath_from_phonopy(phonopy_source, cf: CFDisplacements | str | os.PathLike,
         cf = load_cf_displacements(cf)
     w, e, m = gamma_modes(phonopy_source)
     atoms, gradient = cf.folded_to_gamma(m.size)
-    dBdQ, kept = project_on_modes(gradient, e, m, w, min_energy_cm, None if cf.atoms is None else atoms)
+    dQ, kept = project_on_modes(gradient, e, m, w, min_energy_cm, None if cf.atoms is None else atoms)
+    nk = len(cf.keys)
+    dBdQ, dgdQ = dQ[:, :nk], (dQ[:, nk:].reshape(-1, 3, 3) if cf.g_plus is not None else None)
     lw = None
     if linewidths_cm is not None:
         lw = np.broadcast_to(np.asarray(linewidths_cm, dtype=float), w.shape) \
@@ -352,6 +386,6 @@ def bath_from_phonopy(phonopy_source, cf: CFDisplacements | str | os.PathLike,
         if lw.shape != w.shape:
             raise ValueError(f"linewidths_cm must be a number or have shape {w.shape}, got {lw.shape}")
         lw = lw[kept]
-    V = couplings_from_cf_derivatives(cf.J, dBdQ, cf.keys)
+    V = couplings_from_cf_derivatives(cf.J, dBdQ, cf.keys, dgdQ, field_T)
     return PhononBath(w[kept], V, lw, source=f"phonopy Gamma modes ({kept.size} of {w.size} kept, "
                       f"|E| >= {min_energy_cm} cm^-1) + CF central differences, step {cf.step_A} A")

@@ -175,9 +175,9 @@ class PhononBathConfig(StrictModel):
                 from ..baths.phonopy_qmesh import bath_from_phonopy_mesh
 
                 with _reading("bath.phonopy", self.phonopy):
-                    return bath_from_phonopy_mesh(self.phonopy, cf, self.mesh)
+                    return bath_from_phonopy_mesh(self.phonopy, cf, self.mesh, field_T=field_T)
             with _reading("bath.phonopy", self.phonopy):
-                return bath_from_phonopy(self.phonopy, cf)
+                return bath_from_phonopy(self.phonopy, cf, field_T=field_T)
         keys = sorted({kq for m in self.modes for kq in m.derivatives()})
         dB = np.array([[m.derivatives().get(kq, 0.0) for kq in keys] for m in self.modes]).reshape(len(self.modes), len(keys))
         dg = None
