@@ -54,7 +54,7 @@ A 1x1x1 mesh is the Gamma route: the same modes, eigenvectors and couplings.
 
 **Near Gamma.** At q = 0 the three acoustic modes (w = 0) are dropped, and with them every mode with
 |hbar w| < ``min_energy_cm`` at any q (rotations of a molecule in a box; the lowest acoustic modes
-of fine meshes, whose weight in the rates is below the line width anyway). A mode with
+of fine meshes, whose energy is below the line width of the rates). A mode with
 hbar w <= -``min_energy_cm`` (phonopy's imaginary frequency) is an error naming q and the branch.
 At q = 0 phonopy's dynamical matrix has no non-analytic term (it depends on the direction of
 approach); at q != 0 it is included when the phonopy file has Born charges. The coupling of an
