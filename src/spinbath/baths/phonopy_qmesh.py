@@ -22,7 +22,8 @@ real and its eigenvectors are taken real, as the Gamma route does.
 
 **Displacements.** With a_{qj} the phonon annihilators, L_{k,qj} = sqrt(hbar / (2 N_q m_k w_qj)),
 e_{-qj} = e_{qj}^* (this gauge is imposed: only one q of each pair (q, -q) is diagonalized) and
-R_l = n_l . A the cell position,
+R_l = n_l . A the cell position (A the primitive lattice vectors as rows; with q in Cartesian
+units, q . R_l = 2 pi q_frac . n_l, which is what the code evaluates),
 
     u_{lk} = sum_{qj} L_{k,qj} [ e_{qj,k} exp(i q . R_l) a_{qj} + h.c. ].
 
