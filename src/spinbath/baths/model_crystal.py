@@ -14,8 +14,8 @@ quantum chemistry) and every quantity analytic:
   k_b 0.1 eV/A^2). The bending part makes every branch stable; it is not invariant under
   rotations, which a periodic crystal does not need. Springs reach the neighbouring cells only, so
   phonopy's Fourier interpolation of the supercell force constants (3x3x3 by default) is exact at
-  every q: the acoustic branches reach 73, 74 and 105 cm^-1, the optical ones lie in 120-385 cm^-1
-  (Gamma: 122, 170, 368 cm^-1).
+  every q: the acoustic branches reach 73, 74 and 105 cm^-1, the optical ones lie above 116 cm^-1
+  (Gamma: 122, 170, 368 cm^-1; on a 6x6x6 mesh 117-385).
 - **Crystal field** of point charges Z = ``O_CHARGE`` e on the O sites within ``CF_CUTOFF_A`` of
   the Dy ion (7 ligands, 2.59-5.47 A; levels 0, 56, 103, 141, 171, 192, 206, 214 cm^-1, each a
   Kramers doublet), for the 4f electrons of Dy(III) (Wybourne parameters,
@@ -37,7 +37,7 @@ quantum chemistry) and every quantity analytic:
   exactly). <r^k> = 0.726, 1.322, 5.102 a0^k as in the ab-initio-route example.
 
 The crystal is a test bed, not a material: its numbers are chosen so that tau(T) of orders 2 and 4
-is resolved in double precision above about 8 K with meshes up to 6x6x6 in seconds.
+is resolved in double precision from 10 K up with meshes up to 6x6x6 in under a minute each.
 
 The displaced atoms of :func:`cf_displacements` are the Dy ion (cell 0) and the ligands, each with
 its cell (``CFDisplacements.cells``), as a supercell calculation would give them.
@@ -56,7 +56,7 @@ from .phonopy_route import CFDisplacements, _import_phonopy
 
 __all__ = ["LATTICE_A", "SYMBOLS", "MASSES_AMU", "SCALED_POSITIONS", "O_CHARGE", "CF_CUTOFF_A", "J",
            "BONDS", "STEVENS_KEYS", "phonopy_crystal", "supercell_force_constants", "environment",
-           "point_charge_stevens", "point_charge_gradient", "cf_displacements"]
+           "point_charge_stevens", "point_charge_gradient", "equilibrium_stevens", "cf_displacements"]
 
 LATTICE_A = np.diag([4.4, 4.4, 6.0])
 SYMBOLS = ("Dy", "O")
