@@ -24,6 +24,7 @@ SMALL = {
     "chain-hysteresis": {"n": 8, "evolution.num": 101, "hysteresis.num": 21},
     "chain-n3": {"evolution.num": 201},
     "ab-initio-route": {"temperatures": [60.0, 100.0, 160.0]},
+    "qmesh-crystal": {"temperatures": [20.0, 40.0], "bath.mesh": [2, 1, 1], "method.resonant_part": False},
     "chain-size-scaling": {"size_scaling": [2, 3], "evolution.num": 51},
     "chain-hysteresis-paper": {"ll_hysteresis.num": 31, "ll_hysteresis.Vz": [1.0, 2.0]},
     "chain-n4": {"evolution.num": 201},
@@ -62,7 +63,7 @@ def datasets():
 
 @pytest.mark.parametrize("name", example_names())
 def test_example_figure_passes_the_reader_checks(name, datasets):
-    if name == "ab-initio-route":
+    if name in ("ab-initio-route", "qmesh-crystal"):
         pytest.importorskip("phonopy")  # an optional extra (the lower-bounds environment has none)
     ds = spinbath.run(small_config(name), quiet=True)
     fig = spinbath.plot(ds)

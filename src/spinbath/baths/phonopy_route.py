@@ -23,12 +23,14 @@ The "ab initio route" to a :class:`~spinbath.baths.phonons.PhononBath`:
        L [Angstrom] = 1e10 sqrt(hbar / (2 m * amu * 2 pi c E));  m = 1 amu, E = 1000 cm^-1 -> 0.129837 A
    (sqrt(hbar/(m w)) = 0.18362 A would be the length unit of q = Q/sqrt(2) = (a^+ + a)/sqrt(2); a
    derivative per unit q is sqrt(2) times one per unit Q).
-4. V^a = sum_kq (dB_k^q/dQ_a) O_k^q in |J, M> (M descending) by
+4. V^a = sum_kq (dB_k^q/dQ_a) O_k^q [+ mu_B B . (dg/dQ_a) . J when g tensors are given, dg/dQ
+   projected like dB/dQ] in |J, M> (M descending) by
    :func:`~spinbath.baths.cf_couplings.couplings_from_cf_derivatives` (:func:`bath_from_phonopy`).
 
 Modes with |hbar w_a| < ``min_energy_cm`` (translations; rotations of a molecule in a box) are
 dropped. phonopy reports an imaginary frequency as a negative number; one at or below
--``min_energy_cm`` is an error. Only Gamma is used (no mesh, no non-analytic correction at q = 0).
+-``min_energy_cm`` is an error. Only Gamma is used here (no non-analytic correction at q = 0); the modes of a
+q-mesh across the Brillouin zone are built by :mod:`spinbath.baths.phonopy_qmesh`.
 
 File format of the displaced-geometry CF parameters (NumPy .npz, no pickles;
 ``CFDisplacements.save_npz``, :func:`load_cf_displacements`):
@@ -41,7 +43,21 @@ File format of the displaced-geometry CF parameters (NumPy .npz, no pickles;
     J        float64 (0-d)         J of the multiplet (multiple of 1/2)
     atoms    int (n,)              optional: primitive-cell indices of the displaced atoms (default
                                    0..N-1, n = N); atoms not listed are taken not to change the CF
-    schema   str (0-d)             "spinbath.CFDisplacements/1"
+    cells    int (n, 3)            optional: the cell of each displaced atom, as integer multiples of
+                                   phonopy's *primitive* lattice vectors (rows of primitive.cell),
+                                   counted from the cell of the magnetic ion (default: all 0). Atom
+                                   atoms[j] of cell cells[j] sits at (cells[j] + x_k) @ primitive.cell,
+                                   x_k its scaled position. The pairs (atoms[j], cells[j]) are distinct.
+    g_plus   float64 (3n, 3, 3)    optional: the g tensor (dimensionless) at the same +step_A geometries
+    g_minus  float64 (3n, 3, 3)    optional: the same at -step_A (both or neither); with an applied
+                                   field B they add mu_B B . (dg/dQ_a) . J to the couplings
+    schema   str (0-d)             "spinbath.CFDisplacements/1", or ".../2" when ``cells`` or g is
+                                   present (so an older reader, which would ignore them, refuses the file)
+
+The derivatives are those of a supercell calculation: displacing atom k of cell l moves one atom,
+not the whole periodic sublattice. At Gamma every cell moves alike, so the Gamma route adds the rows
+of the same atom in different cells; the q-mesh route (:mod:`spinbath.baths.phonopy_qmesh`) gives
+them the Bloch phases exp(2 pi i q . cells[j]).
 """
 
 from __future__ import annotations
@@ -60,11 +76,13 @@ from .cf_couplings import couplings_from_cf_derivatives
 from .phonons import PhononBath
 
 __all__ = [
-    "CF_SCHEMA", "zero_point_length_A", "cartesian_displacements", "cf_gradient", "gamma_modes",
+    "CF_SCHEMA", "CF_SCHEMA_CELLS", "zero_point_length_A", "cartesian_displacements", "cf_gradient", "gamma_modes",
     "project_on_modes", "CFDisplacements", "load_cf_displacements", "bath_from_phonopy",
 ]
 
 CF_SCHEMA = "spinbath.CFDisplacements/1"
+#: Schema of a CF-displacement file with the ``cells`` key (supercell derivatives, q-mesh route).
+CF_SCHEMA_CELLS = "spinbath.CFDisplacements/2"
 
 
 def _import_phonopy():
@@ -200,7 +218,9 @@ class CFDisplacements:
     """Stevens parameters at the +/- displaced geometries (file format in the module docstring).
 
     ``B_plus``, ``B_minus`` (3n, n_keys) cm^-1; ``keys`` the (k, q) of the columns; ``step_A``
-    Angstrom; ``J`` of the multiplet; ``atoms`` primitive-cell indices of the displaced atoms or None.
+    Angstrom; ``J`` of the multiplet; ``atoms`` primitive-cell indices of the displaced atoms or None;
+    ``cells`` (n, 3) integer cell of each displaced atom in primitive lattice vectors, or None (all in
+    the magnetic ion's cell); ``g_plus``, ``g_minus`` (3n, 3, 3) g tensors at the same geometries, or None.
     """
 
     B_plus: np.ndarray
@@ -209,6 +229,9 @@ class CFDisplacements:
     step_A: float
     J: float
     atoms: np.ndarray | None = None
+    cells: np.ndarray | None = None
+    g_plus: np.ndarray | None = None
+    g_minus: np.ndarray | None = None
 
     def __post_init__(self):
         kq = np.asarray(self.keys)
@@ -227,12 +250,34 @@ class CFDisplacements:
         if atoms is not None:
             atoms = np.asarray(atoms)
             if atoms.ndim != 1 or atoms.dtype.kind not in "iu" or atoms.size * 3 != grad.shape[0] \
-                    or np.any(atoms < 0) or len(set(atoms.tolist())) != atoms.size:
-                raise ValueError(f"atoms: need {grad.shape[0] // 3} distinct non-negative integers, "
-                                 f"got {self.atoms!r}")
-        for name, val in (("B_plus", self.B_plus), ("B_minus", self.B_minus), ("atoms", atoms)):
+                    or np.any(atoms < 0) \
+                    or (self.cells is None and len(set(atoms.tolist())) != atoms.size):
+                raise ValueError(f"atoms: need {grad.shape[0] // 3} distinct non-negative integers "
+                                 f"(repeats only with cells), got {self.atoms!r}")
+        cells = self.cells
+        if cells is not None:
+            cells = np.asarray(cells)
+            n = grad.shape[0] // 3
+            if cells.shape != (n, 3) or cells.dtype.kind not in "iu":
+                raise ValueError(f"cells: need an integer array of shape ({n}, 3) (one lattice translation per "
+                                 f"displaced atom), got {cells.dtype} {cells.shape}")
+            ids = np.arange(n) if atoms is None else atoms
+            pairs = {(int(a), *map(int, c)) for a, c in zip(ids, cells)}
+            if len(pairs) != n:
+                raise ValueError("cells: the same atom of the same cell is listed twice")
+        if (self.g_plus is None) != (self.g_minus is None):
+            raise ValueError("g_plus and g_minus go together (g tensors at the +- displaced geometries)")
+        for name in ("g_plus", "g_minus"):
+            val = getattr(self, name)
             if val is not None:
-                a = np.array(val, dtype=float if name != "atoms" else int)
+                a = np.asarray(val)
+                if a.shape != (grad.shape[0], 3, 3) or not np.isrealobj(a) or not np.all(np.isfinite(a)):
+                    raise ValueError(f"{name} must be real, finite and of shape ({grad.shape[0]}, 3, 3), "
+                                     f"got {a.dtype} {a.shape}")
+        for name, val in (("B_plus", self.B_plus), ("B_minus", self.B_minus), ("atoms", atoms),
+                          ("cells", cells), ("g_plus", self.g_plus), ("g_minus", self.g_minus)):
+            if val is not None:
+                a = np.array(val, dtype=float if name not in ("atoms", "cells") else int)
                 a.setflags(write=False)
                 object.__setattr__(self, name, a)
         object.__setattr__(self, "keys", keys)
@@ -244,12 +289,46 @@ class CFDisplacements:
         """dB/du, (3n, n_keys) in cm^-1/Angstrom (:func:`~spinbath.baths.phonopy_route.cf_gradient`)."""
         return cf_gradient(self.B_plus, self.B_minus, self.step_A)
 
+    @property
+    def g_gradient(self) -> np.ndarray | None:
+        """dg/du, (3n, 3, 3) per Angstrom by central differences, or None without g tensors."""
+        if self.g_plus is None:
+            return None
+        return (self.g_plus - self.g_minus) / (2.0 * self.step_A)
+
+    @property
+    def all_gradients(self) -> np.ndarray:
+        """(3n, n_keys [+ 9]): dB/du, then the 9 components of dg/du (row-major) when g is given; the
+        projection on modes is the same linear map for every column."""
+        g = self.gradient
+        return g if self.g_plus is None else np.concatenate([g, self.g_gradient.reshape(g.shape[0], 9)], axis=1)
+
     def save_npz(self, path: str | os.PathLike) -> None:
+        """Write the .npz of the module docstring (schema /2 when ``cells`` or g is set)."""
+        new = self.cells is not None or self.g_plus is not None
         data = dict(B_plus=self.B_plus, B_minus=self.B_minus, kq=np.array(self.keys, dtype=int),
-                    step_A=np.array(self.step_A), J=np.array(float(self.J)), schema=np.array(CF_SCHEMA))
-        if self.atoms is not None:
-            data["atoms"] = self.atoms
+                    step_A=np.array(self.step_A), J=np.array(float(self.J)),
+                    schema=np.array(CF_SCHEMA_CELLS if new else CF_SCHEMA))
+        for name in ("atoms", "cells", "g_plus", "g_minus"):
+            if getattr(self, name) is not None:
+                data[name] = getattr(self, name)
         np.savez(path, **data)
+
+    def folded_to_gamma(self, n_atoms: int) -> tuple[np.ndarray, np.ndarray]:
+        """(atoms, gradient) with the rows of one atom in different cells added: the derivatives for a
+        whole sublattice moved together, what a Gamma-point mode sees. ``gradient`` (3n', n_cols) of
+        :attr:`all_gradients` (cm^-1/Angstrom, then 1/Angstrom for g), ``atoms`` the distinct
+        primitive indices (sorted when ``cells`` is set)."""
+        ids = np.arange(n_atoms) if self.atoms is None else self.atoms
+        if np.any(ids >= n_atoms):
+            raise ValueError(f"atoms: index {int(ids.max())} is outside the {n_atoms}-atom primitive cell")
+        grad = self.all_gradients
+        if self.cells is None:
+            return ids, grad
+        uniq, inv = np.unique(ids, return_inverse=True)
+        g = np.zeros((uniq.size, 3, grad.shape[1]))
+        np.add.at(g, inv, grad.reshape(ids.size, 3, -1))
+        return uniq, g.reshape(3 * uniq.size, -1)
 
 
 def load_cf_displacements(path: str | os.PathLike) -> CFDisplacements:
@@ -259,8 +338,13 @@ def load_cf_displacements(path: str | os.PathLike) -> CFDisplacements:
         missing = sorted({"B_plus", "B_minus", "kq", "step_A", "J", "schema"} - set(f.files))
         if missing:
             raise ValueError(f"{where} is not a CF-displacement file: missing key(s) {missing}")
-        if str(f["schema"]) != CF_SCHEMA:
-            raise ValueError(f"{where}: schema is {str(f['schema'])!r}, expected {CF_SCHEMA!r}")
+        schema = str(f["schema"])
+        if schema not in (CF_SCHEMA, CF_SCHEMA_CELLS):
+            raise ValueError(f"{where}: schema is {schema!r}, expected {CF_SCHEMA!r} or {CF_SCHEMA_CELLS!r}")
+        newer = sorted({"cells", "g_plus", "g_minus"} & set(f.files))
+        if schema == CF_SCHEMA and newer:
+            raise ValueError(f"{where}: schema {schema!r} has no key {newer[0]!r} (the file says /1 but holds "
+                             f"{', '.join(newer)}; write it with schema {CF_SCHEMA_CELLS!r})")
         kq = f["kq"]
         if kq.dtype.kind not in "iu" or kq.ndim != 2 or kq.shape[1] != 2:
             raise ValueError(f"{where}: kq must be an integer array of shape (n_keys, 2), "
@@ -270,28 +354,31 @@ def load_cf_displacements(path: str | os.PathLike) -> CFDisplacements:
                 raise ValueError(f"{where}: {key} must be a real scalar, got {f[key].dtype} {f[key].shape}")
         try:
             return CFDisplacements(f["B_plus"], f["B_minus"], kq, f["step_A"][()], f["J"][()],
-                                   f["atoms"] if "atoms" in f.files else None)
+                                   *(f[k] if k in f.files else None for k in ("atoms", "cells", "g_plus", "g_minus")))
         except ValueError as err:
             raise ValueError(f"{where}: {err}") from None
 
 
 def bath_from_phonopy(phonopy_source, cf: CFDisplacements | str | os.PathLike,
                       linewidths_cm: float | np.ndarray | None = None,
-                      min_energy_cm: float = 5.0) -> PhononBath:
+                      min_energy_cm: float = 5.0, field_T: Sequence[float] = (0.0, 0.0, 0.0)) -> PhononBath:
     """PhononBath of the Gamma modes above ``min_energy_cm`` with V^a = sum_kq dB_k^q/dQ_a O_k^q.
 
     ``phonopy_source``: a ``phonopy.Phonopy`` object with force constants or a phonopy yaml path.
-    ``cf``: a :class:`CFDisplacements` or the path of its .npz. ``linewidths_cm``: None, one width
+    ``cf``: a :class:`CFDisplacements` or the path of its .npz (displaced atoms of other cells, if any,
+    are added to their sublattice: at Gamma all cells move together). ``linewidths_cm``: None, one width
     for every mode, or (3N,) widths for all Gamma modes in :func:`~spinbath.baths.phonopy_route.gamma_modes` order (cm^-1).
+    ``field_T``: applied field (T), used only when ``cf`` has g tensors (mu_B B . dg/dQ_a . J).
     Energies cm^-1; couplings (n_kept, 2J+1, 2J+1) cm^-1 per unit Q = a + a^+ in |J, M>, M
     descending.
     """
     if not isinstance(cf, CFDisplacements):
         cf = load_cf_displacements(cf)
     w, e, m = gamma_modes(phonopy_source)
-    if cf.atoms is not None and np.any(cf.atoms >= m.size):
-        raise ValueError(f"atoms: index {int(cf.atoms.max())} is outside the {m.size}-atom primitive cell")
-    dBdQ, kept = project_on_modes(cf.gradient, e, m, w, min_energy_cm, cf.atoms)
+    atoms, gradient = cf.folded_to_gamma(m.size)
+    dQ, kept = project_on_modes(gradient, e, m, w, min_energy_cm, None if cf.atoms is None else atoms)
+    nk = len(cf.keys)
+    dBdQ, dgdQ = dQ[:, :nk], (dQ[:, nk:].reshape(-1, 3, 3) if cf.g_plus is not None else None)
     lw = None
     if linewidths_cm is not None:
         lw = np.broadcast_to(np.asarray(linewidths_cm, dtype=float), w.shape) \
@@ -299,6 +386,6 @@ def bath_from_phonopy(phonopy_source, cf: CFDisplacements | str | os.PathLike,
         if lw.shape != w.shape:
             raise ValueError(f"linewidths_cm must be a number or have shape {w.shape}, got {lw.shape}")
         lw = lw[kept]
-    V = couplings_from_cf_derivatives(cf.J, dBdQ, cf.keys)
+    V = couplings_from_cf_derivatives(cf.J, dBdQ, cf.keys, dgdQ, field_T)
     return PhononBath(w[kept], V, lw, source=f"phonopy Gamma modes ({kept.size} of {w.size} kept, "
                       f"|E| >= {min_energy_cm} cm^-1) + CF central differences, step {cf.step_A} A")

@@ -4,7 +4,9 @@ Exactly one source:
     model = "dycp-model"               a seeded model bath shipped with spinbath (optional seed, scale)
     file = "bath.npz"                  a PhononBath (V^a) or a CFDerivativeBath (dB_k^q/dQ) .npz file
     phonopy = "phonopy_params.yaml"    phonopy force constants + cf_displacements = "cf.npz"
-                                       (crystal-field parameters at displaced geometries)
+                                       (crystal-field parameters at displaced geometries); Gamma
+                                       modes, or with mesh = [n1, n2, n3] the modes of a q-mesh
+                                       (spinbath.baths.phonopy_qmesh)
     [[bath.modes]]                     inline modes: energy, dB2/dB4/dB6 tables, optional dg, linewidth
 
 Relative paths are resolved against the folder of the config file (or of the results file for
@@ -91,6 +93,7 @@ class PhononBathConfig(StrictModel):
     file: str | None = None
     phonopy: str | None = None
     cf_displacements: str | None = None
+    mesh: list[int] | None = Field(default=None, description="q-mesh n1 x n2 x n3 of the phonopy route")
     modes: list[InlineModeConfig] | None = None
 
     @field_validator("model")
@@ -109,6 +112,16 @@ class PhononBathConfig(StrictModel):
     def _paths(cls, v, info: ValidationInfo):
         return None if v is None else resolve_input_path(v, info)
 
+    @field_validator("mesh", mode="before")
+    @classmethod
+    def _mesh(cls, v):
+        if v is None:
+            return v
+        if not isinstance(v, (list, tuple)) or len(v) != 3 or not all(
+                isinstance(x, int) and not isinstance(x, bool) and x >= 1 for x in v):
+            raise ValueError(f"mesh must be three positive integers [n1, n2, n3], got {v!r}")
+        return list(v)
+
     @model_validator(mode="after")
     def _one_source(self):
         given = [k for k in ("model", "file", "phonopy", "modes") if getattr(self, k) is not None]
@@ -119,6 +132,8 @@ class PhononBathConfig(StrictModel):
             raise ValueError("seed and scale apply only to a model bath (model = ...)")
         if (self.phonopy is None) != (self.cf_displacements is None):
             raise ValueError("phonopy and cf_displacements go together (modes + crystal field at displaced geometries)")
+        if self.mesh is not None and self.phonopy is None:
+            raise ValueError("mesh applies only to the phonopy route (phonopy = ..., cf_displacements = ...)")
         if self.modes is not None and not self.modes:
             raise ValueError("[[bath.modes]] is empty")
         return self
@@ -156,8 +171,13 @@ class PhononBathConfig(StrictModel):
             if abs(float(cf.J) - J) > 1e-9:
                 raise ValueError(f"bath.cf_displacements holds crystal fields for J = {float(cf.J):g}, "
                                  f"but the spin has J = {J:g}")
+            if self.mesh is not None:
+                from ..baths.phonopy_qmesh import bath_from_phonopy_mesh
+
+                with _reading("bath.phonopy", self.phonopy):
+                    return bath_from_phonopy_mesh(self.phonopy, cf, self.mesh, field_T=field_T)
             with _reading("bath.phonopy", self.phonopy):
-                return bath_from_phonopy(self.phonopy, cf)
+                return bath_from_phonopy(self.phonopy, cf, field_T=field_T)
         keys = sorted({kq for m in self.modes for kq in m.derivatives()})
         dB = np.array([[m.derivatives().get(kq, 0.0) for kq in keys] for m in self.modes]).reshape(len(self.modes), len(keys))
         dg = None

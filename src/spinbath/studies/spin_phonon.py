@@ -35,6 +35,9 @@ Output variables (xarray.Dataset):
     U_eff(order)                                     cm^-1, k_B d ln(tau)/d(1/T) for T >= max(T)/2
     energy(level), moment(level)                     cm^-1 above the ground state; <m . n> in mu_B
     mode_energy(mode), coupling_norm(mode)           cm^-1; ||V^a||_F of each mode, cm^-1
+
+Attributes include ``bath_source`` (where the modes come from), ``bath_n_modes`` (number of modes
+kept) and ``bath_qmesh`` ([n1, n2, n3] of the phonopy route, [1, 1, 1] at Gamma; "none" otherwise).
 """
 
 from __future__ import annotations
@@ -300,6 +303,9 @@ def _run(cfg: SpinPhononConfig) -> xr.Dataset:
             "zero_field": cfg.method.zero_field if cfg.field.value == 0 else "not zero",
             "crossover_temperature_K": _crossover(T, orders, tau),
             "bath_source": bath.source or "(not given)",
+            "bath_n_modes": bath.n_modes,
+            # phonopy route: the q-mesh of the phonons (Gamma route = [1, 1, 1]); other sources: none
+            "bath_qmesh": (list(cfg.bath.mesh or [1, 1, 1]) if cfg.bath.phonopy is not None else "none"),
         },
     )
     return ds
