@@ -26,6 +26,7 @@ SMALL = {
     "ab-initio-route": {"temperatures": [60.0, 100.0, 160.0]},
     "chain-size-scaling": {"size_scaling": [2, 3], "evolution.num": 51},
     "chain-hysteresis-paper": {"ll_hysteresis.num": 31, "ll_hysteresis.Vz": [1.0, 2.0]},
+    "chain-fig5a": {"evolution.num": 101, "evolution.t_end": 60, "mean_field_comparison.dampings": [0.1, 0.2]},
     "chain-n4": {"evolution.num": 201},
     "dimer-llg": {"langevin.trajectories": 40, "bias.V": {"start": "-6 mV", "stop": "6 mV", "num": 9}},
     "dimer-llg-strong": {"langevin.trajectories": 40, "bias.V": {"start": "-6 mV", "stop": "6 mV", "num": 9}},

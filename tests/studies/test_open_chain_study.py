@@ -102,6 +102,13 @@ BAD = {
     "negative damping": (BASE + "[bath]\ndamping = -0.1\nn_b = 0.1\n", ["bath.damping"]),
     "field length": (BASE.replace("[0.25, 0.25, -0.5]", "[0.25, 0.25]"), ["field"]),
     "shifts without evolution": (BASE + "anisotropy_shifts = [0.1]\nevolution = false\n" + BATH, ["evolution"]),
+    "unknown mean field": (BASE + 'mean_field = "papers"\n' + BATH, ["mean_field", "consistent", "paper"]),
+    "paper with transverse on-site rates": (BASE + 'mean_field = "paper"\n[bath]\nonsite = {"x-" = 0.1}\n',
+                                            ["mean_field = 'paper'", "x-", "along z"]),
+    "comparison without thermal bath": (BASE + '[bath]\nonsite = {"z-" = 0.1}\n' + EVOL
+                                        + "[mean_field_comparison]\ndampings = [0.1]\n", ["thermal", "damping"]),
+    "comparison negative damping": (BASE + BATH + EVOL + "[mean_field_comparison]\ndampings = [0.1, -1]\n",
+                                    ["mean_field_comparison.dampings", "-1"]),
 }
 
 

@@ -3,6 +3,8 @@
 Modules:
     mean_field_chain    product-state (mean-field) dynamics of the open spin-1/2 chain: the
                         generalized Landau-Lifshitz equation, steady states, hysteresis loops
+    paper_mean_field    the open-Heisenberg paper's Eqs. 12-14 as printed (`PaperMeanFieldChain`),
+                        term by term against the consistent first moments
     stoner_wohlfarth    the Stoner-Wohlfarth particle: energy, branch-following minimization,
                         switching field and astroid, hysteresis loops; the `HysteresisLoop` container
     spin_model          `ClassicalSpinModel`: M unit vectors, linear fields H = L m + h (Zeeman,
@@ -29,6 +31,7 @@ from .fokker_planck import (
     uniaxial_relaxation_time,
 )
 from .mean_field_chain import MeanFieldChain, MeanFieldTrajectory, SteadyState
+from .paper_mean_field import PaperMeanFieldChain
 from .spin_model import ClassicalSpinModel
 from .stoner_wohlfarth import HysteresisLoop, astroid, hysteresis_loop, switching_field
 
@@ -37,7 +40,7 @@ _LAZY = {"simulate": "llg", "Heun": "llg", "Midpoint": "llg", "LLGResult": "llg"
 
 __all__ = [
     "ClassicalSpinModel", "simulate", "Heun", "Midpoint", "LLGResult",
-    "MeanFieldChain", "MeanFieldTrajectory", "SteadyState",
+    "MeanFieldChain", "MeanFieldTrajectory", "SteadyState", "PaperMeanFieldChain",
     "HysteresisLoop", "hysteresis_loop", "switching_field", "astroid",
     "BoltzmannAverage", "boltzmann_quadrature", "metropolis_average", "effective_temperature",
     "neel_brown_tau_N", "uniaxial_relaxation_time",
