@@ -22,6 +22,9 @@ Output variables (xarray.Dataset):
     mismatch_eq_t, steady_mismatch_eq, steady_mismatch_term   the paper's Eqs. 12-14 against the
                                          consistent mean field ([mean_field_comparison];
                                          spinbath.studies.open_chain_equations)
+    m_dyn, m_dyn_quasistatic, loop_area, loop_closure   dynamic loops at finite sweep rates, exact
+                                         and mean field in a field-following Davies bath
+                                         ([dynamic_hysteresis]; spinbath.studies.open_chain_dynamic)
 
 ``mean_field = "paper"`` makes every mean-field output use the paper's Eqs. 12-14 as printed
 (:class:`~spinbath.classical.paper_mean_field.PaperMeanFieldChain`) instead of the consistent first
@@ -42,6 +45,7 @@ from ..progress import track
 from ..quantum.chain_model import ChainModel, normalize_rates, thermal_rates
 from ..quantum.open_chain import product_state
 from . import Study
+from .open_chain_dynamic import DYNAMIC_MAX_SITES, DynamicHysteresisConfig
 from .open_chain_equations import MeanFieldComparisonConfig
 
 __all__ = ["OpenChainConfig", "run", "plot", "plot_sweep", "summary", "STUDY"]
@@ -162,6 +166,7 @@ class OpenChainConfig(StrictModel):
         default="consistent", description="mean-field equations: the consistent first moments, or the "
                                           "paper's Eqs. 12-14 as printed")
     mean_field_comparison: MeanFieldComparisonConfig | None = None
+    dynamic_hysteresis: DynamicHysteresisConfig | None = None
 
     @field_validator("evolution", mode="before")
     @classmethod
@@ -190,6 +195,14 @@ class OpenChainConfig(StrictModel):
             if bad:
                 raise ValueError(f"mean_field = 'paper': the paper's Eqs. 12-14 assume on-site rates along z "
                                  f"only, but bath.onsite has {bad[0]!r}")
+        dyn = self.dynamic_hysteresis
+        if dyn is not None and dyn.exact and self.n > DYNAMIC_MAX_SITES:
+            raise ValueError(f"n = {self.n}: the exact dynamic loops need 4^n memory and a time integration; "
+                             f"use n <= {DYNAMIC_MAX_SITES} or set dynamic_hysteresis.exact = false")
+        if dyn is not None and self.mean_field == "paper":
+            raise ValueError("mean_field = 'paper' is the paper's common-bath equations; [dynamic_hysteresis] "
+                             "uses a field-following Davies bath the paper does not have (its mean field is "
+                             "always the consistent one): remove one of the two")
         if self.mean_field_comparison is not None:
             if self.evolution is None:
                 raise ValueError("mean_field_comparison needs an [evolution] section (the time window)")
@@ -262,6 +275,8 @@ def run(cfg: OpenChainConfig) -> xr.Dataset:
         steps.append("anisotropy scan")
     if cfg.mean_field_comparison:
         steps.append("paper's equations")
+    if cfg.dynamic_hysteresis:
+        steps.append("dynamic loops")
     bar = iter(track(steps, f"open chain N = {n} ({', '.join(steps)})", total=len(steps), unit="stages"))
 
     L = None
@@ -334,6 +349,11 @@ def run(cfg: OpenChainConfig) -> xr.Dataset:
 
         next(bar, None)
         compare_equations(cfg, data, coords)
+    if cfg.dynamic_hysteresis:
+        from .open_chain_dynamic import dynamic_loops
+
+        next(bar, None)
+        dynamic_loops(cfg, data, coords, attrs)
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
@@ -465,6 +485,8 @@ def plot(ds: xr.Dataset, path) -> None:
         panels += [("ll", j) for j in range(ds.sizes["b_perp"])] + ["coercive"]
     if "mismatch_eq_t" in ds:
         panels += ["eq_time", "eq_terms"]
+    if "m_dyn" in ds:
+        panels += ["dyn_loops", "dyn_area"]
     panels = panels or ["steady"]
     with paper_style():
         fig, axes = plt.subplots(1, len(panels), figsize=(2.9 * len(panels) + 0.6, 2.6), squeeze=False)
@@ -543,6 +565,14 @@ def plot(ds: xr.Dataset, path) -> None:
                 ax.set_ylabel(r"$|M_{mf} - M_{exact}|^2$ per site")
                 ax.set_title("mean field against exact, by size", fontsize=7)
                 legend_beside(ax)
+            elif p == "dyn_loops":
+                from .open_chain_dynamic import plot_loops
+
+                plot_loops(ax, ds)
+            elif p == "dyn_area":
+                from .open_chain_dynamic import plot_areas
+
+                plot_areas(ax, ds)
             elif p == "eq_time":
                 from .open_chain_equations import plot_mismatch_in_time
 
@@ -626,6 +656,10 @@ def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
             rows.append((f"steady |M_mf - M_exact|^2 per site, {eq} mean field",
                          ", ".join(f"{x:.3g} (Gamma = {g:g})" for x, g in
                                    zip(ds.steady_mismatch_eq.sel(mf_equations=eq).values, ds.damping.values))))
+    if "loop_area" in ds:
+        for model in ds.dyn_model.values:
+            rows.append((f"dynamic loop area ({model})", ", ".join(
+                f"{a:.3g} (rate {r:g})" for a, r in zip(ds.loop_area.sel(dyn_model=model).values, ds.sweep_rate.values))))
     if "m_mf_loop" in ds:
         rows.append(("mean-field loop", ("open" if ds.attrs["loop_open_mf"] else "closed")
                      + f", largest branch gap {ds.attrs['loop_gap_mf']:.3g} in sigma_{ds.attrs['loop_axis']}"))

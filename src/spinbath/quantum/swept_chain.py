@@ -1,0 +1,185 @@
+r"""Exact Lindblad dynamics of the open spin-1/2 chain in a swept field, with a field-following
+Davies bath: dynamic hysteresis loops of a finite quantum chain.
+
+Generator (dimensionless, hbar = gamma = k_B = 1, S = sigma/2, sites j = 0 .. n-1):
+
+    d rho/dt = L(t) rho = -i [H(t), rho] + sum_j D_{B(t)}^(j) rho,
+    H(t) = B(t) . sum_j S^(j) + sum_a V_a sum_<j,k> S^(j)_a S^(k)_a,
+
+with B(t) the :class:`~spinbath.quantum.field_sweep.TriangleSweep` and D_B^(j) the Davies
+dissipator of :class:`~spinbath.quantum.field_davies.FieldDaviesBath` on site j (jump operators in
+the eigenbasis of the field term B . S^(j), rates kappa omega (n + 1), kappa omega n at
+omega = |B|). The exchange enters only the Hamiltonian: the bath is local (see field_davies).
+
+Representation: column stacking (vec(rho)[a + d b] = rho[a, b], d = 2^n, site 0 most significant),
+as everywhere in spinbath.quantum. L(t) = L_ex + sum_j l(B(t))^(j), where L_ex = -i[H_ex, .] is built
+once (sparse) and l(B) is the (4, 4) single-site generator -i[B . S, .] + D_B. The sum over sites of
+each of the 16 entries of l is a fixed sparse matrix; at each time only the values of one CSR
+matrix on their union pattern are updated (data = L_ex + P c(t), c the 16 entries of l(B(t))), so
+one right-hand side costs one sparse product of about (20 + 8 n) 4^n entries. Time stepping:
+scipy.integrate.solve_ivp (DOP853, rtol and atol as given) on the complex vector.
+
+For a fixed field the chain has a unique steady state (exchange and field mix every sector; the
+Davies dissipator is ergodic on each site), so the quasi-static loop (sweep rate -> 0) has no area:
+:meth:`SweptChain.quasi_static` gives that curve, and :meth:`SweptChain.loop` the finite-rate loops
+(tests/quantum/test_swept_chain.py: area falls monotonically with the rate and as ~ rate at slow
+sweeps; N = 1 against the closed-form two-level rate equation; N = 2 against qutip.mesolve with a
+time-dependent Hamiltonian and time-dependent collapse operators). The practical limit is n <= 8
+(4^8 = 65536 amplitudes; benchmarks/bench_swept_chain.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.integrate import solve_ivp
+
+from .chain_model import ChainModel
+from .field_davies import FieldDaviesBath
+from .field_sweep import DynamicLoop, TriangleSweep
+from .open_chain import OpenChainLiouvillian, _jump_sparse, site_operator
+
+__all__ = ["SweptChain", "SWEPT_MAX_SITES"]
+
+#: Largest chain the exact swept dynamics accepts (4^n amplitudes per state).
+SWEPT_MAX_SITES = 8
+
+_PAULI = (np.array([[0, 1], [1, 0]], dtype=complex), np.array([[0, -1j], [1j, 0]], dtype=complex),
+          np.array([[1, 0], [0, -1]], dtype=complex))
+
+
+def _site_tensor(S: np.ndarray) -> np.ndarray:
+    """(4, 4) column-stacked superoperator -> K[i, k, i0, k0] with rho'[i, k] = sum K rho[i0, k0]."""
+    return np.asarray(S).reshape(2, 2, 2, 2).transpose(1, 0, 3, 2)
+
+
+class SweptChain:
+    """The exact chain of ``model`` (n, coupling V, boundary; its field is replaced by the sweep)
+    in the field-following Davies ``bath``; see the module docstring for the generator.
+
+    ``model`` must carry no common-bath rates (onsite, neighbour): the Davies bath replaces them.
+    Dimensionless, hbar = gamma = k_B = 1; M = <sigma>.
+    """
+
+    def __init__(self, model: ChainModel, bath: FieldDaviesBath) -> None:
+        if not isinstance(model, ChainModel):
+            raise TypeError(f"SweptChain takes a ChainModel, got {type(model).__name__}")
+        if model.onsite or model.neighbour:
+            raise ValueError("the swept chain's bath is the field-following Davies bath: give a ChainModel "
+                             "without onsite/neighbour rates")
+        if model.n > SWEPT_MAX_SITES:
+            raise ValueError(f"n = {model.n}: the exact swept chain needs 4^n memory; use n <= {SWEPT_MAX_SITES}")
+        self.model, self.bath, self.n = model, bath, model.n
+        n, d = model.n, 2**model.n
+        L_ex = OpenChainLiouvillian(model.replace(field=(0.0, 0.0, 0.0))).to_sparse().tocsr()
+        parts = [sp.csr_matrix(L_ex)]
+        for e in range(16):
+            E = np.zeros(16, dtype=complex)
+            E[e] = 1.0
+            parts.append(_jump_sparse(n, blocks={(j, j): E.reshape(2, 2, 2, 2) for j in range(n)}).tocsr())
+        pattern = sum(abs(p) for p in parts).tocsr()
+        pattern.sum_duplicates()
+        pattern.sort_indices()
+        N = pattern.shape[0]
+        rows = np.repeat(np.arange(N, dtype=np.int64), np.diff(pattern.indptr))
+        lin = rows * N + pattern.indices.astype(np.int64)
+
+        def positions(p: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+            p = p.tocoo()
+            return np.searchsorted(lin, p.row.astype(np.int64) * N + p.col), p.data
+
+        pos, val = positions(parts[0])
+        self._base = np.zeros(lin.size, dtype=complex)
+        np.add.at(self._base, pos, val)
+        cols, prow, pval = [], [], []
+        for e, p in enumerate(parts[1:]):
+            pos, val = positions(p)
+            prow.append(pos)
+            pval.append(val)
+            cols.append(np.full(pos.size, e))
+        # P[k, e]: the value that entry e of the site generator adds at pattern position k
+        P = sp.csr_matrix((np.concatenate(pval), (np.concatenate(prow), np.concatenate(cols))),
+                          shape=(lin.size, 16))
+        # The site generator from its Pauli-coordinate form G (FieldDaviesBath.pauli_generator):
+        # l = T G T^-1 with T[:, mu] = vec(sigma_mu)/2 and T^-1[mu, :] = vec(sigma_mu^T) (c_mu = Tr sigma_mu rho);
+        # l is linear in G, so data = L_ex + P2 G.ravel() with P2 = P W, W[:, (mu, nu)] = entries of T E_mu,nu T^-1.
+        paulis = (np.eye(2, dtype=complex),) + _PAULI
+        T = np.stack([p.T.reshape(-1) / 2 for p in paulis], axis=1)
+        Tinv = np.stack([p.reshape(-1) for p in paulis], axis=0)   # vec(sigma^T) = sigma.reshape(-1) (C order)
+        W = np.empty((16, 16), dtype=complex)
+        for k in range(16):
+            E = np.zeros(16)
+            E[k] = 1.0
+            W[:, k] = _site_tensor(T @ E.reshape(4, 4) @ Tinv).reshape(-1)
+        self._P2 = sp.csr_matrix(P @ W)
+        self._L = sp.csr_matrix((self._base.copy(), pattern.indices, pattern.indptr), shape=(N, N))
+        self.dim = d
+        self._trace_vec = np.eye(d).reshape(-1)  # vec(1): Tr rho = vec(1) . vec(rho)
+
+    # -- the generator at one field
+    def _set_field(self, B, axis_at_zero) -> sp.csr_matrix:
+        self._L.data[:] = self._base + self._P2 @ self.bath.pauli_generator(B, axis_at_zero).reshape(-1)
+        return self._L
+
+    def liouvillian(self, B, axis_at_zero=(0.0, 0.0, 1.0)) -> sp.csr_matrix:
+        """L at the fixed field B: a sparse (4^n, 4^n) CSR matrix (a copy, column stacking)."""
+        return self._set_field(B, axis_at_zero).copy()
+
+    def magnetization_vector(self, direction) -> np.ndarray:
+        """o with o . vec(rho) = (1/n) sum_j <sigma^(j)> . direction (vec(O^T) for the observable O)."""
+        d = np.asarray(direction, dtype=float)
+        sig = sum(c * s for c, s in zip(d, _PAULI))
+        O = sum(site_operator(sig, j, self.n) for j in range(self.n)) / self.n
+        return np.asarray(O.T.todense()).T.reshape(-1)  # vec(O^T)[a + d b] = O[b, a]
+
+    def steady_state(self, B, axis_at_zero=(0.0, 0.0, 1.0)) -> np.ndarray:
+        """The unique steady state at the fixed field B, (2^n, 2^n) (spinbath.quantum.steady_state)."""
+        from .methods import steady_state
+
+        return steady_state(self.liouvillian(B, axis_at_zero))
+
+    def quasi_static(self, h: np.ndarray, direction=(0.0, 0.0, 1.0), base=(0.0, 0.0, 0.0)) -> np.ndarray:
+        """m(h) = (1/n) sum_j <sigma^(j)> . d in the steady state at each field base + h d."""
+        d = np.asarray(direction, dtype=float) / np.linalg.norm(direction)
+        o = self.magnetization_vector(d)
+        out = np.empty(len(h))
+        for k, hk in enumerate(h):
+            rho = self.steady_state(np.asarray(base, dtype=float) + hk * d, d)
+            out[k] = float(np.real(o @ rho.T.reshape(-1)))
+        return out
+
+    # -- the sweep
+    def loop(self, sweep: TriangleSweep, *, num: int = 101, cycles: int = 2, rtol: float = 1e-8,
+             atol: float = 1e-10, check: bool = True) -> DynamicLoop:
+        """Integrate from the steady state at B(0) = base - h_max d through ``cycles`` periods and
+        return the last one on ``num`` fields per branch. ``check``: record the largest |Tr rho - 1|
+        and the smallest eigenvalue of rho over the sampled states (``info``)."""
+        if cycles < 1 or num < 3:
+            raise ValueError("cycles >= 1 and num >= 3")
+        d = sweep.direction
+        h = np.linspace(-sweep.h_max, sweep.h_max, num)
+        t_up, t_down = sweep.branch_times(h, cycles - 1)
+        t_eval = np.unique(np.concatenate([t_up, t_down]))
+        v0 = self.steady_state(sweep.field(0.0), d).T.reshape(-1).astype(complex)
+        L = self._L
+
+        def f(t, v):
+            self._set_field(sweep.field(t), d)
+            return L @ v
+
+        sol = solve_ivp(f, (0.0, cycles * sweep.period), v0, method="DOP853", t_eval=t_eval,
+                        rtol=rtol, atol=atol)
+        if not sol.success:
+            raise RuntimeError(f"solve_ivp failed: {sol.message}")
+        V = sol.y.T                                        # (len(t_eval), 4^n)
+        m = np.real(V @ self.magnetization_vector(d))
+        up, down = m[np.searchsorted(t_eval, t_up)], m[np.searchsorted(t_eval, t_down)]
+        info = {"rhs_evaluations": int(sol.nfev)}
+        if check:
+            rhos = V.reshape(len(t_eval), self.dim, self.dim).transpose(0, 2, 1)
+            info["trace_error"] = float(np.max(np.abs(V @ self._trace_vec - 1.0)))
+            herm = 0.5 * (rhos + rhos.conj().transpose(0, 2, 1))
+            info["min_eigenvalue"] = float(np.min(np.linalg.eigvalsh(herm)))
+            info["hermiticity_error"] = float(np.max(np.abs(rhos - rhos.conj().transpose(0, 2, 1))))
+        return DynamicLoop(h, up, down, sweep.rate, f"exact Lindblad, N = {self.n}, field-following Davies bath",
+                           float(abs(down[0] - up[0])), info)
