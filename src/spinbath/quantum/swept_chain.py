@@ -34,15 +34,19 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 
+from .blas import single_threaded_blas
 from .chain_model import ChainModel
 from .field_davies import FieldDaviesBath
 from .field_sweep import DynamicLoop, TriangleSweep
 from .open_chain import OpenChainLiouvillian, _jump_sparse, site_operator
 
-__all__ = ["SweptChain", "SWEPT_MAX_SITES"]
+__all__ = ["SweptChain", "SWEPT_MAX_SITES", "DIRECT_MAX_SITES"]
 
 #: Largest chain the exact swept dynamics accepts (4^n amplitudes per state).
 SWEPT_MAX_SITES = 8
+
+#: Largest chain whose fixed-field steady state is found by sparse LU (beyond: by relaxation).
+DIRECT_MAX_SITES = 6
 
 _PAULI = (np.array([[0, 1], [1, 0]], dtype=complex), np.array([[0, -1j], [1j, 0]], dtype=complex),
           np.array([[1, 0], [0, -1]], dtype=complex))
@@ -132,11 +136,31 @@ class SweptChain:
         O = sum(site_operator(sig, j, self.n) for j in range(self.n)) / self.n
         return np.asarray(O.T.todense()).T.reshape(-1)  # vec(O^T)[a + d b] = O[b, a]
 
-    def steady_state(self, B, axis_at_zero=(0.0, 0.0, 1.0)) -> np.ndarray:
-        """The unique steady state at the fixed field B, (2^n, 2^n) (spinbath.quantum.steady_state)."""
+    def steady_state(self, B, axis_at_zero=(0.0, 0.0, 1.0), *, settle: float = 60.0) -> np.ndarray:
+        """The unique steady state at the fixed field B, (2^n, 2^n).
+
+        n <= DIRECT_MAX_SITES: sparse LU (spinbath.quantum.steady_state, method Direct). Larger
+        chains (whose LU fill-in grows too fast): the dynamics at fixed B integrated for
+        ``settle`` / Gamma_1(B) from the product of the field term's Gibbs states (the steady state
+        without exchange); the residual |L rho| is left in ``self.last_residual``.
+        """
         from .methods import steady_state
 
-        return steady_state(self.liouvillian(B, axis_at_zero))
+        L = self.liouvillian(B, axis_at_zero)
+        if self.n <= DIRECT_MAX_SITES:
+            rho = steady_state(L, method="direct")
+        else:
+            g1 = self.bath.bloch_rates(B, axis_at_zero)[0]
+            one = self.bath.gibbs_state(B, axis_at_zero)
+            rho = np.ones((1, 1), dtype=complex)
+            for _ in range(self.n):
+                rho = np.kron(rho, one)
+            with single_threaded_blas():
+                sol = solve_ivp(lambda _t, v: L @ v, (0.0, settle / max(g1, 1e-12)), rho.T.reshape(-1),
+                                method="DOP853", rtol=1e-10, atol=1e-12)
+            rho = sol.y[:, -1].reshape(self.dim, self.dim).T
+        self.last_residual = float(np.max(np.abs(L @ rho.T.reshape(-1))))
+        return rho
 
     def quasi_static(self, h: np.ndarray, direction=(0.0, 0.0, 1.0), base=(0.0, 0.0, 0.0)) -> np.ndarray:
         """m(h) = (1/n) sum_j <sigma^(j)> . d in the steady state at each field base + h d."""
@@ -167,8 +191,11 @@ class SweptChain:
             self._set_field(sweep.field(t), d)
             return L @ v
 
-        sol = solve_ivp(f, (0.0, cycles * sweep.period), v0, method="DOP853", t_eval=t_eval,
-                        rtol=rtol, atol=atol)
+        # The integrator's stage sums are small dense products: BLAS threads only add overhead
+        # (tenfold at N = 5 on a loaded 2-core machine), so they run single-threaded.
+        with single_threaded_blas():
+            sol = solve_ivp(f, (0.0, cycles * sweep.period), v0, method="DOP853", t_eval=t_eval,
+                            rtol=rtol, atol=atol)
         if not sol.success:
             raise RuntimeError(f"solve_ivp failed: {sol.message}")
         V = sol.y.T                                        # (len(t_eval), 4^n)
