@@ -63,7 +63,7 @@ PAPER_TERMS = ("R0", "damping", "exchange")
 class PaperMeanFieldChain(MeanFieldChain):
     """Mean-field chain with the paper's Eqs. 12-14 (all of ``terms``) or some of its terms only.
 
-    ``terms``: a subset of :data:`PAPER_TERMS` taken in the paper's form (default: all three, the
+    ``terms``: a subset of :data:`~spinbath.classical.paper_mean_field.PAPER_TERMS` taken in the paper's form (default: all three, the
     paper's equations); the others are the consistent first moments. The same methods as
     :class:`~spinbath.classical.mean_field_chain.MeanFieldChain` (evolve, steady_state, hysteresis);
     the Jacobian is taken by central differences (step 1e-7). The paper assumes on-site rates along

@@ -27,8 +27,8 @@ For a Bloch vector M = <sigma> the generator gives the Bloch equations
     Gamma_1 = gamma_down + gamma_up = kappa omega coth(omega / 2T),
     Gamma_2 = Gamma_1 / 2 + gamma_phi,      m_eq = -tanh(omega / 2T)
 
-(the spin relaxes antiparallel to B, the low-energy direction of H_B = +B . S); :meth:`bloch_rates`
-returns (Gamma_1, Gamma_2, m_eq). Reference for the Davies form: H.-P. Breuer and F. Petruccione,
+(the spin relaxes antiparallel to B, the low-energy direction of H_B = +B . S); :meth:`FieldDaviesBath.bloch_rates`
+returns (Gamma_1, Gamma_2, m_eq, b). Reference for the Davies form: H.-P. Breuer and F. Petruccione,
 The Theory of Open Quantum Systems (Oxford 2002), Sec. 3.3.1 and 3.4.
 
 How this differs from the common bath of :mod:`spinbath.quantum.chain_model`: there the jump

@@ -98,5 +98,5 @@ class DynamicLoop:
 
     @property
     def area(self) -> float:
-        """oint m dh (units gamma); see :func:`loop_area`."""
+        """oint m dh (units gamma); see :func:`~spinbath.quantum.field_sweep.loop_area`."""
         return loop_area(self.h, self.m_up, self.m_down)
