@@ -109,6 +109,8 @@ BAD = {
                                         + "[mean_field_comparison]\ndampings = [0.1]\n", ["thermal", "damping"]),
     "dynamic exact too large": (BASE.replace("n = 3", "n = 9") + "steady_state = false\nevolution = false\n"
                                 + "[dynamic_hysteresis]\nrates = [0.1]\n", ["n = 9", "dynamic_hysteresis.exact"]),
+    "dynamic quasi-static too large": (BASE.replace("n = 3", "n = 7") + "steady_state = false\nevolution = false\n"
+                                       + "[dynamic_hysteresis]\nrates = [0.1]\n", ["n = 7", "quasi_static = false"]),
     "dynamic negative rate": (BASE + "[dynamic_hysteresis]\nrates = [0.1, -0.2]\n",
                               ["dynamic_hysteresis.rates", "-0.2"]),
     "dynamic with paper equations": (BASE + 'mean_field = "paper"\n[dynamic_hysteresis]\nrates = [0.1]\n',

@@ -45,7 +45,7 @@ from ..progress import track
 from ..quantum.chain_model import ChainModel, normalize_rates, thermal_rates
 from ..quantum.open_chain import product_state
 from . import Study
-from .open_chain_dynamic import DYNAMIC_MAX_SITES, DynamicHysteresisConfig
+from .open_chain_dynamic import DIRECT_STEADY_MAX_SITES, DYNAMIC_MAX_SITES, DynamicHysteresisConfig
 from .open_chain_equations import MeanFieldComparisonConfig
 
 __all__ = ["OpenChainConfig", "run", "plot", "plot_sweep", "summary", "STUDY"]
@@ -199,6 +199,9 @@ class OpenChainConfig(StrictModel):
         if dyn is not None and dyn.exact and self.n > DYNAMIC_MAX_SITES:
             raise ValueError(f"n = {self.n}: the exact dynamic loops need 4^n memory and a time integration; "
                              f"use n <= {DYNAMIC_MAX_SITES} or set dynamic_hysteresis.exact = false")
+        if dyn is not None and dyn.exact and dyn.quasi_static and self.n > DIRECT_STEADY_MAX_SITES:
+            raise ValueError(f"n = {self.n}: dynamic_hysteresis.quasi_static (an exact steady state at every field) "
+                             f"is practical for n <= {DIRECT_STEADY_MAX_SITES}; set dynamic_hysteresis.quasi_static = false")
         if dyn is not None and self.mean_field == "paper":
             raise ValueError("mean_field = 'paper' is the paper's common-bath equations; [dynamic_hysteresis] "
                              "uses a field-following Davies bath the paper does not have (its mean field is "

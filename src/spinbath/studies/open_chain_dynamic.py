@@ -35,6 +35,9 @@ __all__ = ["DynamicHysteresisConfig", "dynamic_loops", "plot_loops", "plot_areas
 #: Largest chain for the exact dynamic loops (spinbath.quantum.swept_chain.SWEPT_MAX_SITES).
 DYNAMIC_MAX_SITES = 8
 
+#: Largest chain for the quasi-static curve (sparse LU per field; spinbath.quantum.swept_chain.DIRECT_MAX_SITES).
+DIRECT_STEADY_MAX_SITES = 6
+
 #: The legend of each model.
 MODEL_LABELS = {"exact": "exact Lindblad", "mean field": "mean field"}
 
@@ -53,7 +56,7 @@ class DynamicHysteresisConfig(StrictModel):
     dephasing: float = Field(default=0.0, ge=0, description="pure dephasing rate (units gamma)")
     exact: bool = True
     mean_field: bool = True
-    quasi_static: bool = Field(default=True, description="the exact steady state at each field")
+    quasi_static: bool = Field(default=True, description="the exact steady state at each field (n <= 6)")
 
     @field_validator("rates")
     @classmethod
