@@ -10,9 +10,11 @@ of the last of ``cycles`` periods. Its area
 
     A = oint m dh = int_{-h_max}^{h_max} (m_up(h) - m_down(h)) dh        (units of gamma)
 
-is the work done on the spins per cycle, W = oint sum_j <S^(j)> . d dh = (N/2) A (S = sigma/2): A >= 0
-for a thermal bath (Clausius; positive when m lags behind the field), A -> 0 in the quasi-static limit
-where m follows a unique steady state, and A ~ r for slow sweeps (linear response).
+is the work done on the spins per cycle, W = oint sum_j <S^(j)> . d dh = (N/2) A (S = sigma/2).
+For uncoupled spins in a thermal Davies bath A >= 0 (Clausius: the work per cycle is dissipated as
+heat; positive when m lags behind the field); with exchange and a local bath this is not guaranteed
+by thermodynamics, only found. A -> 0 in the quasi-static limit where m follows a unique steady
+state, and A ~ r for slow sweeps (linear response).
 """
 
 from __future__ import annotations

@@ -19,8 +19,9 @@ matrix on their union pattern are updated (data = L_ex + P c(t), c the 16 entrie
 one right-hand side costs one sparse product of about (20 + 8 n) 4^n entries. Time stepping:
 scipy.integrate.solve_ivp (DOP853, rtol and atol as given) on the complex vector.
 
-For a fixed field the chain has a unique steady state (exchange and field mix every sector; the
-Davies dissipator is ergodic on each site), so the quasi-static loop (sweep rate -> 0) has no area:
+For a fixed field the chain has a unique steady state (for kappa > 0 each site's Davies
+dissipator has one, and the generator has a single zero eigenvalue wherever it was checked), so the
+quasi-static loop (sweep rate -> 0) has no area:
 :meth:`SweptChain.quasi_static` gives that curve, and :meth:`SweptChain.loop` the finite-rate loops
 (tests/quantum/test_swept_chain.py: area falls monotonically with the rate and as ~ rate at slow
 sweeps; N = 1 against the closed-form two-level rate equation; N = 2 against qutip.mesolve with a
