@@ -179,3 +179,14 @@ def test_fixed_field_steady_state_of_uncoupled_spins_is_the_gibbs_state():
         ref = np.kron(np.kron(bath.gibbs_state(B), bath.gibbs_state(B)), bath.gibbs_state(B))
         np.testing.assert_allclose(rho, ref, atol=1e-10)
     assert np.max(np.abs(chain.liouvillian((0.25, 0.25, -0.5)) @ product_state(3, (1, 0, 0)).T.reshape(-1))) > 0.1
+
+
+def test_coupled_chain_has_one_steady_state_at_every_field():
+    """A single zero eigenvalue of L(B) (N = 3, anisotropic exchange) along the sweep, through B_z = 0
+    with and without a transverse field and at T = 0: the quasi-static loop is a single curve."""
+    for bath in (FieldDaviesBath(0.1, 0.5), FieldDaviesBath(0.1, 0.0, 0.02)):
+        chain = SweptChain(ChainModel(3, coupling=(0.5, 0.1, 0.1)), bath)
+        for B in ((0.25, 0.25, -1.0), (0.25, 0.25, 0.0), (0.0, 0.0, 0.3), (0.0, 0.0, -1e-3)):
+            lam = np.linalg.eigvals(chain.liouvillian(B).toarray())
+            assert np.sum(np.abs(lam) < 1e-9) == 1, (bath, B)
+            assert np.max(lam.real) < 1e-12
