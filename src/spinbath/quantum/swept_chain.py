@@ -13,11 +13,11 @@ omega = |B|). The exchange enters only the Hamiltonian: the bath is local (see f
 
 Representation: column stacking (vec(rho)[a + d b] = rho[a, b], d = 2^n, site 0 most significant),
 as everywhere in spinbath.quantum. L(t) = L_ex + sum_j l(B(t))^(j), where L_ex = -i[H_ex, .] is built
-once (sparse) and l(B) is the (4, 4) single-site generator -i[B . S, .] + D_B. The sum over sites of
-each of the 16 entries of l is a fixed sparse matrix; at each time only the values of one CSR
-matrix on their union pattern are updated (data = L_ex + P c(t), c the 16 entries of l(B(t))), so
-one right-hand side costs one sparse product of about (20 + 8 n) 4^n entries. Time stepping:
-scipy.integrate.solve_ivp (DOP853, rtol and atol as given) on the complex vector.
+once (sparse) and l(B) is the (4, 4) single-site generator -i[B . S, .] + D_B. A right-hand side
+(:meth:`SweptChain.apply`) is one sparse product with L_ex plus n products of l with the (ket_j,
+bra_j) index pair of rho (4 x 4^n each); no matrix is rebuilt as the field moves.
+:meth:`SweptChain.liouvillian` assembles the sparse L(B) at one field (steady states, tests). Time
+stepping: scipy.integrate.solve_ivp (DOP853, rtol and atol as given) on the complex vector.
 
 For a fixed field the chain has a unique steady state (for kappa > 0 each site's Davies
 dissipator has one, and the generator has a single zero eigenvalue wherever it was checked), so the
@@ -75,60 +75,43 @@ class SweptChain:
         if model.n > SWEPT_MAX_SITES:
             raise ValueError(f"n = {model.n}: the exact swept chain needs 4^n memory; use n <= {SWEPT_MAX_SITES}")
         self.model, self.bath, self.n = model, bath, model.n
-        n, d = model.n, 2**model.n
-        L_ex = OpenChainLiouvillian(model.replace(field=(0.0, 0.0, 0.0))).to_sparse().tocsr()
-        parts = [sp.csr_matrix(L_ex)]
-        for e in range(16):
-            E = np.zeros(16, dtype=complex)
-            E[e] = 1.0
-            parts.append(_jump_sparse(n, blocks={(j, j): E.reshape(2, 2, 2, 2) for j in range(n)}).tocsr())
-        pattern = sum(abs(p) for p in parts).tocsr()
-        pattern.sum_duplicates()
-        pattern.sort_indices()
-        N = pattern.shape[0]
-        rows = np.repeat(np.arange(N, dtype=np.int64), np.diff(pattern.indptr))
-        lin = rows * N + pattern.indices.astype(np.int64)
-
-        def positions(p: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
-            p = p.tocoo()
-            return np.searchsorted(lin, p.row.astype(np.int64) * N + p.col), p.data
-
-        pos, val = positions(parts[0])
-        self._base = np.zeros(lin.size, dtype=complex)
-        np.add.at(self._base, pos, val)
-        cols, prow, pval = [], [], []
-        for e, p in enumerate(parts[1:]):
-            pos, val = positions(p)
-            prow.append(pos)
-            pval.append(val)
-            cols.append(np.full(pos.size, e))
-        # P[k, e]: the value that entry e of the site generator adds at pattern position k
-        P = sp.csr_matrix((np.concatenate(pval), (np.concatenate(prow), np.concatenate(cols))),
-                          shape=(lin.size, 16))
-        # The site generator from its Pauli-coordinate form G (FieldDaviesBath.pauli_generator):
-        # l = T G T^-1 with T[:, mu] = vec(sigma_mu)/2 and T^-1[mu, :] = vec(sigma_mu^T) (c_mu = Tr sigma_mu rho);
-        # l is linear in G, so data = L_ex + P2 G.ravel() with P2 = P W, W[:, (mu, nu)] = entries of T E_mu,nu T^-1.
-        paulis = (np.eye(2, dtype=complex),) + _PAULI
-        T = np.stack([p.T.reshape(-1) / 2 for p in paulis], axis=1)
-        Tinv = np.stack([p.reshape(-1) for p in paulis], axis=0)   # vec(sigma^T) = sigma.reshape(-1) (C order)
-        W = np.empty((16, 16), dtype=complex)
-        for k in range(16):
-            E = np.zeros(16)
-            E[k] = 1.0
-            W[:, k] = _site_tensor(T @ E.reshape(4, 4) @ Tinv).reshape(-1)
-        self._P2 = sp.csr_matrix(P @ W)
-        self._L = sp.csr_matrix((self._base.copy(), pattern.indices, pattern.indptr), shape=(N, N))
+        d = 2**model.n
         self.dim = d
+        #: -i[H_ex, .] (sparse, column stacking): the part of L that does not change along the sweep
+        self.L_ex = OpenChainLiouvillian(model.replace(field=(0.0, 0.0, 0.0))).to_sparse().tocsr()
+        # l = T G T^-1 turns the Pauli-coordinate generator G (FieldDaviesBath.pauli_generator) into the
+        # column-stacked single-site superoperator: T[:, mu] = vec(sigma_mu)/2, T^-1[mu, :] = vec(sigma_mu^T)
+        # (c_mu = Tr sigma_mu rho), sigma_0 = 1.
+        paulis = (np.eye(2, dtype=complex),) + _PAULI
+        self._T = np.stack([p.T.reshape(-1) / 2 for p in paulis], axis=1)
+        self._Tinv = np.stack([p.reshape(-1) for p in paulis], axis=0)   # vec(sigma^T) = sigma.reshape(-1)
         self._trace_vec = np.eye(d).reshape(-1)  # vec(1): Tr rho = vec(1) . vec(rho)
 
     # -- the generator at one field
-    def _set_field(self, B, axis_at_zero) -> sp.csr_matrix:
-        self._L.data[:] = self._base + self._P2 @ self.bath.pauli_generator(B, axis_at_zero).reshape(-1)
-        return self._L
+    def site_tensor(self, B, axis_at_zero=(0.0, 0.0, 1.0)) -> np.ndarray:
+        """K[i, k, i0, k0] of the single-site generator -i[B . S, .] + D_B: rho'[i, k] = sum K rho[i0, k0]."""
+        return _site_tensor(self._T @ self.bath.pauli_generator(B, axis_at_zero) @ self._Tinv)
+
+    def apply(self, v: np.ndarray, B, axis_at_zero=(0.0, 0.0, 1.0)) -> np.ndarray:
+        """L(B) vec(rho) without building L(B): the exchange part as one sparse product, the site
+        part as n products of the (4, 4) site generator with the (ket_j, bra_j) index pair of rho.
+
+        vec(rho).reshape(d, d) is rho^T (column stacking), so its tensor axes are the bra bits of
+        sites 0..n-1 followed by the ket bits; site j's pair is the axes (n + j, j).
+        """
+        n = self.n
+        K = self.site_tensor(B, axis_at_zero).reshape(4, 4)
+        X = np.asarray(v).reshape((2,) * (2 * n))
+        out = (self.L_ex @ v).reshape((2,) * (2 * n))
+        for j in range(n):
+            Xj = np.moveaxis(X, (n + j, j), (0, 1))
+            out += np.moveaxis((K @ Xj.reshape(4, -1)).reshape(Xj.shape), (0, 1), (n + j, j))
+        return out.reshape(-1)
 
     def liouvillian(self, B, axis_at_zero=(0.0, 0.0, 1.0)) -> sp.csr_matrix:
-        """L at the fixed field B: a sparse (4^n, 4^n) CSR matrix (a copy, column stacking)."""
-        return self._set_field(B, axis_at_zero).copy()
+        """L at the fixed field B: a sparse (4^n, 4^n) CSR matrix (column stacking)."""
+        K = self.site_tensor(B, axis_at_zero)
+        return (self.L_ex + _jump_sparse(self.n, blocks={(j, j): K for j in range(self.n)})).tocsr()
 
     def magnetization_vector(self, direction) -> np.ndarray:
         """o with o . vec(rho) = (1/n) sum_j <sigma^(j)> . direction (vec(O^T) for the observable O)."""
@@ -157,7 +140,8 @@ class SweptChain:
             for _ in range(self.n):
                 rho = np.kron(rho, one)
             with single_threaded_blas():
-                sol = solve_ivp(lambda _t, v: L @ v, (0.0, settle / max(g1, 1e-12)), rho.T.reshape(-1),
+                sol = solve_ivp(lambda _t, v: self.apply(v, B, axis_at_zero), (0.0, settle / max(g1, 1e-12)),
+                                rho.T.reshape(-1),
                                 method="DOP853", rtol=1e-10, atol=1e-12)
             rho = sol.y[:, -1].reshape(self.dim, self.dim).T
         self.last_residual = float(np.max(np.abs(L @ rho.T.reshape(-1))))
@@ -186,11 +170,9 @@ class SweptChain:
         t_up, t_down = sweep.branch_times(h, cycles - 1)
         t_eval = np.unique(np.concatenate([t_up, t_down]))
         v0 = self.steady_state(sweep.field(0.0), d).T.reshape(-1).astype(complex)
-        L = self._L
 
         def f(t, v):
-            self._set_field(sweep.field(t), d)
-            return L @ v
+            return self.apply(v, sweep.field(t), d)
 
         # The integrator's stage sums are small dense products: BLAS threads only add overhead
         # (tenfold at N = 5 on a loaded 2-core machine), so they run single-threaded.
