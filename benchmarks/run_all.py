@@ -17,6 +17,7 @@ BENCHMARKS = {
     "bench_fourth_order.py": ["--quick"],
     "tune_dycp_model.py": [],
     "bench_open_chain.py": ["--quick"],
+    "bench_swept_chain.py": ["--quick"],
     "bench_junction_map.py": ["--quick"],
     "bench_fit.py": [],
     "bench_sweeps.py": ["--quick"],

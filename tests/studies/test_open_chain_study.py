@@ -102,6 +102,23 @@ BAD = {
     "negative damping": (BASE + "[bath]\ndamping = -0.1\nn_b = 0.1\n", ["bath.damping"]),
     "field length": (BASE.replace("[0.25, 0.25, -0.5]", "[0.25, 0.25]"), ["field"]),
     "shifts without evolution": (BASE + "anisotropy_shifts = [0.1]\nevolution = false\n" + BATH, ["evolution"]),
+    "unknown mean field": (BASE + 'mean_field = "papers"\n' + BATH, ["mean_field", "consistent", "paper"]),
+    "paper with transverse on-site rates": (BASE + 'mean_field = "paper"\n[bath]\nonsite = {"x-" = 0.1}\n',
+                                            ["mean_field = 'paper'", "x-", "along z"]),
+    "comparison without thermal bath": (BASE + '[bath]\nonsite = {"z-" = 0.1}\n' + EVOL
+                                        + "[mean_field_comparison]\ndampings = [0.1]\n", ["thermal", "damping"]),
+    "dynamic exact too large": (BASE.replace("n = 3", "n = 9") + "steady_state = false\nevolution = false\n"
+                                + "[dynamic_hysteresis]\nrates = [0.1]\n", ["n = 9", "dynamic_hysteresis.exact"]),
+    "dynamic quasi-static too large": (BASE.replace("n = 3", "n = 7") + "steady_state = false\nevolution = false\n"
+                                       + "[dynamic_hysteresis]\nrates = [0.1]\n", ["n = 7", "quasi_static = false"]),
+    "dynamic negative rate": (BASE + "[dynamic_hysteresis]\nrates = [0.1, -0.2]\n",
+                              ["dynamic_hysteresis.rates", "-0.2"]),
+    "dynamic with paper equations": (BASE + 'mean_field = "paper"\n[dynamic_hysteresis]\nrates = [0.1]\n',
+                                     ["mean_field = 'paper'", "dynamic_hysteresis", "Davies"]),
+    "dynamic negative temperature": (BASE + "[dynamic_hysteresis]\nrates = [0.1]\ntemperature = -1\n",
+                                     ["dynamic_hysteresis.temperature"]),
+    "comparison negative damping": (BASE + BATH + EVOL + "[mean_field_comparison]\ndampings = [0.1, -1]\n",
+                                    ["mean_field_comparison.dampings", "-1"]),
 }
 
 
@@ -151,3 +168,27 @@ def test_size_scaling_agrees_with_single_runs_and_marks_the_two_site_ring(tmp_pa
     assert np.isnan(float(ds.mismatch_vs_n.sel(chain_boundary="periodic", n_sites=2)))
     finite = ds.mismatch_vs_n.values[np.isfinite(ds.mismatch_vs_n.values)]
     assert np.all(finite > 0) and np.all(ds.steady_mismatch_vs_n.values[np.isfinite(ds.steady_mismatch_vs_n.values)] > 0)
+
+
+def test_dynamic_loops_through_the_cli_name_their_models_and_close_as_the_sweep_slows(tmp_path):
+    """[dynamic_hysteresis] through `spinbath run`: two spins, three rates; the exact loop area falls
+    with the rate toward the quasi-static curve, both models are named, variables carry units."""
+    text = (BASE.replace("n = 3", "n = 2").replace("[0.25, 0.25, -0.5]", "[0.25, 0.25, 0.7]")
+            + "steady_state = false\nevolution = false\n"
+            + "[dynamic_hysteresis]\nh_max = 1.0\nrates = [0.03, 0.06]\nnum = 21\ncycles = 1\nkappa = 0.2\n")
+    code, out = run(tmp_path, text, "dyn")
+    assert code == 0
+    with xr.open_dataset(out) as ds:
+        assert list(ds.sweep_rate.values) == [0.06, 0.03]      # sorted fastest first
+        for v in ("m_dyn", "loop_area", "loop_closure", "m_dyn_quasistatic"):
+            assert "units" in ds[v].attrs, v
+        assert "exact Lindblad, N = 2" in ds.attrs["dyn_models"] and "mean field" in ds.attrs["dyn_models"]
+        assert "Davies" in ds.attrs["dyn_bath"]
+        # the sweep replaces B_z: base field (0.25, 0.25, 0)
+        assert ds.attrs["dyn_sweep"].startswith("B(t) = [0.25, 0.25, 0.0]")
+        exact = ds.loop_area.sel(dyn_model="exact").values
+        assert np.all(exact > 0) and np.all(np.diff(exact) < 0)
+        dev = np.abs(ds.m_dyn.sel(dyn_model="exact") - ds.m_dyn_quasistatic).max(("dyn_branch", "h_dyn")).values
+        assert np.all(np.diff(dev) < 0)
+        assert ds.attrs["dyn_exact_trace_error"] < 1e-10 and ds.attrs["dyn_exact_min_eigenvalue"] > -1e-10
+    assert out.with_suffix(".png").exists()

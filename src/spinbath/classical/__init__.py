@@ -3,6 +3,10 @@
 Modules:
     mean_field_chain    product-state (mean-field) dynamics of the open spin-1/2 chain: the
                         generalized Landau-Lifshitz equation, steady states, hysteresis loops
+    paper_mean_field    the open-Heisenberg paper's Eqs. 12-14 as printed (`PaperMeanFieldChain`),
+                        term by term against the consistent first moments
+    swept_mean_field    `SweptMeanFieldChain`: the mean-field chain in a swept field with the
+                        field-following Davies bath (comparison curve of the exact SweptChain)
     stoner_wohlfarth    the Stoner-Wohlfarth particle: energy, branch-following minimization,
                         switching field and astroid, hysteresis loops; the `HysteresisLoop` container
     spin_model          `ClassicalSpinModel`: M unit vectors, linear fields H = L m + h (Zeeman,
@@ -29,6 +33,8 @@ from .fokker_planck import (
     uniaxial_relaxation_time,
 )
 from .mean_field_chain import MeanFieldChain, MeanFieldTrajectory, SteadyState
+from .paper_mean_field import PaperMeanFieldChain
+from .swept_mean_field import SweptMeanFieldChain
 from .spin_model import ClassicalSpinModel
 from .stoner_wohlfarth import HysteresisLoop, astroid, hysteresis_loop, switching_field
 
@@ -37,7 +43,7 @@ _LAZY = {"simulate": "llg", "Heun": "llg", "Midpoint": "llg", "LLGResult": "llg"
 
 __all__ = [
     "ClassicalSpinModel", "simulate", "Heun", "Midpoint", "LLGResult",
-    "MeanFieldChain", "MeanFieldTrajectory", "SteadyState",
+    "MeanFieldChain", "MeanFieldTrajectory", "SteadyState", "PaperMeanFieldChain", "SweptMeanFieldChain",
     "HysteresisLoop", "hysteresis_loop", "switching_field", "astroid",
     "BoltzmannAverage", "boltzmann_quadrature", "metropolis_average", "effective_temperature",
     "neel_brown_tau_N", "uniaxial_relaxation_time",

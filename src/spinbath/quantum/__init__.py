@@ -10,6 +10,10 @@ Public entry points (numpy/scipy only, imported here):
     open_chain_liouvillian(n, field, coupling, onsite, neighbour, periodic)  sparse (4^n, 4^n) L
     OpenChainLiouvillian(model)     the same generator, matrix-free (LinearOperator)
     thermal_rates(Gamma, n_b, ratio), open_chain_hamiltonian(n, field, coupling)
+    FieldDaviesBath(kappa, temperature, dephasing)   per-spin Davies bath whose jump operators follow
+                                    the instantaneous field (Gibbs state of B . S at every field)
+    SweptChain(model, bath)         exact chain in a swept field with that bath (n <= 8): loops
+    TriangleSweep, DynamicLoop      the field protocol B(t) = base + h(t) d and the loop it draws
     evolve(L, rho0, times, *, method, e_ops) -> EvolveResult      (times in the inverse unit of L)
     steady_state(L, *, method), steady_state_details(L, *, method) -> SteadyStateResult
     slowest_eigenvalues(L, k, *, method), relaxation_gap(L)
@@ -22,6 +26,8 @@ the function), so ``from spinbath.quantum import relaxation`` keeps giving the m
 """
 
 from .chain_model import ChainModel, thermal_rates
+from .field_davies import FieldDaviesBath
+from .field_sweep import DynamicLoop, TriangleSweep
 from .methods import (
     METHODS, EvolveResult, SteadyStateResult, evolve, register, relaxation_gap, slowest_eigenvalues, steady_state,
     steady_state_details,
@@ -32,10 +38,11 @@ from .relaxation import (
     relaxation_time_details, with_hamiltonian,
 )
 from .spin_phonon import SpinPhononRates, spin_phonon_superoperator
+from .swept_chain import SweptChain
 
 __all__ = [
-    "METHODS", "ChainModel", "EvolveResult", "OpenChainLiouvillian", "RelaxationTime", "SpinPhononRates",
-    "SteadyStateResult",
+    "METHODS", "ChainModel", "DynamicLoop", "EvolveResult", "FieldDaviesBath", "OpenChainLiouvillian",
+    "RelaxationTime", "SpinPhononRates", "SteadyStateResult", "SweptChain", "TriangleSweep",
     "coherence_times", "effective_generator", "evolve", "magnetization", "open_chain_hamiltonian",
     "open_chain_liouvillian", "register", "relaxation_gap", "relaxation_modes", "relaxation_time",
     "relaxation_time_details", "slowest_eigenvalues", "spin_phonon_superoperator", "steady_state",

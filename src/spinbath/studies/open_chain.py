@@ -19,6 +19,16 @@ Output variables (xarray.Dataset):
     m_mf_loop, m_exact_loop (branch, h, axis)  site-averaged <sigma> in a field loop (up/down)
     sw_m(branch, h_sw)                   Stoner-Wohlfarth loop (reduced field h/H_K) at angle psi
     mismatch_vs_shift(shift)             site-averaged mismatch with V_x shifted (anisotropy scan)
+    mismatch_eq_t, steady_mismatch_eq, steady_mismatch_term   the paper's Eqs. 12-14 against the
+                                         consistent mean field ([mean_field_comparison];
+                                         spinbath.studies.open_chain_equations)
+    m_dyn, m_dyn_quasistatic, loop_area, loop_closure   dynamic loops at finite sweep rates, exact
+                                         and mean field in a field-following Davies bath
+                                         ([dynamic_hysteresis]; spinbath.studies.open_chain_dynamic)
+
+``mean_field = "paper"`` makes every mean-field output use the paper's Eqs. 12-14 as printed
+(:class:`~spinbath.classical.paper_mean_field.PaperMeanFieldChain`) instead of the consistent first
+moments; the attribute ``mean_field_equations`` and the M_mf long_name say which.
 """
 
 from __future__ import annotations
@@ -35,6 +45,8 @@ from ..progress import track
 from ..quantum.chain_model import ChainModel, normalize_rates, thermal_rates
 from ..quantum.open_chain import product_state
 from . import Study
+from .open_chain_dynamic import DIRECT_STEADY_MAX_SITES, DYNAMIC_MAX_SITES, DynamicHysteresisConfig
+from .open_chain_equations import MeanFieldComparisonConfig
 
 __all__ = ["OpenChainConfig", "run", "plot", "plot_sweep", "summary", "STUDY"]
 
@@ -150,6 +162,11 @@ class OpenChainConfig(StrictModel):
                                 "(time-averaged over [evolution] and in the steady state)")
     anisotropy_shifts: list[float] = Field(
         default=[], description="V_x -> V_x + shift: time-averaged mean-field mismatch for each (exact evolution)")
+    mean_field: Literal["consistent", "paper"] = Field(
+        default="consistent", description="mean-field equations: the consistent first moments, or the "
+                                          "paper's Eqs. 12-14 as printed")
+    mean_field_comparison: MeanFieldComparisonConfig | None = None
+    dynamic_hysteresis: DynamicHysteresisConfig | None = None
 
     @field_validator("evolution", mode="before")
     @classmethod
@@ -173,6 +190,29 @@ class OpenChainConfig(StrictModel):
             raise ValueError("size_scaling needs an [evolution] section (the time window)")
         if self.size_scaling and (min(self.size_scaling) < 2 or max(self.size_scaling) > EXACT_MAX_SITES):
             raise ValueError(f"size_scaling: chain lengths from 2 to {EXACT_MAX_SITES} (exact parts need 4^N memory)")
+        if self.mean_field == "paper" and self.bath.onsite is not None:
+            bad = [k for k, v in self.bath.onsite.items() if k[0] in "xy" and v != 0]
+            if bad:
+                raise ValueError(f"mean_field = 'paper': the paper's Eqs. 12-14 assume on-site rates along z "
+                                 f"only, but bath.onsite has {bad[0]!r}")
+        dyn = self.dynamic_hysteresis
+        if dyn is not None and dyn.exact and self.n > DYNAMIC_MAX_SITES:
+            raise ValueError(f"n = {self.n}: the exact dynamic loops need 4^n memory and a time integration; "
+                             f"use n <= {DYNAMIC_MAX_SITES} or set dynamic_hysteresis.exact = false")
+        if dyn is not None and dyn.exact and dyn.quasi_static and self.n > DIRECT_STEADY_MAX_SITES:
+            raise ValueError(f"n = {self.n}: dynamic_hysteresis.quasi_static (an exact steady state at every field) "
+                             f"is practical for n <= {DIRECT_STEADY_MAX_SITES}; set dynamic_hysteresis.quasi_static = false")
+        if dyn is not None and self.mean_field == "paper":
+            raise ValueError("mean_field = 'paper' is the paper's common-bath equations; [dynamic_hysteresis] "
+                             "uses a field-following Davies bath the paper does not have (its mean field is "
+                             "always the consistent one): remove one of the two")
+        if self.mean_field_comparison is not None:
+            if self.evolution is None:
+                raise ValueError("mean_field_comparison needs an [evolution] section (the time window)")
+            if self.bath.damping is None:
+                raise ValueError("mean_field_comparison needs a thermal [bath] (damping, n_b, ratio): "
+                                 "its dampings replace Gamma")
+            exact = True
         if exact and self.n > EXACT_MAX_SITES:
             raise ValueError(f"n = {self.n}: the exact parts need 4^n memory; use n <= {EXACT_MAX_SITES} "
                              "or set evolution.exact = false, steady_state = false, hysteresis.exact = false")
@@ -187,6 +227,22 @@ def _model(cfg: OpenChainConfig, field=None, coupling=None) -> ChainModel:
                       tuple(cfg.coupling if coupling is None else coupling), onsite, neighbour, cfg.boundary)
 
 
+def _mean_field(cfg: OpenChainConfig, model: ChainModel, uniform: bool = False):
+    """The mean-field chain of ``cfg.mean_field`` ("consistent" or "paper") for ``model``."""
+    from ..classical.paper_mean_field import mean_field_chain
+
+    if uniform:
+        from ..classical.mean_field_chain import MeanFieldChain
+        from ..classical.paper_mean_field import PaperMeanFieldChain
+
+        return (PaperMeanFieldChain if cfg.mean_field == "paper" else MeanFieldChain).uniform(model)
+    return mean_field_chain(model, cfg.mean_field)
+
+
+#: How the results name each mean-field variant.
+MF_NAMES = {"consistent": "mean field (consistent first moments)", "paper": "mean field (paper's Eqs. 12-14)"}
+
+
 def _exact_liouvillian(model: ChainModel):
     """The matrix-free generator (the solvers' fast path; no 4^n x 4^n sparse matrix is assembled)."""
     from ..quantum.open_chain import OpenChainLiouvillian
@@ -196,17 +252,17 @@ def _exact_liouvillian(model: ChainModel):
 
 def run(cfg: OpenChainConfig) -> xr.Dataset:
     """Evolution (exact + mean field), steady state, and field loops, as configured."""
-    from ..classical.mean_field_chain import MeanFieldChain
     from ..quantum import measures
 
     model = _model(cfg)
-    mf = MeanFieldChain(model)
+    mf = _mean_field(cfg, model)
     n = cfg.n
     data: dict = {}
     coords: dict = {"site": ("site", np.arange(n), {"units": "1"}),
                     "axis": ("axis", ["x", "y", "z"], {"units": "1"})}
     attrs = {"title": cfg.title, "n": n, "boundary": cfg.boundary, "field": list(cfg.field),
-             "coupling": list(cfg.coupling), "units_note": "hbar = gamma = 1; M_i = <sigma_i> of site i (Pauli units)"}
+             "coupling": list(cfg.coupling), "units_note": "hbar = gamma = 1; M_i = <sigma_i> of site i (Pauli units)",
+             "mean_field_equations": MF_NAMES[cfg.mean_field]}
     steps = ["mean-field evolution"] if cfg.evolution else []
     if cfg.evolution and cfg.evolution.exact:
         steps.append("exact evolution")
@@ -220,6 +276,10 @@ def run(cfg: OpenChainConfig) -> xr.Dataset:
         steps.append("size scaling")
     if cfg.anisotropy_shifts:
         steps.append("anisotropy scan")
+    if cfg.mean_field_comparison:
+        steps.append("paper's equations")
+    if cfg.dynamic_hysteresis:
+        steps.append("dynamic loops")
     bar = iter(track(steps, f"open chain N = {n} ({', '.join(steps)})", total=len(steps), unit="stages"))
 
     L = None
@@ -229,7 +289,7 @@ def run(cfg: OpenChainConfig) -> xr.Dataset:
         next(bar, None)
         M_mf = mf.evolve(np.asarray(cfg.initial), t).M
         coords["time"] = ("time", t, {"units": "1/gamma"})
-        data["M_mf"] = (("time", "site", "axis"), M_mf, {"units": "1", "long_name": "mean-field <sigma>"})
+        data["M_mf"] = (("time", "site", "axis"), M_mf, {"units": "1", "long_name": f"{MF_NAMES[cfg.mean_field]} <sigma>"})
         if ev.exact:
             from ..quantum import evolve
 
@@ -287,18 +347,27 @@ def run(cfg: OpenChainConfig) -> xr.Dataset:
         coords["shift"] = ("shift", shifts, {"units": "1", "long_name": "V_x - V_x(config)"})
         data["mismatch_vs_shift"] = ("shift", [_mismatch(cfg, s) for s in shifts],
                                      {"units": "1", "long_name": "site-averaged time-averaged |M_mf - M_exact|^2"})
+    if cfg.mean_field_comparison:
+        from .open_chain_equations import compare_equations
+
+        next(bar, None)
+        compare_equations(cfg, data, coords)
+    if cfg.dynamic_hysteresis:
+        from .open_chain_dynamic import dynamic_loops
+
+        next(bar, None)
+        dynamic_loops(cfg, data, coords, attrs)
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
 def _mismatch(cfg: OpenChainConfig, shift: float) -> float:
     """Site-averaged (1/T) int |M_mf - M_exact|^2 dt with V_x shifted by ``shift``."""
-    from ..classical.mean_field_chain import MeanFieldChain
     from ..quantum import evolve, measures
 
     V = np.asarray(cfg.coupling, dtype=float) + np.array([shift, 0.0, 0.0])
     model = _model(cfg, coupling=V)
     t = np.linspace(0.0, cfg.evolution.t_end, cfg.evolution.num)
-    M_mf = MeanFieldChain(model).evolve(np.asarray(cfg.initial), t).M
+    M_mf = _mean_field(cfg, model).evolve(np.asarray(cfg.initial), t).M
     rhos = evolve(_exact_liouvillian(model), product_state(cfg.n, np.asarray(cfg.initial)), t).states
     M_ex = 2.0 * measures.site_magnetization(rhos, cfg.n)
     return float(np.mean(measures.time_averaged_mismatch(t, M_mf, M_ex)))
@@ -307,7 +376,6 @@ def _mismatch(cfg: OpenChainConfig, shift: float) -> float:
 def _size_scaling(cfg: OpenChainConfig, data: dict, coords: dict) -> None:
     """Mean-field mismatch against the chain length, open and periodic: time-averaged (1/T) int
     |M_mf - M_exact|^2 dt and steady |M_mf,ss - M_exact,ss|^2, both averaged over the sites."""
-    from ..classical.mean_field_chain import MeanFieldChain
     from ..quantum import evolve, measures, steady_state
 
     sizes = sorted(set(cfg.size_scaling))
@@ -322,7 +390,7 @@ def _size_scaling(cfg: OpenChainConfig, data: dict, coords: dict) -> None:
         if bounds[b] == "periodic" and n < 3:
             continue  # a periodic chain of 2 counts its one bond twice: not a ring
         model = ChainModel(n, tuple(cfg.field), tuple(cfg.coupling), onsite, neighbour, bounds[b])
-        mf = MeanFieldChain(model)
+        mf = _mean_field(cfg, model)
         M_mf = mf.evolve(np.asarray(cfg.initial), t).M
         L = _exact_liouvillian(model)
         rhos = evolve(L, product_state(n, np.asarray(cfg.initial)), t).states
@@ -340,7 +408,6 @@ def _size_scaling(cfg: OpenChainConfig, data: dict, coords: dict) -> None:
 
 
 def _field_loop(cfg: OpenChainConfig, data: dict, coords: dict, attrs: dict) -> None:
-    from ..classical.mean_field_chain import MeanFieldChain
     from ..classical.stoner_wohlfarth import hysteresis_loop
     from ..quantum import measures, steady_state
 
@@ -349,7 +416,7 @@ def _field_loop(cfg: OpenChainConfig, data: dict, coords: dict, attrs: dict) -> 
     d = np.asarray(hy.direction)
     base = np.asarray(cfg.field) - np.dot(cfg.field, d) * d  # the swept component replaces B . d
     h = np.linspace(hy.start, hy.stop, hy.num)
-    chain = MeanFieldChain.uniform(model) if hy.uniform else MeanFieldChain(model)
+    chain = _mean_field(cfg, model, uniform=hy.uniform)
     loop = chain.hysteresis(h, d, base_field=base)
     coords["branch"] = ("branch", ["up", "down"], {"units": "1"})
     coords["h"] = ("h", h, {"units": "1", "long_name": "swept field component along the sweep direction"})
@@ -419,6 +486,10 @@ def plot(ds: xr.Dataset, path) -> None:
         panels.append("size")
     if "ll_m" in ds:
         panels += [("ll", j) for j in range(ds.sizes["b_perp"])] + ["coercive"]
+    if "mismatch_eq_t" in ds:
+        panels += ["eq_time", "eq_terms"]
+    if "m_dyn" in ds:
+        panels += ["dyn_loops", "dyn_area"]
     panels = panels or ["steady"]
     with paper_style():
         fig, axes = plt.subplots(1, len(panels), figsize=(2.9 * len(panels) + 0.6, 2.6), squeeze=False)
@@ -426,7 +497,8 @@ def plot(ds: xr.Dataset, path) -> None:
             if p == "evolution":
                 t = ds.time.values
                 for k, (ax_name, color) in enumerate(zip("xyz", ("C0", "C3", "C2"))):
-                    for var, ls, lw, what in (("M_mf", "--", 1.0, "mean field"), ("M_exact", "-", 1.2, "exact")):
+                    mf_name = "paper MF" if "paper" in ds.attrs.get("mean_field_equations", "") else "mean field"
+                    for var, ls, lw, what in (("M_mf", "--", 1.0, mf_name), ("M_exact", "-", 1.2, "exact")):
                         if var not in ds:
                             continue
                         m = ds[var].isel(axis=k)
@@ -496,6 +568,22 @@ def plot(ds: xr.Dataset, path) -> None:
                 ax.set_ylabel(r"$|M_{mf} - M_{exact}|^2$ per site")
                 ax.set_title("mean field against exact, by size", fontsize=7)
                 legend_beside(ax)
+            elif p == "dyn_loops":
+                from .open_chain_dynamic import plot_loops
+
+                plot_loops(ax, ds)
+            elif p == "dyn_area":
+                from .open_chain_dynamic import plot_areas
+
+                plot_areas(ax, ds)
+            elif p == "eq_time":
+                from .open_chain_equations import plot_mismatch_in_time
+
+                plot_mismatch_in_time(ax, ds)
+            elif p == "eq_terms":
+                from .open_chain_equations import plot_terms
+
+                plot_terms(ax, ds)
             elif p == "coercive":
                 for j, (bp, marker) in enumerate(zip(ds.b_perp.values, "os^v")):
                     ax.plot(ds.Vz, ds.coercive_field.isel(b_perp=j), marker + "-", ms=3, mfc="none",
@@ -566,6 +654,15 @@ def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
             hc = ds.coercive_field.sel(b_perp=bp).values
             rows.append((f"paper loops, B_perp = {bp:.3g}: coercive field",
                          ", ".join(f"{x:.3g} (V_z = {v:g})" for x, v in zip(hc, ds.Vz.values))))
+    if "steady_mismatch_eq" in ds:
+        for eq in ds.mf_equations.values:
+            rows.append((f"steady |M_mf - M_exact|^2 per site, {eq} mean field",
+                         ", ".join(f"{x:.3g} (Gamma = {g:g})" for x, g in
+                                   zip(ds.steady_mismatch_eq.sel(mf_equations=eq).values, ds.damping.values))))
+    if "loop_area" in ds:
+        for model in ds.dyn_model.values:
+            rows.append((f"dynamic loop area ({model})", ", ".join(
+                f"{a:.3g} (rate {r:g})" for a, r in zip(ds.loop_area.sel(dyn_model=model).values, ds.sweep_rate.values))))
     if "m_mf_loop" in ds:
         rows.append(("mean-field loop", ("open" if ds.attrs["loop_open_mf"] else "closed")
                      + f", largest branch gap {ds.attrs['loop_gap_mf']:.3g} in sigma_{ds.attrs['loop_axis']}"))
