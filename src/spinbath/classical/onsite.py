@@ -9,7 +9,7 @@ the classical value (S -> S m) of the spin Hamiltonian H = g mu_B B.S - K_ax (S.
 * Zeeman: H_Z = +g mu_B B . S, the sign of every spinbath spin Hamiltonian (the electron moment is
   mu = -g mu_B S; Conventions page). With g > 0 the energy is lowest for the spin **antiparallel** to
   B, and E(-B direction) - E(+B direction) = -2 g mu_B S |B|. B in T, mu_B = 0.057884 meV/T
-  (:data:`spinbath.units.MUB_MEV`), g dimensionless.
+  (``spinbath.units.MUB_MEV``), g dimensionless.
 * Easy axis: K_ax >= 0 (meV) favours m = +-n_ax, with the barrier K_ax S^2 between them. In the
   molecular-magnet form D S_z^2 (n_ax = z) this is D = -K_ax. (The quantum barrier of -K S_z^2 is
   K (S^2 - 1/4) for half-integer S: 6 K at S = 5/2, against the classical 6.25 K.)
