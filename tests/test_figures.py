@@ -33,6 +33,8 @@ SMALL = {
     "chain-n4": {"evolution.num": 201},
     "dimer-llg": {"langevin.trajectories": 40, "bias.V": {"start": "-6 mV", "stop": "6 mV", "num": 9}},
     "dimer-llg-strong": {"langevin.trajectories": 40, "bias.V": {"start": "-6 mV", "stop": "6 mV", "num": 9}},
+    "dimer-llg-paper": {"langevin.trajectories": 40, "langevin.t_end": "10 ps", "langevin.samples": 200,
+                        "bias.V": {"start": "-6 mV", "stop": "6 mV", "num": 9}},
     "dycp": {"temperatures": {"start": "10 K", "stop": "150 K", "num": 6, "spacing": "log"}},
     "junction": {"bias.V": {"start": "-8 mV", "stop": "8 mV", "num": 9},
                  "bias.mu_F": {"start": "-6 meV", "stop": "6 meV", "num": 7}},

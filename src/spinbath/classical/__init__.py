@@ -15,6 +15,8 @@ Modules:
     llg                 generalized stochastic LLG with nonlocal damping: `simulate` (Heun, Midpoint),
                         the implicit Gilbert operator, the noise-induced drift (derivation inside)
     llg_kernels         compiled kernels of llg (straight-line code generated per system size)
+    onsite              `OnsiteTerms`: Zeeman energy (g, B in T) and easy-axis / easy-plane anisotropy
+                        (meV) of one spin of length S, as a linear field on its unit vector
     rng                 per-trajectory Gaussian streams (xoshiro256++), identical in every backend
     fokker_planck       Boltzmann averages (quadrature, Metropolis), effective temperature,
                         Neel-Brown relaxation times
@@ -33,6 +35,7 @@ from .fokker_planck import (
     uniaxial_relaxation_time,
 )
 from .mean_field_chain import MeanFieldChain, MeanFieldTrajectory, SteadyState
+from .onsite import OnsiteTerms
 from .paper_mean_field import PaperMeanFieldChain
 from .swept_mean_field import SweptMeanFieldChain
 from .spin_model import ClassicalSpinModel
@@ -42,7 +45,7 @@ from .stoner_wohlfarth import HysteresisLoop, astroid, hysteresis_loop, switchin
 _LAZY = {"simulate": "llg", "Heun": "llg", "Midpoint": "llg", "LLGResult": "llg"}
 
 __all__ = [
-    "ClassicalSpinModel", "simulate", "Heun", "Midpoint", "LLGResult",
+    "ClassicalSpinModel", "OnsiteTerms", "simulate", "Heun", "Midpoint", "LLGResult",
     "MeanFieldChain", "MeanFieldTrajectory", "SteadyState", "PaperMeanFieldChain", "SweptMeanFieldChain",
     "HysteresisLoop", "hysteresis_loop", "switching_field", "astroid",
     "BoltzmannAverage", "boltzmann_quadrature", "metropolis_average", "effective_temperature",

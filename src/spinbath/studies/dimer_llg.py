@@ -18,6 +18,21 @@ For each bias V the couplings of the junction (computed from [junction], or read
                               E(m) = -m.(W_21 m_1 + h0_2) - m.W_22^sym m / 2,
                               k_B T_eff = Q^iso_22 / (2 alpha^G,iso_22)
 
+Each spin's own terms ([spins] ``g``, ``field``, ``K_easy_axis``, ``K_easy_plane``;
+:class:`spinbath.classical.OnsiteTerms`) add to E, in meV,
+
+    g mu_B S B.m - K_ax S^2 (m.n_ax)^2 + K_pl S^2 (m.n_pl)^2      (H_Z = +g mu_B B.S: with g > 0
+                                                                 the spin turns against B)
+
+i.e. h0_a gains -g mu_B S B and W_aa gains 2 S^2 (K_ax n_ax n_ax^T - K_pl n_pl n_pl^T); the Langevin
+dynamics and the Fokker-Planck energy use the same terms. In Leiva et al. they are the Zeeman and
+anisotropy part of E_0 (their Eq. 7), whose values they take from their Ref. 5 without quoting them.
+
+Temperature. T is the leads' temperature; T = 0 is allowed. The noise Q is then the current's
+(shot) noise alone: Q = 0 at V = 0, where the Langevin trajectories are deterministic (all alike,
+standard error 0, T_eff = 0) and the Fokker-Planck estimate is the global energy minimum, which a
+trajectory held by an anisotropy barrier need not reach. Under bias Q > 0 and T_eff > 0 even at T = 0.
+
 The Fokker-Planck estimate is the approximation of Leiva et al.: it drops the anisotropic parts of the
 noise/damping ratio. The junction also gives a current-driven self torque Dloc_a (a field
 S_a x t_hat on spin a, non-conservative), absent from Leiva et al.'s LLG; ``self_torque = true`` keeps
@@ -150,6 +165,7 @@ def run(cfg: DimerLLGConfig) -> xr.Dataset:
     save_every = max(1, n_steps // lg.samples)
     method = Heun() if lg.method == "heun" else Midpoint()
     m1 = np.asarray(sp.pinned)
+    onsite = sp.onsite()
     out = {k: [] for k in ("m_l", "m_l_err", "m_fp", "kT", "traj", "alpha", "couplings")}
     t_saved = None
     for i, v in enumerate(track(V, f"dimer-llg Langevin ({lg.trajectories} trajectories x {n_steps} steps per bias)",
@@ -160,8 +176,13 @@ def run(cfg: DimerLLGConfig) -> xr.Dataset:
         if not cfg.self_torque:
             for a in (0, 1):  # the antisymmetric part of an on-site block is the Dloc torque
                 W[a, a] = 0.5 * (W[a, a] + W[a, a].T)
+        # The spins' own Zeeman and anisotropy (symmetric on-site blocks, same on both sites) join
+        # the junction's fields here, so Langevin and Fokker-Planck see the same energy.
+        W[0, 0] += onsite.matrix
+        W[1, 1] += onsite.matrix
+        h0 = p.zeeman + onsite.bias
         model = (ClassicalSpinModel(2, damping=p.damping, precession_sign=-1)
-                 .with_linear_fields(W, p.zeeman)
+                 .with_linear_fields(W, h0)
                  .with_pinned(0, m1))
         Q = p.noise / tau_ps  # meV^2 ps -> meV^2 x reduced time
         m0 = np.stack([m1, np.asarray(sp.initial)])
@@ -182,7 +203,7 @@ def run(cfg: DimerLLGConfig) -> xr.Dataset:
         a_iso = np.trace(p.damping[1, 1]) / 3.0
         kT = q_iso / (2.0 * a_iso) if a_iso > 0 else 0.0
         out["kT"].append(kT)
-        out["m_fp"].append(_fokker_planck_mean(W21 @ m1 + p.zeeman[1], 0.5 * (W22 + W22.T), kT))
+        out["m_fp"].append(_fokker_planck_mean(W21 @ m1 + h0[1], 0.5 * (W22 + W22.T), kT))
         out["alpha"].append(a_iso)
     s2 = sp.Delta**2 * sp.S**2
     J, D, A, K = (s2 * np.asarray(named[f"{x}2"]) for x in ("J", "D", "A", "K"))
@@ -214,7 +235,7 @@ def run(cfg: DimerLLGConfig) -> xr.Dataset:
         "V": ("V", V, {"units": "mV", "long_name": "bias"}),
         "axis": ("axis", ["x", "y", "z"], {"units": "1"}),
         "time": ("time", t_saved, {"units": "ps"}),
-        "trajectory": ("trajectory", np.arange(lg.keep_trajectories), {"units": "1"}),
+        "trajectory": ("trajectory", np.arange(min(lg.keep_trajectories, lg.trajectories)), {"units": "1"}),
     }
     attrs = {
         "title": cfg.title, "S": sp.S, "Delta_meV": sp.Delta, "pinned": list(sp.pinned),
@@ -225,8 +246,26 @@ def run(cfg: DimerLLGConfig) -> xr.Dataset:
         "reduced_time_unit_ps": tau_ps,
         "couplings_source": cfg.bias.couplings_file or "computed from [junction]",
         "self_torque": int(cfg.self_torque),
+        "g": sp.g, "field_T": list(sp.field), "K_easy_axis_meV": sp.K_easy_axis,
+        "easy_axis": list(sp.easy_axis), "K_easy_plane_meV": sp.K_easy_plane,
+        "plane_normal": list(sp.plane_normal),
+        "zeeman_energy_meV": float(np.linalg.norm(onsite.bias)),
+        "larmor_angular_frequency_rad_per_ps": onsite.larmor_angular_frequency,
     }
     return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def _onsite_label(ds: xr.Dataset, sep: str = "; ") -> str:
+    """"B = (0, 0, 1) T, g = 2; easy axis 0.1 meV along (0, 0, 1); ..." ("" when there are none)."""
+    vec = lambda v: "(" + ", ".join(f"{x:g}" for x in v) + ")"  # noqa: E731
+    parts = []
+    if any(ds.attrs.get("field_T", [0.0])):
+        parts.append(f"B = {vec(ds.attrs['field_T'])} T, g = {ds.attrs['g']:g}")
+    if ds.attrs.get("K_easy_axis_meV", 0.0):
+        parts.append(f"easy axis {ds.attrs['K_easy_axis_meV']:g} meV along {vec(ds.attrs['easy_axis'])}")
+    if ds.attrs.get("K_easy_plane_meV", 0.0):
+        parts.append(f"easy plane {ds.attrs['K_easy_plane_meV']:g} meV normal to {vec(ds.attrs['plane_normal'])}")
+    return sep.join(parts)
 
 
 def _turning_angle_deg(tr: np.ndarray) -> float:
@@ -267,7 +306,8 @@ def plot(ds: xr.Dataset, path) -> None:
         ax.axhline(0, color="0.6", lw=0.5)
         ax.set_xlabel("bias $V$ (mV)")
         ax.set_ylabel(r"$\langle m_2 \rangle$ of the free spin")
-        ax.set_title(math_text(ds.attrs.get("title", "")), fontsize=7)
+        onsite = _onsite_label(ds, sep="\n")
+        ax.set_title(math_text(ds.attrs.get("title", "")) + (f"\n{onsite}" if onsite else ""), fontsize=7)
         legend_below(ax, ncol=2, fontsize=5.5)
         ax = axes[1]
         J = ds.J.values
@@ -339,6 +379,8 @@ def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
     flips = np.nonzero(np.diff(np.sign(ds.J.values)))[0]
     if flips.size:
         rows.append(("exchange changes sign near", ", ".join(f"{0.5 * (V[i] + V[i + 1]):+.2f} mV" for i in flips)))
+    if ds.attrs.get("zeeman_energy_meV", 0.0) or ds.attrs.get("K_easy_axis_meV", 0.0) or ds.attrs.get("K_easy_plane_meV", 0.0):
+        rows.append(("on-site terms of the spins", _onsite_label(ds)))
     diff = np.abs(ds.m_langevin - ds.m_fokker_planck) / np.maximum(ds.m_langevin_err, 1e-12)
     rows.append(("<m_z>: Langevin at min/max V", f"{mz[0]:+.3f} / {mz[-1]:+.3f}"))
     rows.append(("Langevin vs Fokker-Planck", f"median |diff| = {float(np.median(diff)):.2g} standard errors"))
