@@ -95,7 +95,7 @@ def measure(m, workers: int, sample: int | None, chunk_work: float) -> dict:
     plans = plan_chunks(m, T.size, task_memory_bytes(), chunk_work)
     total_work = sum(p.work for p in plans)
     load = os.getloadavg()[0]
-    with _cluster(workers) as cluster, tempfile.TemporaryDirectory() as tmp:
+    with _cluster(workers) as cluster, tempfile.TemporaryDirectory(prefix="bench-pairsum-") as tmp:
         backend = Backend("scheduler", address=cluster.scheduler_address, workers=workers)
         t0 = time.perf_counter()
         if sample is None:

@@ -75,8 +75,10 @@ def test_dask_local_cluster_equals_the_single_process_path(model_and_reference, 
     assert _rel(m.superoperator(T, "2+4", fourth=r.sums), R0) < 1e-12
 
 
+@pytest.mark.slow
 def test_dask_scheduler_equals_the_single_process_path(model_and_reference, tmp_path, dask_scheduler):
-    """--scheduler: chunks on a running cluster (two external workers)."""
+    """--scheduler: chunks on a running cluster (two external workers). (The kill test below ends
+    with R from chunks of both an embedded local cluster and this scheduler.)"""
     m, R0 = model_and_reference
     R = distributed_superoperator(m, T, "2+4", backend=Backend("scheduler", address=dask_scheduler, workers=2),
                                   run_dir=tmp_path, chunk_work=DASK_CHUNK_WORK)
@@ -112,7 +114,11 @@ if __name__ == "__main__":
 """
 
 
-def test_killed_run_recomputes_the_chunk_it_was_running_and_no_finished_one(model_and_reference, tmp_path):
+def test_killed_run_recomputes_the_chunk_it_was_running_and_no_finished_one(model_and_reference, tmp_path,
+                                                                            dask_scheduler):
+    """SIGKILL a pair sum on an embedded local cluster while one chunk hangs; resume it on a
+    running scheduler: only the chunks without a file are computed, each once; R is the
+    single-process R."""
     m, R0 = model_and_reference
     stuck = 5
     mark, log, run_dir = tmp_path / "stuck", tmp_path / "computed.log", tmp_path / "runs"
@@ -144,7 +150,8 @@ def test_killed_run_recomputes_the_chunk_it_was_running_and_no_finished_one(mode
     first_run = [int(x) for x in log.read_text().split()]
     assert stuck in first_run
 
-    r = fourth_order_sums(m, T, backend=Backend("local", workers=1), run_dir=run_dir, chunk_work=DASK_CHUNK_WORK)
+    r = fourth_order_sums(m, T, backend=Backend("scheduler", address=dask_scheduler, workers=2), run_dir=run_dir,
+                          chunk_work=DASK_CHUNK_WORK)
     assert r.run_dir == rd.path  # same inputs, same run folder
     finished_idx = {int(k[1:]) for k in finished}
     assert r.reused == len(finished)
