@@ -51,7 +51,8 @@ def test_chunks_partition_the_pair_sum_whatever_their_size(model_and_reference, 
     """Chunks of any size (three chunk_work, two memory bounds) add up to the single-process R."""
     m, R0 = model_and_reference
     counts = []
-    for work, memory in ((CHUNK_WORK, None), (1e7, None), (1e12, None), (CHUNK_WORK, 2**20)):
+    # 128 KiB: below one mode against all its partners, so the partners are split too.
+    for work, memory in ((CHUNK_WORK, None), (1e7, None), (1e12, None), (CHUNK_WORK, 2**20), (1e12, 2**17)):
         n = len(plan_chunks(m, T.size, memory or 2**30, work))
         counts.append(n)
         R = distributed_superoperator(m, T, "2+4", backend=Backend("serial"), run_dir=tmp_path,
@@ -182,7 +183,7 @@ def test_other_inputs_get_another_run_folder(tmp_path):
 
 def test_task_memory_bounds_every_chunk_and_comes_from_the_environment(monkeypatch):
     m = _model()
-    for memory in (2**20, 2**22, 2**30):
+    for memory in (2**15, 2**16, 2**20, 2**22, 2**30):
         plans = plan_chunks(m, T.size, memory, 1e12)
         assert max(p.nbytes for p in plans) <= memory
         # The chunk's data (couplings and their denominators) is part of the estimate.
@@ -193,7 +194,7 @@ def test_task_memory_bounds_every_chunk_and_comes_from_the_environment(monkeypat
     monkeypatch.setenv("SPINBATH_TASK_MEMORY", "lots")
     with pytest.raises(ConfigError, match="SPINBATH_TASK_MEMORY='lots'"):
         task_memory_bytes()
-    with pytest.raises(ConfigError, match="task_memory = 1000 bytes is less than one mode"):
+    with pytest.raises(ConfigError, match="task_memory = 1000 bytes is less than a block of 1 mode"):
         fourth_order_sums(m, T, backend=Backend("serial"), task_memory=1000)
 
 
@@ -257,7 +258,7 @@ def test_cli_scheduler_puts_the_pair_sum_on_the_cluster_and_resumes(tmp_path, da
 
 @pytest.mark.parametrize("table, needles", [
     ('task_memory = "-1 GB"', ["method.pair_sum.task_memory"]),
-    ('task_memory = "1 kB"', ["task_memory = 1000 bytes is less than one mode", "SPINBATH_TASK_MEMORY"]),
+    ('task_memory = "1 kB"', ["task_memory = 1000 bytes is less than a block", "SPINBATH_TASK_MEMORY"]),
     ('backend = "mpi"', ["method.pair_sum.backend", "mpi"]),
     ("workers = 0", ["method.pair_sum.workers"]),
 ])

@@ -18,8 +18,9 @@ set by two numbers:
 
     task_memory  bytes: the estimated peak of the arrays one chunk allocates (its couplings and
                  denominators, 32 d^2 bytes per mode, plus the largest block's work arrays); blocks
-                 are narrowed (fewer modes a) until one fits, and a chunk closes before it would
-                 exceed it. The Python process itself (~0.2 GB with numpy, scipy and dask) is extra.
+                 are narrowed (fewer modes a, then a mode's partners split into windows) until one
+                 fits, and a chunk closes before it would exceed it. The Python process itself
+                 (~0.2-0.3 GB with numpy, scipy and dask) is extra.
     chunk_work   complex multiply-adds per chunk, sum over its blocks of A B (n_tri n_T + 4 d m)
                  (A, B: modes a and partners b of a block; m elements of the cluster, n_tri = m(m+1)/2;
                  n_T temperatures); 2e9 (a few seconds on one core) by default.
@@ -120,25 +121,42 @@ class ChunkSums:
     seconds: float
 
 
+def _per_pair_bytes(cl: _Cluster, d: int, n_T: int, diagonal: bool) -> int:
+    """Bytes per pair (a, b) of a block's work arrays: Z and the lineshape (m each), the products Y
+    (m(m+1)/2), the thermal weights (n_T), and for the diagonal cluster the dephasing terms."""
+    m, n_tri = cl.m, cl.iu[0].size
+    return 16 * m + 32 * m + 16 * n_tri + 16 * n_T + (24 * d * (d - 1) // 2 if diagonal else 0)
+
+
 def _block_bytes(cl: _Cluster, A: int, B: int, d: int, n_T: int, diagonal: bool) -> int:
     """Estimated peak bytes of the work arrays of one block of A modes a and B partners."""
-    m, n_tri = cl.m, cl.iu[0].size
-    per_pair = 16 * m + 32 * m + 16 * n_tri + 16 * n_T + (24 * d * (d - 1) // 2 if diagonal else 0)
-    return int(A * B * per_pair + 2 * 16 * m * 4 * d * (A + B))
+    return int(A * B * _per_pair_bytes(cl, d, n_T, diagonal) + 2 * 16 * cl.m * 4 * d * (A + B))
 
 
 def _block_work(cl: _Cluster, A: int, B: int, d: int, n_T: int) -> float:
     return float(A * B * (cl.iu[0].size * n_T + 4 * d * cl.m))
 
 
+def _split_partners(a_idx: np.ndarray, b_lo: np.ndarray, b_hi: np.ndarray, cols: int):
+    """The block (a_idx, [b_lo, b_hi)) as blocks of at most ``cols`` consecutive partners each (the
+    partner ranges clipped to windows of the union range; windows no row reaches are left out)."""
+    u0, u1 = int(b_lo.min()), int(b_hi.max())
+    for s in range(u0, u1, cols):
+        e = min(s + cols, u1)
+        lo, hi = np.clip(b_lo, s, e), np.clip(b_hi, s, e)
+        if (hi > lo).any():
+            yield a_idx, lo, hi
+
+
 def plan_chunks(model: SpinPhononRates, n_temperatures: int, task_memory: int = DEFAULT_TASK_MEMORY,
                 chunk_work: float = DEFAULT_CHUNK_WORK) -> list[PairChunkPlan]:
     """The chunks of the fourth-order sweep of ``model`` at ``n_temperatures`` temperatures.
 
-    Blocks are the single-process sweep's, narrowed where one would exceed ``task_memory`` (bytes);
-    consecutive blocks of one (cluster, process) form a chunk until it would exceed ``task_memory``
-    or ``chunk_work`` (complex multiply-adds). ValueError if a block of a single mode a does not fit
-    in ``task_memory`` (the message gives the size needed).
+    Blocks are the single-process sweep's, narrowed where one would exceed ``task_memory`` (bytes):
+    fewer modes a, and where a single mode a against all its partners is still too large, its
+    partners split into consecutive windows. Consecutive blocks of one (cluster, process) form a
+    chunk until it would exceed ``task_memory`` or ``chunk_work`` (complex multiply-adds).
+    ValueError if one mode a against one partner does not fit (the message gives the size needed).
     """
     task_memory, d, n_T = int(task_memory), model.dim, int(n_temperatures)
     if task_memory <= 0:
@@ -149,16 +167,28 @@ def plan_chunks(model: SpinPhononRates, n_temperatures: int, task_memory: int = 
     mode_bytes = MODE_BYTES_PER_D2 * d * d + 16
 
     def max_rows(cl: _Cluster, counts: np.ndarray) -> int:
-        # Modes a per block such that the block's arrays and the modes it touches fit.
+        # Modes a per block such that the block's arrays and the modes it touches fit; a single mode
+        # whose partners do not fit is split over its partners below.
         widest = int(counts.max())
-        for rows in (256, 128, 64, 32, 16, 8, 4, 2, 1):
+        for rows in (256, 128, 64, 32, 16, 8, 4, 2):
             B = rows + 2 * widest  # bound on the union of the partner ranges of `rows` neighbours
-            need = _block_bytes(cl, rows, B, d, n_T, cl is model.clusters[c0]) + mode_bytes * (rows + B)
-            if need <= task_memory:
+            if _block_bytes(cl, rows, B, d, n_T, cl is model.clusters[c0]) + mode_bytes * (rows + B) <= task_memory:
                 return rows
-        need = _block_bytes(cl, 1, widest, d, n_T, cl is model.clusters[c0]) + mode_bytes * (1 + widest)
-        raise ValueError(f"task_memory = {task_memory} bytes is less than one mode against its {widest} "
-                         f"partners needs ({need / 2**20:.0f} MiB); raise it")
+        return 1
+
+    def fitting(c: int, a_idx: np.ndarray, b_lo: np.ndarray, b_hi: np.ndarray):
+        cl = model.clusters[c]
+        A, B = a_idx.size, int(b_hi.max()) - int(b_lo.min())
+        if _block_bytes(cl, A, B, d, n_T, c == c0) + mode_bytes * (A + B) <= task_memory:
+            yield a_idx, b_lo, b_hi
+            return
+        per_col = A * _per_pair_bytes(cl, d, n_T, c == c0) + 128 * cl.m * d + mode_bytes
+        cols = (task_memory - A * (128 * cl.m * d + mode_bytes)) // per_col
+        if cols < 1:
+            raise ValueError(f"task_memory = {task_memory} bytes is less than a block of {A} mode(s) a and one "
+                             f"partner needs ({(per_col + A * (128 * cl.m * d + mode_bytes)) / 2**20:.2f} MiB); "
+                             "raise it")
+        yield from _split_partners(a_idx, b_lo, b_hi, int(cols))
 
     plans: list[PairChunkPlan] = []
     current: dict | None = None
@@ -170,7 +200,9 @@ def plan_chunks(model: SpinPhononRates, n_temperatures: int, task_memory: int = 
                                        tuple(current["a"]), tuple(current["b"]), current["work"], current["bytes"]))
         current = None
 
-    for c, process, a_idx, b_lo, b_hi in model._fourth_order_plan(max_rows):
+    blocks = ((c, p, *piece) for c, p, a_idx, b_lo, b_hi in model._fourth_order_plan(max_rows)
+              for piece in fitting(c, a_idx, b_lo, b_hi))
+    for c, process, a_idx, b_lo, b_hi in blocks:
         cl = model.clusters[c]
         u0, u1 = int(b_lo.min()), int(b_hi.max())
         if u1 <= u0:
@@ -213,7 +245,7 @@ def chunk_payload(model: SpinPhononRates, plan: PairChunkPlan, part: str = "virt
 def compute_pair_chunk(chunk: PairChunk, temperatures: np.ndarray) -> ChunkSums:
     """Partial fourth-order sums of one chunk at ``temperatures`` (K), with one BLAS thread.
 
-    The blocks are those of the single-process sweep (:func:`~spinbath.quantum.spin_phonon._pair_block`),
+    The blocks are those of the single-process sweep (``spinbath.quantum.spin_phonon._pair_block``),
     so the chunk adds exactly its share of J_c and of the dephasing sums.
     """
     from .blas import single_threaded_blas

@@ -690,7 +690,7 @@ class SpinPhononRates:
         progress : optional callable ``progress(n)``, told each time n more transition groups are
             done (:meth:`work_units` in all), for a progress bar.
         fourth : the fourth-order pair sums of this model at these temperatures, computed elsewhere
-            (:func:`spinbath.sweeps.pair_sum.fourth_order_sums`: on Dask workers); None: swept here.
+            (:func:`spinbath.sweeps.fourth_order_sums`: on Dask workers); None: swept here.
 
         Returns
         -------
@@ -742,7 +742,7 @@ class SpinPhononRates:
         For every swept cluster, J[t, (j, j')] = sum over pairs (a, b) and processes of
         W_ab(t) Z_jab conj(Z_j'ab) (upper triangle j <= j'), and for the diagonal cluster the pure
         dephasing sums (docs/theory/spin-phonon.md); :meth:`superoperator` turns them into R. The
-        same sums, split into chunks on Dask workers: :func:`spinbath.sweeps.pair_sum.fourth_order_sums`.
+        same sums, split into chunks on Dask workers: :func:`spinbath.sweeps.fourth_order_sums`.
         ``progress(n)`` is told of finished transition groups.
         """
         T, _ = check_temperatures(temperature, allow_zero=True)
@@ -763,7 +763,7 @@ class SpinPhononRates:
         return FourthOrderSums(part, T, tuple(acc), dephasing)
 
     def empty_fourth_order_sums(self, n_temperatures: int) -> tuple[list[np.ndarray], np.ndarray]:
-        """Zeroed accumulators of :class:`FourthOrderSums`: one (n_T, m(m+1)/2) complex array per
+        """Zeroed accumulators of :class:`~spinbath.quantum.spin_phonon.FourthOrderSums`: one (n_T, m(m+1)/2) complex array per
         cluster and the (n_T, d(d-1)/2) dephasing sums."""
         acc = [np.zeros((n_temperatures, cl.iu[0].size), dtype=complex) for cl in self.clusters]
         return acc, np.zeros((n_temperatures, self._diagonal_pairs[2].size))

@@ -1,11 +1,11 @@
 """The fourth-order sum over mode pairs on Dask: chunks as tasks, summed, resumable.
 
-:func:`fourth_order_sums` cuts the pair sum of a :class:`~spinbath.quantum.spin_phonon.SpinPhononRates`
+:func:`~spinbath.sweeps.fourth_order_sums` cuts the pair sum of a :class:`~spinbath.quantum.spin_phonon.SpinPhononRates`
 model into chunks (:mod:`spinbath.quantum.pair_chunks`), runs them on the sweeps' backends
 (:mod:`spinbath.sweeps.execute`: an embedded LocalCluster by default, ``--scheduler`` /
 ``SPINBATH_SCHEDULER`` for a running cluster, ``--serial`` in this process) and adds their partial
 sums in chunk order. R from these sums equals the single-process R to ~1e-15 relative (only the
-order of the additions differs); :func:`distributed_superoperator` is the one-call form.
+order of the additions differs); :func:`~spinbath.sweeps.distributed_superoperator` is the one-call form.
 
 Memory. Each chunk ships only the couplings of the modes it touches, and at most two chunks per
 worker are in flight, so neither this process nor the scheduler holds more than a few chunks. The
@@ -163,7 +163,7 @@ def fourth_order_sums(model: SpinPhononRates, temperatures, part: str = "virtual
     model : the spin + phonon model, built once (:class:`~spinbath.quantum.spin_phonon.SpinPhononRates`).
     temperatures : K, a number or 1-D array.
     part : "virtual" (orders 4 and "2+4") or "resonant" ("4-resonant").
-    backend : where the chunks run (:func:`~spinbath.sweeps.execute.choose_backend`); default: the
+    backend : where the chunks run (:func:`~spinbath.sweeps.choose_backend`); default: the
         command line's options (--scheduler, --workers, --serial), else ``SPINBATH_SCHEDULER``, else
         a local cluster with one worker per core.
     run_dir : base folder of the run folders (default: see the module docstring).
@@ -175,12 +175,15 @@ def fourth_order_sums(model: SpinPhononRates, temperatures, part: str = "virtual
 
     Returns
     -------
-    PairSumResult; ``.sums`` gives R through ``model.superoperator(T, order, fourth=.sums)``.
+    PairSumResult
+        Its ``sums`` give R through ``model.superoperator(T, order, fourth=result.sums)``.
 
     Raises
     ------
-    ConfigError : a task_memory too small for one mode and its partners, a bad scheduler address.
-    RuntimeError : chunks failed (the finished ones are kept: the same call again computes the rest).
+    ConfigError
+        A task_memory too small for one mode and one partner, a bad scheduler address.
+    RuntimeError
+        Chunks failed (the finished ones are kept: the same call again computes the rest).
     """
     from ..progress import work
     from ..quantum.temperatures import check_temperatures
