@@ -2,7 +2,7 @@
 
 :func:`~spinbath.sweeps.fourth_order_sums` cuts the pair sum of a :class:`~spinbath.quantum.spin_phonon.SpinPhononRates`
 model into chunks (:mod:`spinbath.quantum.pair_chunks`), runs them on the sweeps' backends
-(:mod:`spinbath.sweeps.execute`: an embedded LocalCluster by default, ``--scheduler`` /
+(``spinbath.sweeps.execute``: an embedded LocalCluster by default, ``--scheduler`` /
 ``SPINBATH_SCHEDULER`` for a running cluster, ``--serial`` in this process) and adds their partial
 sums in chunk order. R from these sums equals the single-process R to ~1e-15 relative (only the
 order of the additions differs); :func:`~spinbath.sweeps.distributed_superoperator` is the one-call form.
@@ -160,18 +160,28 @@ def fourth_order_sums(model: SpinPhononRates, temperatures, part: str = "virtual
 
     Parameters
     ----------
-    model : the spin + phonon model, built once (:class:`~spinbath.quantum.spin_phonon.SpinPhononRates`).
-    temperatures : K, a number or 1-D array.
-    part : "virtual" (orders 4 and "2+4") or "resonant" ("4-resonant").
-    backend : where the chunks run (:func:`~spinbath.sweeps.choose_backend`); default: the
-        command line's options (--scheduler, --workers, --serial), else ``SPINBATH_SCHEDULER``, else
-        a local cluster with one worker per core.
-    run_dir : base folder of the run folders (default: see the module docstring).
-    task_memory : bytes per chunk (default ``$SPINBATH_TASK_MEMORY``, else 1 GiB).
-    chunk_work : complex multiply-adds per chunk (:mod:`spinbath.quantum.pair_chunks`).
-    compute : the function each task runs, ``compute(chunk, temperatures) -> ChunkSums`` (default
-        :func:`~spinbath.quantum.pair_chunks.compute_pair_chunk`; another one can instrument it).
-    description : text of the progress bar.
+    model : SpinPhononRates
+        The spin + phonon model, built once.
+    temperatures : float or array_like
+        K, a number or 1-D array.
+    part : str
+        "virtual" (orders 4 and "2+4") or "resonant" ("4-resonant").
+    backend : Backend, optional
+        Where the chunks run (:func:`~spinbath.sweeps.choose_backend`). Default: the command line's
+        options (scheduler, workers, serial), else ``SPINBATH_SCHEDULER``, else a local cluster
+        with one worker per core.
+    run_dir : str or Path, optional
+        Base folder of the run folders (default: see the module docstring).
+    task_memory : int, optional
+        Bytes per chunk (default ``$SPINBATH_TASK_MEMORY``, else 1 GiB).
+    chunk_work : float
+        Complex multiply-adds per chunk (:mod:`spinbath.quantum.pair_chunks`).
+    compute : callable
+        The function each task runs, ``compute(chunk, temperatures)`` returning a ChunkSums
+        (default :func:`~spinbath.quantum.pair_chunks.compute_pair_chunk`; another one can
+        instrument it).
+    description : str, optional
+        Text of the progress bar.
 
     Returns
     -------
