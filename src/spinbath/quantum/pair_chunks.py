@@ -112,13 +112,15 @@ class PairChunk:
 class ChunkSums:
     """Partial sums of one chunk: ``acc`` (n_T, m(m+1)/2) complex for its cluster and ``dephasing``
     (n_T, d(d-1)/2) real or None (cm^-1, see :class:`~spinbath.quantum.spin_phonon.FourthOrderSums`);
-    ``seconds``: compute time in the worker."""
+    ``seconds``: compute (wall) time in the worker; ``cpu_seconds``: the CPU time of that process
+    meanwhile (the cost on a core of its own, on a machine shared with other jobs)."""
 
     index: int
     cluster: int
     acc: np.ndarray
     dephasing: np.ndarray | None
     seconds: float
+    cpu_seconds: float = 0.0
 
 
 def _per_pair_bytes(cl: _Cluster, d: int, n_T: int, diagonal: bool) -> int:
@@ -250,7 +252,7 @@ def compute_pair_chunk(chunk: PairChunk, temperatures: np.ndarray) -> ChunkSums:
     """
     from .blas import single_threaded_blas
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     T = np.asarray(temperatures, dtype=float)
     plan, cl = chunk.plan, chunk.cl
     shape = _lookup_lineshape(chunk.lineshape)
@@ -273,7 +275,7 @@ def compute_pair_chunk(chunk: PairChunk, temperatures: np.ndarray) -> ChunkSums:
             _accumulate_two(acc, cl, ch, W)
             if dephasing is not None:
                 _accumulate_dephasing(dephasing, chunk.dephasing_rows[0], chunk.dephasing_rows[1], ch, W)
-    return ChunkSums(plan.index, plan.cluster, acc, dephasing, time.perf_counter() - t0)
+    return ChunkSums(plan.index, plan.cluster, acc, dephasing, time.perf_counter() - t0, time.process_time() - c0)
 
 
 def inputs_hash(model: SpinPhononRates, part: str, temperatures: np.ndarray, task_memory: int,

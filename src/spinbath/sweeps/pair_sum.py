@@ -65,8 +65,8 @@ class PairSumResult:
     sums: the fourth-order sums (hand them to ``SpinPhononRates.superoperator(..., fourth=sums)``).
     run_dir: the run folder. chunks: number of chunks; computed: indices of the chunks computed by
     this call (in completion order); reused: chunks read back from a previous run. seconds: wall
-    time; chunk_seconds / chunk_work: compute time in the worker (s) and work (complex multiply-adds)
-    of each chunk computed now. backend: where they ran.
+    time; chunk_seconds, chunk_cpu_seconds, chunk_work: compute time in the worker (wall and CPU, s)
+    and work (complex multiply-adds) of each chunk computed now. backend: where they ran.
     """
 
     sums: FourthOrderSums
@@ -76,6 +76,7 @@ class PairSumResult:
     reused: int = 0
     seconds: float = 0.0
     chunk_seconds: dict[int, float] = field(default_factory=dict)
+    chunk_cpu_seconds: dict[int, float] = field(default_factory=dict)
     chunk_work: dict[int, float] = field(default_factory=dict)
     backend: str = ""
 
@@ -124,7 +125,7 @@ def _write_chunk(path: Path, sums: ChunkSums, meta: dict) -> None:
     if sums.dephasing is not None:
         arrays["dephasing"] = sums.dephasing
     header = {"format": _CHUNK_FORMAT, "index": sums.index, "cluster": sums.cluster,
-              "seconds": sums.seconds, **meta}
+              "seconds": sums.seconds, "cpu_seconds": sums.cpu_seconds, **meta}
     arrays["__header__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
 
     def write(tmp):
@@ -236,10 +237,12 @@ def fourth_order_sums(model: SpinPhononRates, temperatures, part: str = "virtual
                         sums: ChunkSums = outcome.dataset
                         _write_chunk(rd.checkpoint(outcome.key), sums, {"inputs": key, "work": plan.work})
                         rd.clear_failure(outcome.key)
-                        rd.log("done", key=outcome.key, seconds=round(sums.seconds, 6), work=plan.work,
+                        rd.log("done", key=outcome.key, seconds=round(sums.seconds, 6),
+                               cpu_seconds=round(sums.cpu_seconds, 6), work=plan.work,
                                pairs=plan.n_pairs, bytes=plan.nbytes)
                         result.computed.append(plan.index)
                         result.chunk_seconds[plan.index] = sums.seconds
+                        result.chunk_cpu_seconds[plan.index] = sums.cpu_seconds
                         result.chunk_work[plan.index] = plan.work
                     else:
                         failures[outcome.key] = outcome.error
