@@ -21,9 +21,9 @@ energies drawn with the spread of the DyCp cell's phonon bands (``spinbath.baths
 dense below 700 cm^-1, stretches at 750-1650 and 2850-3120 cm^-1), random Hermitian couplings,
 Gaussian width 10 cm^-1, seeded.
 
-    python benchmarks/bench_fourth_order_dask.py --quick               # 2000 modes
-    python benchmarks/bench_fourth_order_dask.py --sizes 10000 30000   # full rows
-    python benchmarks/bench_fourth_order_dask.py --sizes 100000 --sample 40
+    python benchmarks/bench_fourth_order_dask.py --quick               # 2000 modes, about 2 min
+    python benchmarks/bench_fourth_order_dask.py                       # 10000 modes, full rows
+    python benchmarks/bench_fourth_order_dask.py --sizes 30000 100000 --sample 8
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def main(argv=None) -> None:
     from spinbath.quantum.pair_chunks import DEFAULT_CHUNK_WORK
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10000, 30000])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10000])
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--quick", action="store_true", help="2000 modes only")
     ap.add_argument("--sample", type=int, default=None, help="compute only this many chunks and project")
