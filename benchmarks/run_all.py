@@ -15,6 +15,7 @@ HERE = Path(__file__).resolve().parent
 #: script -> extra arguments for --quick
 BENCHMARKS = {
     "bench_fourth_order.py": ["--quick"],
+    "bench_fourth_order_dask.py": ["--quick"],
     "tune_dycp_model.py": [],
     "bench_open_chain.py": ["--quick"],
     "bench_swept_chain.py": ["--quick"],

@@ -47,7 +47,8 @@ def run(config, *, out=None, scheduler=None, workers=None, serial=False, quiet=F
         Where the tasks of a config with a ``[sweep]`` section run, as the command-line options of
         the same names (default: ``$SPINBATH_SCHEDULER``, else a local Dask cluster with one worker
         per core; a script that starts one must do so under ``if __name__ == "__main__":``).
-        Ignored for a config without ``[sweep]``.
+        Without ``[sweep]``, ``scheduler`` or ``workers`` put the fourth-order pair sum of a
+        ``spin-phonon`` config on Dask (``[method.pair_sum]``); other studies ignore them.
     quiet
         No progress bars.
 
@@ -182,12 +183,24 @@ def _run(config, *, out, scheduler, workers, serial, quiet):
     if study_and_cfg is not None:
         study, cfg = study_and_cfg
         text = config_toml(cfg)
-        return _results(compute(study, cfg, f"{type(cfg).__name__} object"), study, text, out)
+        with _run_options(out, scheduler, workers, serial):
+            ds = compute(study, cfg, f"{type(cfg).__name__} object")
+        return _results(ds, study, text, out)
     text, source, base_dir = _config_text(config)
     study, cfg, sweep = parse_config_text(text, source=source, base_dir=base_dir, with_sweep=True)
     if sweep is not None:
         return _run_sweep(sweep, text, out, scheduler=scheduler, workers=workers, serial=serial, quiet=quiet)
-    return _results(compute(study, cfg, source), study, text, out)
+    with _run_options(out, scheduler, workers, serial):
+        ds = compute(study, cfg, source)
+    return _results(ds, study, text, out)
+
+
+def _run_options(out, scheduler, workers, serial):
+    """The cluster options for work split into tasks inside one study run (the fourth-order pair sum)."""
+    from .sweeps.execute import run_options
+
+    return run_options(scheduler=scheduler, workers=workers, serial=serial,
+                       results=None if out is None else str(out))
 
 
 def _config_object(config):

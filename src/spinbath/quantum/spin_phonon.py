@@ -29,7 +29,7 @@ from .temperatures import check_temperatures
 
 __all__ = [
     "RATE_PREFACTOR", "DEFAULT_SECULAR_TOL", "DEFAULT_ETA", "RESONANCE_WINDOW", "diagonalize", "secular_clusters",
-    "SpinPhononRates", "spin_phonon_superoperator",
+    "SpinPhononRates", "FourthOrderSums", "spin_phonon_superoperator",
 ]
 
 #: 2 pi / hbar in s^-1 per cm^-1 (hbar = 1 / (2 pi c), c in cm/s): rate = RATE_PREFACTOR |V|^2 g.
@@ -238,6 +238,107 @@ class _Chunk:
         return _pair_weights(self.process, wa, wb, omega, T)
 
 
+@dataclass(frozen=True)
+class _Modes:
+    """Data of the sorted modes ``start .. start + len(w) - 1``: energies w and widths (cm^-1), couplings
+    in the eigenbasis Vt (n, d, d) in cm^-1, and the denominators P, M of one part (n, d, d) in cm
+    (:func:`_mode_denominators`). All modes for the single-process sweep; a slice of them for a chunk
+    that runs elsewhere (:mod:`spinbath.quantum.pair_chunks`)."""
+
+    start: int
+    w: np.ndarray
+    widths: np.ndarray
+    Vt: np.ndarray
+    P: np.ndarray
+    M: np.ndarray
+
+
+def _mode_denominators(E: np.ndarray, w: np.ndarray, widths: np.ndarray, part: str, lineshape: Lineshape,
+                       eta: float, resonance_window: float) -> tuple[np.ndarray, np.ndarray]:
+    """(P, M) of one part, P[m, x, c] = D_m(E_c - E_x + w_m), M[m, x, c] = D_m(E_c - E_x - w_m),
+    (n, d, d) real, cm: virtual 1/x outside the resonance window of mode m and 0 inside it;
+    resonant pi times the line of mode m at x (docs/theory/spin-phonon.md). Elementwise in the modes,
+    so the denominators of a slice of modes are the slice of the denominators."""
+    base = E[None, None, :] - E[None, :, None]  # [., x, c] = E_c - E_x
+    wm = w[:, None, None]
+    wd = widths[:, None, None]
+    pair = []
+    for x in (base + wm, base - wm):
+        if part == "virtual":
+            far = np.abs(x) > resonance_window * wd
+            pair.append(np.where(far, 1.0 / np.where(far, x, 1.0), 0.0))
+        else:
+            pair.append(lineshape.resolvent(x, wd, eta)[1])
+    return pair[0], pair[1]
+
+
+def _pair_block(c: int, cl: _Cluster, process: str, a_idx: np.ndarray, b_lo: np.ndarray, b_hi: np.ndarray,
+                modes: _Modes, lineshape: Lineshape, cutoff: float, width: float | None,
+                modes_b: _Modes | None = None) -> _Chunk | None:
+    """Z = sqrt(lineshape) * two-phonon amplitude of the modes a = ``a_idx`` (sorted indices) against
+    their partners b in [b_lo, b_hi) (one block of the fourth-order sweep); ``modes`` must hold
+    a_idx, and ``modes_b`` (default: ``modes``) min(b_lo) .. max(b_hi) - 1. ``width``: the common
+    line width (cm^-1), or None for the per-mode widths. None if no pair of the block is inside the
+    lineshape window."""
+    mb = modes if modes_b is None else modes_b
+    u0, u1 = int(b_lo.min()), int(b_hi.max())
+    if u1 <= u0:
+        return None
+    b_idx = np.arange(u0, u1)
+    ra, rb = a_idx - modes.start, slice(u0 - mb.start, u1 - mb.start)
+    valid = (b_idx[None, :] >= b_lo[:, None]) & (b_idx[None, :] < b_hi[:, None])  # (A, B)
+    wa, wb = modes.w[ra][:, None], mb.w[rb][None, :]
+    omega = {"AE": wa - wb, "AA": wa + wb, "EE": -(wa + wb)}[process]
+    if width is None:
+        width = lineshape.combine(modes.widths[ra][:, None], mb.widths[rb][None, :])
+    g = lineshape.truncated(cl.freqs[:, None, None] - omega[None], width, cutoff)
+    g *= valid[None]
+    if process != "AE":
+        g *= np.where(a_idx[:, None] == b_idx[None, :], 0.5, 1.0)[None]
+    if not g.any():
+        return None
+    f, i = cl.f, cl.i
+    # Each path's denominator is the mean of an initial- and a final-referenced one, each
+    # depending on one mode only, so T is one product of inner dimension 4d (docs/theory/spin-phonon.md).
+    Va, Vb = modes.Vt[ra], mb.Vt[rb]
+    Vaf, Vai = Va[:, f, :], Va[:, :, i].transpose(0, 2, 1)  # [a, j, c] = V^a_{f_j c}, V^a_{c i_j}
+    Vbf, Vbi = Vb[:, f, :], Vb[:, :, i].transpose(0, 2, 1)
+    Pa, Ma, Pb, Mb = modes.P[ra], modes.M[ra], mb.P[rb], mb.M[rb]
+    if process == "AE":
+        left = [Vaf, Vaf * Pa[:, f, :], Vai * Ma[:, i, :], Vai]
+        right = [Vbi * Pb[:, i, :], Vbi, Vbf, Vbf * Mb[:, f, :]]
+    elif process == "AA":
+        left = [Vai * Ma[:, i, :], Vai, Vaf, Vaf * Pa[:, f, :]]
+        right = [Vbf, Vbf * Pb[:, f, :], Vbi * Mb[:, i, :], Vbi]
+    else:  # "EE"
+        left = [Vai * Pa[:, i, :], Vai, Vaf, Vaf * Ma[:, f, :]]
+        right = [Vbf, Vbf * Mb[:, f, :], Vbi * Pb[:, i, :], Vbi]
+    left = np.concatenate(left, axis=2).transpose(1, 0, 2)  # (m, A, 4d)
+    right = np.concatenate(right, axis=2).transpose(1, 2, 0)  # (m, 4d, B)
+    Z = np.matmul(left, right)  # (m, A, B)
+    np.sqrt(g, out=g)
+    g *= 0.5
+    Z *= g
+    return _Chunk(c, process, Z, a_idx, u0)
+
+
+@dataclass(frozen=True)
+class FourthOrderSums:
+    """Accumulated fourth-order sums of one part at some temperatures (before the mirror clusters and
+    the assembly of R; :meth:`SpinPhononRates.fourth_order_sums`).
+
+    part: "virtual" or "resonant". temperatures: (n_T,) K. acc: per cluster, (n_T, m(m+1)/2) complex,
+    cm^-1 (upper triangle of sum_k W_k Z_kj conj(Z_kj'); zero for clusters derived from their mirror).
+    dephasing: (n_T, d(d-1)/2), cm^-1, sum_k W_k |Z_k,aa - Z_k,bb|^2 for the pairs a < b.
+    R (s^-1) is RATE_PREFACTOR times their assembly.
+    """
+
+    part: str
+    temperatures: np.ndarray
+    acc: tuple[np.ndarray, ...]
+    dephasing: np.ndarray
+
+
 def _check_hamiltonian(H) -> np.ndarray:
     H = np.asarray(H)
     if H.ndim != 2 or H.shape[0] != H.shape[1]:
@@ -436,23 +537,16 @@ class SpinPhononRates:
         return self._w
 
     def _denominators(self, part: str) -> tuple[np.ndarray, np.ndarray]:
-        """(P, M) of one part, P[m, x, c] = D_m(E_c - E_x + w_m), M[m, x, c] = D_m(E_c - E_x - w_m),
-        (n, d, d) real, cm: virtual 1/x outside the resonance window of mode m and 0 inside it;
-        resonant pi times the line of mode m at x (docs/theory/spin-phonon.md). Computed once per part."""
+        """(P, M) of one part for every sorted mode (:func:`_mode_denominators`), computed once per part."""
         if part not in self._den_cache:
-            E = self.energies
-            base = E[None, None, :] - E[None, :, None]  # [., x, c] = E_c - E_x
-            w = self._w[:, None, None]
-            wd = self._widths[:, None, None]
-            pair = []
-            for x in (base + w, base - w):
-                if part == "virtual":
-                    far = np.abs(x) > self.resonance_window * wd
-                    pair.append(np.where(far, 1.0 / np.where(far, x, 1.0), 0.0))
-                else:
-                    pair.append(self.lineshape.resolvent(x, wd, self.eta)[1])
-            self._den_cache[part] = (pair[0], pair[1])
+            self._den_cache[part] = _mode_denominators(self.energies, self._w, self._widths, part,
+                                                       self.lineshape, self.eta, self.resonance_window)
         return self._den_cache[part]
+
+    def _modes(self, part: str) -> _Modes:
+        """All sorted modes as one :class:`_Modes` (the single-process sweep)."""
+        P, M = self._denominators(part)
+        return _Modes(0, self._w, self._widths, self._Vt, P, M)
 
     def _window(self) -> float:
         """Largest |w_fi - Omega| (cm^-1) at which any pair lineshape can be non-zero."""
@@ -504,48 +598,8 @@ class SpinPhononRates:
     # ------------------------------------------------------------------ fourth order
     def _fourth_order_block(self, c: int, cl: _Cluster, process: str, a_idx: np.ndarray,
                             b_lo: np.ndarray, b_hi: np.ndarray, part: str) -> _Chunk | None:
-        u0, u1 = int(b_lo.min()), int(b_hi.max())
-        if u1 <= u0:
-            return None
-        b_idx = np.arange(u0, u1)
-        valid = (b_idx[None, :] >= b_lo[:, None]) & (b_idx[None, :] < b_hi[:, None])  # (A, B)
-        wa, wb = self._w[a_idx][:, None], self._w[u0:u1][None, :]
-        omega = {"AE": wa - wb, "AA": wa + wb, "EE": -(wa + wb)}[process]
-        if self._per_mode:
-            width = self.lineshape.combine(self._widths[a_idx][:, None], self._widths[u0:u1][None, :])
-        else:
-            width = self.width
-        g = self.lineshape.truncated(cl.freqs[:, None, None] - omega[None], width, self.cutoff)
-        g *= valid[None]
-        if process != "AE":
-            g *= np.where(a_idx[:, None] == b_idx[None, :], 0.5, 1.0)[None]
-        if not g.any():
-            return None
-        P, M = self._denominators(part)
-        Vt = self._Vt
-        f, i = cl.f, cl.i
-        # Each path's denominator is the mean of an initial- and a final-referenced one, each
-        # depending on one mode only, so T is one product of inner dimension 4d (docs/theory/spin-phonon.md).
-        Va, Vb = Vt[a_idx], Vt[u0:u1]
-        Vaf, Vai = Va[:, f, :], Va[:, :, i].transpose(0, 2, 1)  # [a, j, c] = V^a_{f_j c}, V^a_{c i_j}
-        Vbf, Vbi = Vb[:, f, :], Vb[:, :, i].transpose(0, 2, 1)
-        Pa, Ma, Pb, Mb = P[a_idx], M[a_idx], P[u0:u1], M[u0:u1]
-        if process == "AE":
-            left = [Vaf, Vaf * Pa[:, f, :], Vai * Ma[:, i, :], Vai]
-            right = [Vbi * Pb[:, i, :], Vbi, Vbf, Vbf * Mb[:, f, :]]
-        elif process == "AA":
-            left = [Vai * Ma[:, i, :], Vai, Vaf, Vaf * Pa[:, f, :]]
-            right = [Vbf, Vbf * Pb[:, f, :], Vbi * Mb[:, i, :], Vbi]
-        else:  # "EE"
-            left = [Vai * Pa[:, i, :], Vai, Vaf, Vaf * Ma[:, f, :]]
-            right = [Vbf, Vbf * Mb[:, f, :], Vbi * Pb[:, i, :], Vbi]
-        left = np.concatenate(left, axis=2).transpose(1, 0, 2)  # (m, A, 4d)
-        right = np.concatenate(right, axis=2).transpose(1, 2, 0)  # (m, 4d, B)
-        Z = np.matmul(left, right)  # (m, A, B)
-        np.sqrt(g, out=g)
-        g *= 0.5
-        Z *= g
-        return _Chunk(c, process, Z, a_idx, u0)
+        return _pair_block(c, cl, process, a_idx, b_lo, b_hi, self._modes(part), self.lineshape,
+                           self.cutoff, None if self._per_mode else self.width)
 
     def _block_rows(self, cl: _Cluster, counts: np.ndarray) -> int:
         """Modes a per block, from the partner counts of the active modes.
@@ -559,7 +613,10 @@ class SpinPhononRates:
         rows = min(budget // (cl.iu[0].size * int(1.5 * widest) + 1), int(np.median(counts)) // 2)
         return int(np.clip(rows, 1, self.block_size))
 
-    def _fourth_order_chunks_compute(self, part: str) -> Iterator[_Chunk]:
+    def _fourth_order_plan(self, max_rows=None) -> Iterator[tuple[int, str, np.ndarray, np.ndarray, np.ndarray]]:
+        """The blocks of the fourth-order sweep, in sweep order: (cluster, process, a_idx, b_lo, b_hi)
+        with a_idx the sorted modes a of the block and [b_lo, b_hi) the partner range of each.
+        ``max_rows(cl, counts)``: optional cap on the modes a per block (a memory bound)."""
         delta = self._window()
         for c, cl in enumerate(self.clusters):
             if c in self._mirrors:
@@ -569,12 +626,19 @@ class SpinPhononRates:
                 active = np.flatnonzero(b_hi > b_lo)
                 if active.size == 0:
                     continue
-                rows = self._block_rows(cl, (b_hi - b_lo)[active])
+                counts = (b_hi - b_lo)[active]
+                rows = self._block_rows(cl, counts)
+                if max_rows is not None:
+                    rows = max(1, min(rows, int(max_rows(cl, counts))))
                 for s in range(0, active.size, rows):
                     a_idx = active[s : s + rows]
-                    chunk = self._fourth_order_block(c, cl, process, a_idx, b_lo[a_idx], b_hi[a_idx], part)
-                    if chunk is not None:
-                        yield chunk
+                    yield c, process, a_idx, b_lo[a_idx], b_hi[a_idx]
+
+    def _fourth_order_chunks_compute(self, part: str) -> Iterator[_Chunk]:
+        for c, process, a_idx, b_lo, b_hi in self._fourth_order_plan():
+            chunk = self._fourth_order_block(c, self.clusters[c], process, a_idx, b_lo, b_hi, part)
+            if chunk is not None:
+                yield chunk
 
     def cache_info(self) -> dict[str, tuple[int, int]]:
         """What the fourth-order cache holds: {part ("virtual" or "resonant"): (number of blocks,
@@ -611,7 +675,7 @@ class SpinPhononRates:
         entry = lookup_order(order)
         return self.n_transition_groups * (int(entry.second) + int(entry.fourth is not None))
 
-    def superoperator(self, temperature, order=2, progress=None) -> np.ndarray:
+    def superoperator(self, temperature, order=2, progress=None, fourth: FourthOrderSums | None = None) -> np.ndarray:
         """Rate superoperator R (s^-1) in the eigenbasis, acting on column-stacked vec(rho).
 
         R = R^(2), R^(4) or their sum as the order registry (:mod:`spinbath.quantum.orders`) says;
@@ -625,6 +689,8 @@ class SpinPhononRates:
 
         progress : optional callable ``progress(n)``, told each time n more transition groups are
             done (:meth:`work_units` in all), for a progress bar.
+        fourth : the fourth-order pair sums of this model at these temperatures, computed elsewhere
+            (:func:`spinbath.sweeps.fourth_order_sums`: on Dask workers); None: swept here.
 
         Returns
         -------
@@ -640,8 +706,7 @@ class SpinPhononRates:
                 progress(now - last)
             return max(last, now)
         acc = [np.zeros((T.size, cl.iu[0].size), dtype=complex) for cl in self.clusters]
-        c0, pos, pa, pb = self._diagonal_pairs
-        dephasing = np.zeros((T.size, pa.size))
+        dephasing = np.zeros((T.size, self._diagonal_pairs[2].size))
         if do2:
             done = 0
             for ch in self._second_order_chunks():
@@ -650,16 +715,16 @@ class SpinPhononRates:
                 _accumulate_one(acc[ch.cluster], cl, ch, _element_weights(cl.freqs, T))
             groups_done(done, n_groups)
         if part4 is not None:
-            acc4 = [np.zeros_like(x) for x in acc]
-            done = 0
-            for ch in self._fourth_order_chunks(part4):
-                done = groups_done(done, ch.cluster)
-                cl = self.clusters[ch.cluster]
-                W = ch.weights(self._w, cl.omega, T)
-                _accumulate_two(acc4[ch.cluster], cl, ch, W)
-                if ch.cluster == c0:
-                    _accumulate_dephasing(dephasing, pos[pa], pos[pb], ch, W)
-            groups_done(done, n_groups)
+            if fourth is None:
+                fourth = self.fourth_order_sums(T, part4, progress)
+            else:
+                if fourth.part != part4 or fourth.temperatures.shape != T.shape or not np.array_equal(fourth.temperatures, T):
+                    raise ValueError(f"the given fourth-order sums are of part {fourth.part!r} at "
+                                     f"{fourth.temperatures.size} temperatures, not of {part4!r} at these {T.size}")
+                if progress is not None:
+                    progress(n_groups)
+            acc4 = [x.copy() for x in fourth.acc]
+            dephasing += fourth.dephasing
             for c, (src, perm) in self._mirrors.items():
                 with np.errstate(over="ignore", divide="ignore"):
                     factor = np.exp(self.clusters[src].omega / (KB_CM * T))  # T = 0: 0 (or 1 at w = 0)
@@ -670,6 +735,38 @@ class SpinPhononRates:
                 x += y
         R = self._assemble(acc, dephasing) * RATE_PREFACTOR
         return R[0] if scalar else R
+
+    def fourth_order_sums(self, temperature, part: str = "virtual", progress=None) -> FourthOrderSums:
+        """The fourth-order pair sums of the swept clusters at ``temperature`` (K), in this process.
+
+        For every swept cluster, J[t, (j, j')] = sum over pairs (a, b) and processes of
+        W_ab(t) Z_jab conj(Z_j'ab) (upper triangle j <= j'), and for the diagonal cluster the pure
+        dephasing sums (docs/theory/spin-phonon.md); :meth:`superoperator` turns them into R. The
+        same sums, split into chunks on Dask workers: :func:`spinbath.sweeps.fourth_order_sums`.
+        ``progress(n)`` is told of finished transition groups.
+        """
+        T, _ = check_temperatures(temperature, allow_zero=True)
+        acc, dephasing = self.empty_fourth_order_sums(T.size)
+        c0, pos, pa, pb = self._diagonal_pairs
+        done = 0
+        for ch in self._fourth_order_chunks(part):
+            if progress is not None and ch.cluster > done:
+                progress(ch.cluster - done)
+                done = ch.cluster
+            cl = self.clusters[ch.cluster]
+            W = ch.weights(self._w, cl.omega, T)
+            _accumulate_two(acc[ch.cluster], cl, ch, W)
+            if ch.cluster == c0:
+                _accumulate_dephasing(dephasing, pos[pa], pos[pb], ch, W)
+        if progress is not None and len(self.clusters) > done:
+            progress(len(self.clusters) - done)
+        return FourthOrderSums(part, T, tuple(acc), dephasing)
+
+    def empty_fourth_order_sums(self, n_temperatures: int) -> tuple[list[np.ndarray], np.ndarray]:
+        """Zeroed accumulators of :class:`~spinbath.quantum.spin_phonon.FourthOrderSums`: one (n_T, m(m+1)/2) complex array per
+        cluster and the (n_T, d(d-1)/2) dephasing sums."""
+        acc = [np.zeros((n_temperatures, cl.iu[0].size), dtype=complex) for cl in self.clusters]
+        return acc, np.zeros((n_temperatures, self._diagonal_pairs[2].size))
 
     @cached_property
     def _diagonal_pairs(self) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:

@@ -46,7 +46,7 @@ from typing import Literal, Union
 
 import numpy as np
 import xarray as xr
-from pydantic import Field, field_validator, model_validator
+from pydantic import ByteSize, Field, ValidationInfo, field_validator, model_validator
 
 from ..analysis.arrhenius import arrhenius_fit
 from ..config.base import EnergyCm, StrictModel
@@ -59,7 +59,7 @@ from ..quantum.spin_phonon import RESONANCE_WINDOW
 from ..units import KB_CM
 from . import Study, tau_range_row
 
-__all__ = ["SpinPhononConfig", "MethodConfig", "run", "plot", "plot_sweep", "summary", "STUDY"]
+__all__ = ["SpinPhononConfig", "MethodConfig", "PairSumConfig", "run", "plot", "plot_sweep", "summary", "STUDY"]
 
 #: Number of slowest decay rates of R stored per (order, temperature).
 N_SLOWEST = 6
@@ -73,6 +73,43 @@ ARRHENIUS_FRACTION = 0.5
 Order = Union[Literal[tuple(int(n) for n in study_orders() if n.isdigit())], Literal[study_orders()]]
 
 
+class PairSumConfig(StrictModel):
+    """[method.pair_sum]: where the fourth-order sum over mode pairs runs (docs/how-to/fourth-order-cluster.md).
+
+    backend: "process" (this process, default) or "dask": the sum in chunks as Dask tasks
+    (:mod:`spinbath.sweeps.pair_sum`) on a local cluster, or on ``scheduler``; the command-line options
+    --workers N and --scheduler ADDRESS select "dask" too, and take precedence over ``workers`` and
+    ``scheduler`` here (``SPINBATH_SCHEDULER`` comes after both). workers: local cluster size (default:
+    one per core). task_memory: bound on the arrays of one chunk ("2 GiB", "512 MB" or bytes; default
+    ``$SPINBATH_TASK_MEMORY``, else 1 GiB). run_dir: folder of the resumable run folders (default
+    ``<results stem>.pairsum/`` beside the results file; relative paths from the config's folder).
+    """
+
+    backend: Literal["process", "dask"] = "process"
+    workers: int | None = Field(default=None, ge=1)
+    scheduler: str | None = None
+    task_memory: ByteSize | None = None
+    run_dir: str | None = None
+
+    @field_validator("task_memory")
+    @classmethod
+    def _positive(cls, v):
+        if v is not None and int(v) <= 0:
+            raise ValueError(f"task_memory must be a memory size > 0 (e.g. '2 GiB'), got {int(v)} bytes")
+        return v
+
+    @field_validator("run_dir")
+    @classmethod
+    def _resolve(cls, v, info: ValidationInfo):
+        if v is None:
+            return v
+        from pathlib import Path
+
+        p = Path(v).expanduser()
+        base = (info.context or {}).get("base_dir") if info is not None else None
+        return str(p if p.is_absolute() else Path(base or ".") / p)
+
+
 class MethodConfig(StrictModel):
     """[method]: which orders, lineshape and regularizations (energies in cm^-1).
 
@@ -83,7 +120,8 @@ class MethodConfig(StrictModel):
     eta: extra width of the intermediate states in the sequential part (``tau_resonant`` only; no
     order depends on it). resonant_part: compute ``tau_resonant``. zero_field: "limit" (B -> 0+
     along [field].direction) or "exact" (B = 0; see the study docstring). secular_tol: Bohr
-    frequencies closer than this are treated as equal.
+    frequencies closer than this are treated as equal. pair_sum: where the fourth-order pair sum
+    runs (:class:`PairSumConfig`).
     """
 
     orders: list[Order] = Field(default_factory=lambda: [2, 4, "2+4"], min_length=1)
@@ -94,6 +132,7 @@ class MethodConfig(StrictModel):
     resonant_part: bool = True
     zero_field: Literal["limit", "exact"] = "limit"
     secular_tol: EnergyCm = Field(default=1e-4, ge=0)
+    pair_sum: PairSumConfig = PairSumConfig()
 
     @field_validator("orders")
     @classmethod
@@ -181,6 +220,26 @@ def _crossover(T: np.ndarray, orders: list[str], tau: np.ndarray) -> float:
     return float(np.exp(x))
 
 
+def _pair_sums_on_dask(ps: PairSumConfig, rates, T: np.ndarray, orders: list[str]) -> dict:
+    """{part: FourthOrderSums} of the fourth-order parts ``orders`` need, on Dask, when [method.pair_sum]
+    or the command line (--workers, --scheduler) asks for it; {} otherwise (swept in this process)."""
+    from ..sweeps.execute import choose_backend, current_run_options
+
+    opts = current_run_options()
+    parts = sorted({ORDERS[o].fourth for o in orders if ORDERS[o].fourth is not None})
+    if not parts or not (ps.backend == "dask" or opts.asks_for_dask):
+        return {}
+    from ..sweeps.pair_sum import fourth_order_sums
+
+    backend = choose_backend(serial=opts.serial, scheduler=opts.scheduler or ps.scheduler,
+                             workers=opts.workers if opts.workers is not None else ps.workers)
+    task_memory = None if ps.task_memory is None else int(ps.task_memory)
+    return {part: fourth_order_sums(rates, T, part, backend=backend, run_dir=ps.run_dir, task_memory=task_memory,
+                                    description=f"fourth-order pair sum, {part} part ({rates.n_modes} modes, "
+                                                f"{T.size} temperatures)").sums
+            for part in parts}
+
+
 def run(cfg: SpinPhononConfig) -> xr.Dataset:
     """Build H and the bath once; for each order, R at all temperatures; tau, T1, T2, T2*.
 
@@ -235,10 +294,11 @@ def _run(cfg: SpinPhononConfig) -> xr.Dataset:
                 total = total + rate_stack(p, advance)
             return total
         if order not in swept:
-            swept[order] = rates.superoperator(T, order, progress=advance)
+            swept[order] = rates.superoperator(T, order, progress=advance, fourth=fourth.get(ORDERS[order].fourth))
         return swept[order]
 
     steps = orders + (["4-resonant"] if "4" in orders and cfg.method.resonant_part else [])
+    fourth = _pair_sums_on_dask(cfg.method.pair_sum, rates, T, [o for o in steps if not covered(o)])
     tau_res = np.full(T.size, np.nan)
     # The rates of all temperatures come from one sweep over the transition groups per order; the
     # bar counts those groups (a sum of orders already computed costs nothing).
@@ -247,7 +307,7 @@ def _run(cfg: SpinPhononConfig) -> xr.Dataset:
               units, "transition groups") as advance:
         for i, order in enumerate(steps):
             if order == "4-resonant":
-                R_res = rates.superoperator(T, "4-resonant", progress=advance)
+                R_res = rates.superoperator(T, "4-resonant", progress=advance, fourth=fourth.get("resonant"))
                 tau_res[:] = [relaxation_time(R_res[j], E, gJn) for j in range(T.size)]
                 continue
             R_all = rate_stack(order, advance)

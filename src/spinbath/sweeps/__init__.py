@@ -8,6 +8,7 @@
     gather    task datasets -> one Dataset with the swept keys as coordinates
     plot      the generic sweep figure (or the study's own ``plot_sweep``)
     status    `spinbath status RUN_DIR`
+    pair_sum  the fourth-order spin-phonon pair sum as Dask tasks (the same backends), resumable
 
 Python use (same as the command line)::
 
@@ -26,12 +27,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from .execute import Backend, choose_backend
+from .pair_sum import PairSumResult, distributed_superoperator, fourth_order_sums
 from .runner import SweepResult, run_sweep
 from .spec import Parameter, Sweep, Task
 from .status import sweep_status
 
 __all__ = ["load_sweep", "run_sweep", "choose_backend", "sweep_status", "Sweep", "Task", "Parameter",
-           "SweepResult", "Backend"]
+           "SweepResult", "Backend", "fourth_order_sums", "distributed_superoperator", "PairSumResult"]
 
 
 def load_sweep(path: str | Path):

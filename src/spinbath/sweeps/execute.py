@@ -25,11 +25,13 @@ retry the task elsewhere, and after repeated deaths report it as failed (KilledW
 
 from __future__ import annotations
 
+import contextvars
 import os
 import sys
+import time
 import traceback
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -37,7 +39,7 @@ from ..config.base import ConfigError
 from .tasks import compute_task
 
 __all__ = ["Backend", "Job", "Outcome", "Executor", "choose_backend", "WORKER_ENV", "SCHEDULER_ENV_VAR",
-           "default_workers"]
+           "default_workers", "RunOptions", "run_options", "current_run_options"]
 
 SCHEDULER_ENV_VAR = "SPINBATH_SCHEDULER"
 #: How long to keep trying to reach a scheduler before calling the address bad input.
@@ -76,7 +78,8 @@ class Job:
 
 @dataclass(frozen=True)
 class Outcome:
-    """Result of one job: the dataset and compute seconds, or the error (one line) and traceback."""
+    """Result of one job: the dataset (for :meth:`Executor.map_unordered`: the function's result) and
+    compute seconds, or the error (one line) and traceback."""
 
     key: str
     dataset: Any = None
@@ -87,6 +90,47 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The command line's --scheduler, --workers, --serial and the results path, for work split into
+    Dask tasks *inside* one study run (the fourth-order pair sum, :mod:`spinbath.sweeps.pair_sum`).
+    ``results``: the results file the run will write (its run folders go beside it), or None."""
+
+    scheduler: str | None = None
+    workers: int | None = None
+    serial: bool = False
+    results: str | None = None
+
+    @property
+    def asks_for_dask(self) -> bool:
+        """--scheduler or --workers given: the user wants the work on Dask."""
+        return bool(self.scheduler) or self.workers is not None
+
+
+_RUN_OPTIONS: contextvars.ContextVar[RunOptions] = contextvars.ContextVar("spinbath_run_options",
+                                                                          default=RunOptions())
+
+
+class run_options:
+    """Context manager: ``with run_options(workers=2, results="x.nc"): study.run(cfg)`` (the CLI and
+    :func:`spinbath.run` wrap a study run in it)."""
+
+    def __init__(self, **kw):
+        self.options = RunOptions(**kw)
+
+    def __enter__(self) -> RunOptions:
+        self._token = _RUN_OPTIONS.set(self.options)
+        return self.options
+
+    def __exit__(self, *exc) -> None:
+        _RUN_OPTIONS.reset(self._token)
+
+
+def current_run_options() -> RunOptions:
+    """The :class:`RunOptions` of the study run in progress (all unset outside one)."""
+    return _RUN_OPTIONS.get()
 
 
 def default_workers() -> int:
@@ -249,6 +293,55 @@ class Executor:
             return 1
         return len(self.client.scheduler_info(n_workers=-1).get("workers", {}))
 
+    def map_unordered(self, fn, items: Iterable[tuple[str, tuple]], in_flight: int | None = None) -> Iterator[Outcome]:
+        """Yield one Outcome per (key, args) of ``items``, in completion order: ``fn(*args)`` as its
+        ``dataset`` (any result), or the error. ``items`` is consumed lazily and at most ``in_flight``
+        calls (default: twice the workers) are submitted at a time, so large arguments built on
+        demand are never all in memory (here or on the scheduler) at once."""
+        items = iter(items)
+        if self.client is None:
+            for key, args in items:
+                t0 = time.perf_counter()
+                try:
+                    value = fn(*args)
+                except Exception as exc:  # reported, the others go on
+                    yield Outcome(key, error=_error_line(exc), traceback=traceback.format_exc())
+                else:
+                    yield Outcome(key, dataset=value, seconds=time.perf_counter() - t0)
+            return
+        distributed = _dask()
+        token = uuid.uuid4().hex[:8]
+        limit = max(1, in_flight or 2 * self.n_workers)
+        pending = distributed.as_completed()
+        futures = {}
+
+        def submit_next() -> bool:
+            for key, args in items:
+                # Scatter the arguments first: large arrays then travel to a worker directly instead of
+                # inside the task graph (which dask warns about, and which the scheduler would hold).
+                data = self.client.scatter([args], hash=False)[0]
+                f = self.client.submit(_call, fn, data, key=f"spinbath-{key}-{token}", pure=False)
+                futures[f] = (key, data)
+                pending.add(f)
+                return True
+            return False
+
+        for _ in range(limit):
+            if not submit_next():
+                break
+        try:
+            for f in pending:
+                key, data = futures.pop(f)
+                outcome = _outcome_of(f, key, unpack=False)
+                f.release()
+                data.release()
+                submit_next()
+                yield outcome
+        finally:
+            for f, (_, data) in futures.items():  # interrupted: do not leave work queued on a shared cluster
+                f.cancel()
+                data.release()
+
     def run(self, jobs: Sequence[Job]) -> Iterator[Outcome]:
         """Yield one Outcome per job, in completion order."""
         if self.client is None:
@@ -272,10 +365,16 @@ class Executor:
                 f.cancel()
 
 
-def _outcome_of(f, key: str) -> Outcome:
+def _call(fn, args: tuple):
+    """``fn(*args)`` (the task of :meth:`Executor.map_unordered`; args arrive as one scattered tuple)."""
+    return fn(*args)
+
+
+def _outcome_of(f, key: str, unpack: bool = True) -> Outcome:
     if f.status == "finished":
         try:
-            ds, seconds = f.result()
+            result = f.result()
+            ds, seconds = result if unpack else (result, 0.0)
         except Exception as exc:  # e.g. the result could not be deserialized
             return Outcome(key, error=_error_line(exc), traceback=traceback.format_exc())
         return Outcome(key, dataset=ds, seconds=seconds)
