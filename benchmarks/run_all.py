@@ -24,6 +24,7 @@ BENCHMARKS = {
     "bench_sweeps.py": ["--quick"],
     "bench_relaxation_laws.py": ["--quick"],
     "bench_ac_fit.py": [],
+    "bench_dimer_example.py": ["--quick"],
 }
 
 

@@ -155,3 +155,17 @@ BAD = {
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_onsite_input_is_reported_cleanly(case, tmp_path, capsys):
     assert_bad_input(tmp_path, capsys, *BAD[case])
+
+
+def test_console_exit_code_for_a_bad_field(tmp_path):
+    """Through a separate process, as a shell runs it: exit code 2, the key named, no traceback, no file."""
+    import subprocess
+    import sys
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(BAD["field of two components"][0])
+    proc = subprocess.run([sys.executable, "-m", "spinbath.cli", "run", str(cfg), "--out", str(tmp_path / "x.nc")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "spins.field" in proc.stderr and "3-vector" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "x.nc").exists()
