@@ -16,7 +16,7 @@ from scipy.integrate import solve_ivp
 from spinbath.classical.swept_mean_field import SweptMeanFieldChain
 from spinbath.quantum.chain_model import ChainModel
 from spinbath.quantum.field_davies import FieldDaviesBath
-from spinbath.quantum.field_sweep import TriangleSweep, loop_area
+from spinbath.quantum.triangle_sweep import TriangleSweep, loop_area
 from spinbath.quantum.open_chain import product_state
 from spinbath.quantum.swept_chain import SweptChain
 

@@ -23,7 +23,7 @@ from scipy.integrate import solve_ivp
 from spinbath.classical.mean_field_chain import MeanFieldChain, _cross
 from spinbath.quantum.chain_model import ChainModel
 from spinbath.quantum.field_davies import FieldDaviesBath
-from spinbath.quantum.field_sweep import DynamicLoop, TriangleSweep
+from spinbath.quantum.triangle_sweep import DynamicLoop, TriangleSweep
 
 __all__ = ["SweptMeanFieldChain"]
 

@@ -27,7 +27,7 @@ the function), so ``from spinbath.quantum import relaxation`` keeps giving the m
 
 from .chain_model import ChainModel, thermal_rates
 from .field_davies import FieldDaviesBath
-from .field_sweep import DynamicLoop, TriangleSweep
+from .triangle_sweep import DynamicLoop, TriangleSweep
 from .methods import (
     METHODS, EvolveResult, SteadyStateResult, evolve, register, relaxation_gap, slowest_eigenvalues, steady_state,
     steady_state_details,

@@ -6,7 +6,7 @@ Generator (dimensionless, hbar = gamma = k_B = 1, S = sigma/2, sites j = 0 .. n-
     d rho/dt = L(t) rho = -i [H(t), rho] + sum_j D_{B(t)}^(j) rho,
     H(t) = B(t) . sum_j S^(j) + sum_a V_a sum_<j,k> S^(j)_a S^(k)_a,
 
-with B(t) the :class:`~spinbath.quantum.field_sweep.TriangleSweep` and D_B^(j) the Davies
+with B(t) the :class:`~spinbath.quantum.triangle_sweep.TriangleSweep` and D_B^(j) the Davies
 dissipator of :class:`~spinbath.quantum.field_davies.FieldDaviesBath` on site j (jump operators in
 the eigenbasis of the field term B . S^(j), rates kappa omega (n + 1), kappa omega n at
 omega = |B|). The exchange enters only the Hamiltonian: the bath is local (see field_davies).
@@ -38,7 +38,7 @@ from scipy.integrate import solve_ivp
 from .blas import single_threaded_blas
 from .chain_model import ChainModel
 from .field_davies import FieldDaviesBath
-from .field_sweep import DynamicLoop, TriangleSweep
+from .triangle_sweep import DynamicLoop, TriangleSweep
 from .open_chain import OpenChainLiouvillian, _jump_sparse, site_operator
 
 __all__ = ["SweptChain", "SWEPT_MAX_SITES", "DIRECT_MAX_SITES"]

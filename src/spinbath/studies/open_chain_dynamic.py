@@ -74,7 +74,7 @@ def dynamic_loops(cfg, data: dict, coords: dict, attrs: dict) -> None:
     from ..classical.swept_mean_field import SweptMeanFieldChain
     from ..quantum.chain_model import ChainModel
     from ..quantum.field_davies import FieldDaviesBath
-    from ..quantum.field_sweep import TriangleSweep
+    from ..quantum.triangle_sweep import TriangleSweep
     from ..quantum.swept_chain import SweptChain
 
     c = cfg.dynamic_hysteresis

@@ -100,5 +100,5 @@ class DynamicLoop:
 
     @property
     def area(self) -> float:
-        """oint m dh (units gamma); see :func:`~spinbath.quantum.field_sweep.loop_area`."""
+        """oint m dh (units gamma); see :func:`~spinbath.quantum.triangle_sweep.loop_area`."""
         return loop_area(self.h, self.m_up, self.m_down)
