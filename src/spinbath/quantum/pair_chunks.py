@@ -285,11 +285,12 @@ def compute_pair_chunk(chunk: PairChunk, temperatures: np.ndarray) -> ChunkSums:
 
 
 def inputs_hash(model: SpinPhononRates, part: str, temperatures: np.ndarray, task_memory: int,
-                chunk_work: float) -> str:
+                chunk_work: float, plans: list[PairChunkPlan] | None = None) -> str:
     """24 hex digits of SHA-256 over everything a chunk's sums depend on: the levels and eigenvectors,
     the sorted modes (energies, widths, couplings), the secular clusters, the lineshape and its
-    truncation, eta, the resonance window, the part, the temperatures and the partition knobs
-    (``task_memory``, ``chunk_work``, ``block_size``)."""
+    truncation, eta, the resonance window, the part, the temperatures, the partition knobs
+    (``task_memory``, ``chunk_work``, ``block_size``) and, when given, the chunks themselves (their
+    blocks' mode indices: a change in how chunks are cut never reuses a chunk file of another cut)."""
     from .. import __version__
 
     h = hashlib.sha256()
@@ -302,4 +303,9 @@ def inputs_hash(model: SpinPhononRates, part: str, temperatures: np.ndarray, tas
                    model._per_mode, float(model.eta), float(model.resonance_window), float(model.secular_tol),
                    int(model.block_size), int(task_memory), float(chunk_work),
                    sorted(model._mirrors))).encode())
+    for p in plans or ():
+        h.update(repr((p.index, p.cluster, p.process, p.a_range, p.b_range)).encode())
+        for a_idx, b_lo, b_hi in p.blocks:
+            for x in (a_idx, b_lo, b_hi):
+                h.update(np.ascontiguousarray(x, dtype=np.int64).tobytes())
     return h.hexdigest()[:24]
