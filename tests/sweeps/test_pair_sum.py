@@ -51,8 +51,8 @@ def test_chunks_partition_the_pair_sum_whatever_their_size(model_and_reference, 
     """Chunks of any size (three chunk_work, two memory bounds) add up to the single-process R."""
     m, R0 = model_and_reference
     counts = []
-    # 128 KiB: below one mode against all its partners, so the partners are split too.
-    for work, memory in ((CHUNK_WORK, None), (1e7, None), (1e12, None), (CHUNK_WORK, 2**20), (1e12, 2**17)):
+    # 512 KiB: below some modes against all their partners, so those partners are split too.
+    for work, memory in ((CHUNK_WORK, None), (1e7, None), (1e12, None), (CHUNK_WORK, 2**20), (1e12, 2**19)):
         n = len(plan_chunks(m, T.size, memory or 2**30, work))
         counts.append(n)
         R = distributed_superoperator(m, T, "2+4", backend=Backend("serial"), run_dir=tmp_path,
@@ -183,7 +183,7 @@ def test_other_inputs_get_another_run_folder(tmp_path):
 
 def test_task_memory_bounds_every_chunk_and_comes_from_the_environment(monkeypatch):
     m = _model()
-    for memory in (2**15, 2**16, 2**20, 2**22, 2**30):
+    for memory in (2**17, 2**18, 2**20, 2**22, 2**30):
         plans = plan_chunks(m, T.size, memory, 1e12)
         assert max(p.nbytes for p in plans) <= memory
         # The chunk's data (couplings and their denominators) is part of the estimate.
@@ -196,6 +196,27 @@ def test_task_memory_bounds_every_chunk_and_comes_from_the_environment(monkeypat
         task_memory_bytes()
     with pytest.raises(ConfigError, match="task_memory = 1000 bytes is less than a block of 1 mode"):
         fourth_order_sums(m, T, backend=Backend("serial"), task_memory=1000)
+
+
+def test_task_memory_bounds_the_measured_peak_of_a_chunk(model_and_reference):
+    """What a chunk allocates while it runs (tracemalloc sees numpy's buffers) plus its shipped data
+    stays below the planned bytes, which stay below task_memory."""
+    import tracemalloc
+
+    m, _ = model_and_reference
+    compute_pair_chunk(chunk_payload(m, plan_chunks(m, T.size)[0]), T)  # load the compiled kernel first
+    for memory in (2**17, 2**20, 2**30):
+        plans = plan_chunks(m, T.size, memory, 1e12)
+        for p in plans[:: max(1, len(plans) // 20)]:
+            chunk = chunk_payload(m, p)
+            tracemalloc.start()
+            try:
+                base = tracemalloc.get_traced_memory()[0]
+                compute_pair_chunk(chunk, T)
+                peak = tracemalloc.get_traced_memory()[1] - base
+            finally:
+                tracemalloc.stop()
+            assert peak + chunk.nbytes <= p.nbytes <= memory, (memory, p.index, peak, p.nbytes)
 
 
 def test_a_chunk_is_its_share_of_the_sum(model_and_reference):

@@ -17,7 +17,8 @@ scalars of the model; the denominators are rebuilt from the energies in the work
 set by two numbers:
 
     task_memory  bytes: the estimated peak of the arrays one chunk allocates (its couplings and
-                 denominators, 32 d^2 bytes per mode, plus the largest block's work arrays); blocks
+                 denominators, 72 d^2 bytes per mode, plus the largest block's work arrays and
+                 64 KiB; tests/sweeps/test_pair_sum.py checks it against tracemalloc); blocks
                  are narrowed (fewer modes a, then a mode's partners split into windows) until one
                  fits, and a chunk closes before it would exceed it. The Python process itself
                  (~0.2-0.3 GB with numpy, scipy and dask) is extra.
@@ -44,14 +45,17 @@ from .spin_phonon import (
 )
 
 __all__ = ["PairChunkPlan", "PairChunk", "ChunkSums", "plan_chunks", "chunk_payload", "compute_pair_chunk",
-           "inputs_hash", "DEFAULT_TASK_MEMORY", "DEFAULT_CHUNK_WORK", "MODE_BYTES_PER_D2"]
+           "inputs_hash", "DEFAULT_TASK_MEMORY", "DEFAULT_CHUNK_WORK", "MODE_BYTES_PER_D2", "CHUNK_OVERHEAD_BYTES"]
 
 #: Default memory bound of one chunk's arrays, bytes (1 GiB).
 DEFAULT_TASK_MEMORY: int = 2**30
 #: Default work per chunk, complex multiply-adds (a few seconds on one core).
 DEFAULT_CHUNK_WORK: float = 2e9
-#: Bytes per mode and per d^2 held by a chunk: V^a (complex, 16) and the denominators P, M (2 x 8).
-MODE_BYTES_PER_D2: int = 32
+#: Bytes per mode and per d^2 held by a chunk: V^a (complex, 16), the denominators P, M (2 x 8) and
+#: the temporaries of building them (~40).
+MODE_BYTES_PER_D2: int = 72
+#: Bytes of a chunk that do not grow with its size (cluster indices, accumulators, small arrays).
+CHUNK_OVERHEAD_BYTES: int = 64 * 2**10
 _FORMAT = "spinbath-pair-chunks/1"
 
 
@@ -124,10 +128,11 @@ class ChunkSums:
 
 
 def _per_pair_bytes(cl: _Cluster, d: int, n_T: int, diagonal: bool) -> int:
-    """Bytes per pair (a, b) of a block's work arrays: Z and the lineshape (m each), the products Y
-    (m(m+1)/2), the thermal weights (n_T), and for the diagonal cluster the dephasing terms."""
+    """Bytes per pair (a, b) of a block's work arrays: Z and the lineshape with its temporaries (m
+    each), the products Y (m(m+1)/2), the thermal weights (n_T, and their real part for the
+    dephasing), and for the diagonal cluster the dephasing terms."""
     m, n_tri = cl.m, cl.iu[0].size
-    return 16 * m + 32 * m + 16 * n_tri + 16 * n_T + (24 * d * (d - 1) // 2 if diagonal else 0)
+    return 16 * m + 40 * m + 16 * n_tri + 24 * n_T + (24 * d * (d - 1) // 2 if diagonal else 0)
 
 
 def _block_bytes(cl: _Cluster, A: int, B: int, d: int, n_T: int, diagonal: bool) -> int:
@@ -167,6 +172,7 @@ def plan_chunks(model: SpinPhononRates, n_temperatures: int, task_memory: int = 
         raise ValueError(f"chunk_work must be > 0, got {chunk_work}")
     c0 = model._diagonal_pairs[0]
     mode_bytes = MODE_BYTES_PER_D2 * d * d + 16
+    budget = task_memory - CHUNK_OVERHEAD_BYTES  # for the arrays that grow with the chunk
 
     def max_rows(cl: _Cluster, counts: np.ndarray) -> int:
         # Modes a per block such that the block's arrays and the modes it touches fit; a single mode
@@ -174,22 +180,22 @@ def plan_chunks(model: SpinPhononRates, n_temperatures: int, task_memory: int = 
         widest = int(counts.max())
         for rows in (256, 128, 64, 32, 16, 8, 4, 2):
             B = rows + 2 * widest  # bound on the union of the partner ranges of `rows` neighbours
-            if _block_bytes(cl, rows, B, d, n_T, cl is model.clusters[c0]) + mode_bytes * (rows + B) <= task_memory:
+            if _block_bytes(cl, rows, B, d, n_T, cl is model.clusters[c0]) + mode_bytes * (rows + B) <= budget:
                 return rows
         return 1
 
     def fitting(c: int, a_idx: np.ndarray, b_lo: np.ndarray, b_hi: np.ndarray):
         cl = model.clusters[c]
         A, B = a_idx.size, int(b_hi.max()) - int(b_lo.min())
-        if _block_bytes(cl, A, B, d, n_T, c == c0) + mode_bytes * (A + B) <= task_memory:
+        if _block_bytes(cl, A, B, d, n_T, c == c0) + mode_bytes * (A + B) <= budget:
             yield a_idx, b_lo, b_hi
             return
         per_col = A * _per_pair_bytes(cl, d, n_T, c == c0) + 128 * cl.m * d + mode_bytes
-        cols = (task_memory - A * (128 * cl.m * d + mode_bytes)) // per_col
+        cols = (budget - A * (128 * cl.m * d + mode_bytes)) // per_col
         if cols < 1:
+            need = per_col + A * (128 * cl.m * d + mode_bytes) + CHUNK_OVERHEAD_BYTES
             raise ValueError(f"task_memory = {task_memory} bytes is less than a block of {A} mode(s) a and one "
-                             f"partner needs ({(per_col + A * (128 * cl.m * d + mode_bytes)) / 2**20:.2f} MiB); "
-                             "raise it")
+                             f"partner needs ({need / 2**20:.2f} MiB); raise it")
         yield from _split_partners(a_idx, b_lo, b_hi, int(cols))
 
     plans: list[PairChunkPlan] = []
@@ -216,15 +222,15 @@ def plan_chunks(model: SpinPhononRates, n_temperatures: int, task_memory: int = 
             a = (current["a"][0], int(a_idx[-1]) + 1)
             b = (min(current["b"][0], u0), max(current["b"][1], u1))
             held = mode_bytes * (a[1] - a[0] + b[1] - b[0])
-            if current["work"] + work <= chunk_work and held + max(current["peak"], peak) <= task_memory:
+            if current["work"] + work <= chunk_work and held + max(current["peak"], peak) <= budget:
                 current["blocks"].append((a_idx, b_lo, b_hi))
                 current.update(a=a, b=b, work=current["work"] + work, peak=max(current["peak"], peak),
-                               bytes=held + max(current["peak"], peak))
+                               bytes=held + max(current["peak"], peak) + CHUNK_OVERHEAD_BYTES)
                 continue
         close()
         a, b = (int(a_idx[0]), int(a_idx[-1]) + 1), (u0, u1)
         current = dict(c=c, p=process, blocks=[(a_idx, b_lo, b_hi)], a=a, b=b, work=work, peak=peak,
-                       bytes=mode_bytes * (a[1] - a[0] + b[1] - b[0]) + peak)
+                       bytes=mode_bytes * (a[1] - a[0] + b[1] - b[0]) + peak + CHUNK_OVERHEAD_BYTES)
     close()
     return plans
 
@@ -279,11 +285,12 @@ def compute_pair_chunk(chunk: PairChunk, temperatures: np.ndarray) -> ChunkSums:
 
 
 def inputs_hash(model: SpinPhononRates, part: str, temperatures: np.ndarray, task_memory: int,
-                chunk_work: float) -> str:
+                chunk_work: float, plans: list[PairChunkPlan] | None = None) -> str:
     """24 hex digits of SHA-256 over everything a chunk's sums depend on: the levels and eigenvectors,
     the sorted modes (energies, widths, couplings), the secular clusters, the lineshape and its
-    truncation, eta, the resonance window, the part, the temperatures and the partition knobs
-    (``task_memory``, ``chunk_work``, ``block_size``)."""
+    truncation, eta, the resonance window, the part, the temperatures, the partition knobs
+    (``task_memory``, ``chunk_work``, ``block_size``) and, when given, the chunks themselves (their
+    blocks' mode indices: a change in how chunks are cut never reuses a chunk file of another cut)."""
     from .. import __version__
 
     h = hashlib.sha256()
@@ -296,4 +303,9 @@ def inputs_hash(model: SpinPhononRates, part: str, temperatures: np.ndarray, tas
                    model._per_mode, float(model.eta), float(model.resonance_window), float(model.secular_tol),
                    int(model.block_size), int(task_memory), float(chunk_work),
                    sorted(model._mirrors))).encode())
+    for p in plans or ():
+        h.update(repr((p.index, p.cluster, p.process, p.a_range, p.b_range)).encode())
+        for a_idx, b_lo, b_hi in p.blocks:
+            for x in (a_idx, b_lo, b_hi):
+                h.update(np.ascontiguousarray(x, dtype=np.int64).tobytes())
     return h.hexdigest()[:24]

@@ -210,7 +210,7 @@ def fourth_order_sums(model: SpinPhononRates, temperatures, part: str = "virtual
     if backend is None:
         opts = current_run_options()
         backend = choose_backend(serial=opts.serial, scheduler=opts.scheduler, workers=opts.workers)
-    key = inputs_hash(model, part, T, memory, chunk_work)
+    key = inputs_hash(model, part, T, memory, chunk_work, plans)
     rd = RunDir(pair_sum_dir(run_dir) / key)
     by_key = {_chunk_key(p.index): p for p in plans}
     missing = [k for k in by_key if k not in rd.done_keys()]
