@@ -46,7 +46,7 @@ from ..units import CM_TO_RAD_PER_S
 from .blas import single_threaded_blas
 
 __all__ = ["SweepNode", "secular_blocks", "node_from_rates", "transport", "phase_averaged_transport", "rotation", "refine_nodes",
-           "populations_suffice", "propagate", "thermal_state", "equilibrium_moment",
+           "populations_suffice", "propagate", "block_propagator", "thermal_state", "equilibrium_moment",
            "landau_zener_probability"]
 
 
@@ -182,6 +182,52 @@ def populations_suffice(nodes: Sequence[SweepNode], tol: float = 1e-10, degenera
     return all(np.min(np.diff(n.energies)) > degenerate_cm for n in nodes)
 
 
+#: An element is eliminated adiabatically when its decay rate times the step exceeds this.
+FAST_STEPS = 1e3
+
+
+def block_propagator(G: np.ndarray, dt: float, fast_steps: float = FAST_STEPS) -> np.ndarray:
+    r"""exp(G dt) for one secular block G (m x m, s^-1), stiff-safe.
+
+    The excited levels of a molecular magnet relax in ps while its ground doublet takes seconds to
+    years: the eigenvalues of the whole block, and so expm of it, carry an absolute round-off of
+    ~eps ||G||, which exceeds a slow rate (and shows as a drift of the trace). Elements f whose own
+    decay rate |G_ff| exceeds ``fast_steps``/dt are eliminated adiabatically (they relax within the
+    step by exp(-fast_steps)). With A = (-G_ff)^-1, B = A G_fs (the fast elements slaved to the slow
+    ones: right vectors V = [1; B]) and C = G_sf A (what the fast ones pass on: left vectors
+    W = [1, C]), the slow modes are v = V c with
+
+        dc/dt = N^-1 L_eff c,   L_eff = G_ss + G_sf A G_fs,   N = W V = 1 + C B,   c(0) = N^-1 W v(0),
+
+    so exp(G dt) ~ V expm(N^-1 L_eff dt) N^-1 W: the trace and the stationary state are kept (for a
+    rate block, 1^T W = 1^T and V c is the quasi-static distribution). The error is of the order of
+    the ratio of the slow rates to the eliminated ones (the doublet-block method of
+    :func:`spinbath.quantum.relaxation.relaxation_time_details`). With nothing to eliminate this is
+    expm(G dt). When every element is fast, the slowest one is kept in s (a population block then
+    relaxes to its stationary state within the step).
+    """
+    rate = np.abs(np.diag(G).real) * dt
+    f = np.flatnonzero(rate > fast_steps)
+    if f.size == 0:
+        return sla.expm(G * dt)
+    s = np.flatnonzero(rate <= fast_steps)
+    if s.size == 0:  # all fast: keep the slowest element, which carries the block's stationary state
+        s = np.array([int(np.argmin(rate))])
+        f = np.setdiff1d(np.arange(G.shape[0]), s)
+    m = G.shape[0]
+    Gff, Gsf, Gfs = G[np.ix_(f, f)], G[np.ix_(s, f)], G[np.ix_(f, s)]
+    B = np.linalg.solve(-Gff, Gfs)  # A G_fs: fast elements slaved to the slow ones (right vectors)
+    C = np.linalg.solve(-Gff.T, Gsf.T).T  # G_sf A: what the fast elements pass on (left vectors)
+    Ninv = np.linalg.inv(np.eye(s.size) + C @ B)  # (W V)^-1 with V = [1; B], W = [1, C]
+    X = sla.expm(Ninv @ (G[np.ix_(s, s)] + Gsf @ B) * dt) @ Ninv
+    P = np.zeros((m, m), dtype=complex)
+    P[np.ix_(s, s)] = X
+    P[np.ix_(s, f)] = X @ C
+    P[np.ix_(f, s)] = B @ X
+    P[np.ix_(f, f)] = B @ X @ C
+    return P
+
+
 def _half_step(node: SweepNode, rho: np.ndarray, dt: float) -> np.ndarray:
     """exp(L dt) applied to rho (n_T, d, d) in the node's basis: per secular block, the block's mean
     Bohr frequency as an exact phase, expm of the rest; free coherent phases outside the blocks."""
@@ -202,7 +248,7 @@ def _half_step(node: SweepNode, rho: np.ndarray, dt: float) -> np.ndarray:
             continue
         slow = np.diag(-1j * (w - wc))
         for t in range(nT):
-            P = sla.expm((Rb[t if Rb.shape[0] > 1 else 0] + slow) * dt)
+            P = block_propagator(Rb[t if Rb.shape[0] > 1 else 0] + slow, dt)
             v[t, idx] = phase * (P @ v[t, idx])
     v[:, free] *= np.exp(-1j * omega[free] * dt)[None, :]
     return v.reshape(nT, d, d).transpose(0, 2, 1)
