@@ -13,6 +13,14 @@ energies, couplings V^a = dH/dQ_a in the |J, M> basis, line widths), the moment 
 temperature array. What does (eigenbasis, couplings in it, secular clusters, lineshape values,
 fourth-order amplitudes) is recomputed per field by SpinPhononRates' public constructor. A node
 already computed (the up branch revisits the down branch's fields) is taken from a cache.
+
+Time reversal halves the work. With Theta = Y K (Y = exp(-i pi J_y), K complex conjugation),
+H(-b) = Theta H(b) Theta^-1 when the zero-field Hamiltonian is time-even (a crystal field) and there is no
+transverse field; when also every coupling V^a is time-even (Y conj(V^a) Y^H = V^a: crystal-field
+derivatives), then U(-b) = Y conj(U(b)) is an eigenbasis at -b with the same energies, every matrix
+element of V^a in it is the complex conjugate of the one at +b, and so is every jump operator and
+R(-b) = conj(R(b)) element by element (docs/studies/hysteresis.md). Both conditions are checked
+numerically (to 1e-12 relative) when the object is built; if either fails, -b is computed directly.
 """
 
 from __future__ import annotations
@@ -55,6 +63,32 @@ class PhononFieldRates:
         #: g J . n in the |J, M> basis (moment along n in units of -mu_B): H_Z = mu_B b (g J . n).
         self.moment_axis = np.einsum("a,aij->ij", self.n, hamiltonian.magnetic_moment)
         self._nodes: dict[float, SweepNode] = {}
+        self.time_reversal = self._time_reversal_holds()
+
+    def _time_reversal_operator(self) -> np.ndarray:
+        """Y = exp(-i pi sum_sites J_y): Theta = Y K on the |J, M> basis."""
+        import scipy.linalg as sla
+
+        Jy = sum(ops[1] for ops in self.ham.spin_operators)
+        return sla.expm(-1j * np.pi * Jy)
+
+    def _time_reversal_holds(self) -> bool:
+        """True when R(-b) = conj(R(b)) in the basis Y conj(U(b)) (module docstring), checked numerically."""
+        if callable(self._bath) or np.any(self.transverse):
+            return False
+        Y = self._time_reversal_operator()
+
+        def even(A):
+            scale = max(float(np.abs(A).max()), 1e-300)
+            return float(np.abs(Y @ A.conj() @ Y.conj().T - A).max()) <= 1e-12 * scale
+
+        H0 = self.hamiltonian(0.0)
+        V = np.asarray(self._bath.couplings_cm)
+        # the Zeeman term must be odd: H(1) - H(0) -> -(H(1) - H(0))
+        Z = self.hamiltonian(1.0) - H0
+        odd = float(np.abs(Y @ Z.conj() @ Y.conj().T + Z).max()) <= 1e-12 * max(float(np.abs(Z).max()), 1e-300)
+        self._Y = Y
+        return bool(even(H0) and odd and all(even(v) for v in V))
 
     @property
     def plain_zero_field(self) -> bool:
@@ -86,6 +120,10 @@ class PhononFieldRates:
     def node(self, b: float) -> SweepNode:
         """The :class:`~spinbath.quantum.field_sweep.SweepNode` at field b, all temperatures (cached)."""
         b = float(b)
+        if b not in self._nodes and b < 0 and self.time_reversal:
+            src = self.node(-b)
+            self._nodes[b] = SweepNode(b, src.energies, self._Y @ src.basis.conj(),
+                                       tuple((idx, Rb.conj()) for idx, Rb in src.blocks), src.n_channels)
         if b not in self._nodes:
             with single_threaded_blas():
                 model = self.rates(b)
