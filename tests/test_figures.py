@@ -30,6 +30,8 @@ SMALL = {
     "dimer-llg": {"langevin.trajectories": 40, "bias.V": {"start": "-6 mV", "stop": "6 mV", "num": 9}},
     "dimer-llg-strong": {"langevin.trajectories": 40, "bias.V": {"start": "-6 mV", "stop": "6 mV", "num": 9}},
     "dycp": {"temperatures": {"start": "10 K", "stop": "150 K", "num": 6, "spacing": "log"}},
+    "dycp-hysteresis": {"method.order": 2, "loop.points": 12, "temperatures": [2.0, 20.0, 80.0],
+                        "zfc_fc.temperatures": {"start": "2 K", "stop": "80 K", "num": 10}},
     "junction": {"bias.V": {"start": "-8 mV", "stop": "8 mV", "num": 9},
                  "bias.mu_F": {"start": "-6 meV", "stop": "6 meV", "num": 7}},
 }

@@ -123,7 +123,8 @@ class PhononFieldRates:
         if b not in self._nodes and b < 0 and self.time_reversal:
             src = self.node(-b)
             self._nodes[b] = SweepNode(b, src.energies, self._Y @ src.basis.conj(),
-                                       tuple((idx, Rb.conj()) for idx, Rb in src.blocks), src.n_channels)
+                                       tuple((idx, Rb.conj()) for idx, Rb in src.blocks), src.n_channels,
+                                       src.single, src.single_rates.conj())
         if b not in self._nodes:
             with single_threaded_blas():
                 model = self.rates(b)

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from dataclasses import field as _field
 
 import numpy as np
 import scipy.linalg as sla
@@ -58,9 +59,11 @@ class SweepNode:
     energies : (d,) cm^-1, ascending.
     basis : (d, d) eigenvectors of H (columns) in the lab basis.
     blocks : list of (idx, Rb): Liouville indices (column stacking, element (a, b) at a + d b) of one
-        secular block and its rates Rb (n_T, m, m) in s^-1, one per temperature (channel). Elements
-        in no block have no rates (bath off).
+        secular block of two or more elements and its rates Rb (n_T, m, m) in s^-1, one per
+        temperature (channel). Elements in no block have no rates (bath off).
     n_channels : number of temperatures (channels) the rates are given for.
+    single : Liouville indices of the elements that form a block alone (a coherence that only decays).
+    single_rates : (n_T, n_single) their diagonal R_ii, s^-1.
     """
 
     field: float
@@ -68,6 +71,8 @@ class SweepNode:
     basis: np.ndarray
     blocks: tuple
     n_channels: int = 1
+    single: np.ndarray = _field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    single_rates: np.ndarray = _field(default_factory=lambda: np.zeros((1, 0), dtype=complex))
 
     @property
     def dim(self) -> int:
@@ -82,17 +87,20 @@ def secular_blocks(R: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(lab == c) for c in range(ncomp)]
 
 
-def node_from_rates(field: float, energies: np.ndarray, basis: np.ndarray, R: np.ndarray | None,
+def node_from_rates(b: float, energies: np.ndarray, basis: np.ndarray, R: np.ndarray | None,
                     n_channels: int = 1) -> SweepNode:
-    """A :class:`SweepNode` from a dense rate superoperator R ((n_T, d^2, d^2) or (d^2, d^2), s^-1,
+    """A :class:`SweepNode` at field ``b`` (T) from a dense rate superoperator R ((n_T, d^2, d^2) or (d^2, d^2), s^-1,
     in the eigenbasis ``basis``), stored as its secular blocks; R = None: no bath."""
     if R is None:
-        return SweepNode(float(field), np.asarray(energies, float), np.asarray(basis), (), n_channels)
+        return SweepNode(float(b), np.asarray(energies, float), np.asarray(basis), (), n_channels)
     R = np.asarray(R)
     if R.ndim == 2:
         R = R[None]
-    blocks = tuple((idx, np.ascontiguousarray(R[:, idx[:, None], idx[None, :]])) for idx in secular_blocks(R))
-    return SweepNode(float(field), np.asarray(energies, float), np.asarray(basis), blocks, R.shape[0])
+    parts = secular_blocks(R)
+    blocks = tuple((idx, np.ascontiguousarray(R[:, idx[:, None], idx[None, :]])) for idx in parts if idx.size > 1)
+    single = np.array([idx[0] for idx in parts if idx.size == 1], dtype=np.int64)
+    return SweepNode(float(b), np.asarray(energies, float), np.asarray(basis), blocks, R.shape[0],
+                     single, np.ascontiguousarray(R[:, single, single]))
 
 
 def transport(a: SweepNode | np.ndarray, b: SweepNode | np.ndarray) -> np.ndarray:
@@ -238,14 +246,13 @@ def _half_step(node: SweepNode, rho: np.ndarray, dt: float) -> np.ndarray:
     v = rho.transpose(0, 2, 1).reshape(nT, d * d).copy()  # column stacking: index a + d b
     omega = ((node.energies[:, None] - node.energies[None, :]) * CM_TO_RAD_PER_S).T.ravel()  # [a + d b]
     free = np.ones(d * d, bool)
+    free[node.single] = False
+    v[:, node.single] *= np.exp((node.single_rates - 1j * omega[node.single][None, :]) * dt)
     for idx, Rb in node.blocks:
         free[idx] = False
         w = omega[idx]
         wc = w.mean()
         phase = np.exp(-1j * wc * dt)
-        if idx.size == 1:
-            v[:, idx[0]] *= phase * np.exp((Rb[:, 0, 0] - 1j * (w[0] - wc)) * dt)
-            continue
         slow = np.diag(-1j * (w - wc))
         for t in range(nT):
             P = block_propagator(Rb[t if Rb.shape[0] > 1 else 0] + slow, dt)

@@ -196,11 +196,11 @@ def run(cfg: HysteresisConfig) -> xr.Dataset:
 def plot(ds: xr.Dataset, path) -> None:
     """(a) loops at several temperatures; (b) coercive field and loop opening against T; (c) ZFC/FC with
     the blocking temperatures; (d) tau(T) at zero field with tau_B."""
-    from ..plotting import math_text, paper_style, plt, save_figure
+    from ..plotting import legend_beside, math_text, paper_style, plt, save_figure
 
     T = ds.temperature.values
     with paper_style():
-        fig, axes = plt.subplots(2, 2, figsize=(7.2, 5.6), layout="constrained")
+        fig, axes = plt.subplots(2, 2, figsize=(7.2, 5.8), layout="constrained")
         a, b, c, d = axes.ravel()
         shown = np.unique(np.linspace(0, T.size - 1, min(T.size, 5)).round().astype(int))
         cmap = plt.get_cmap("viridis")
@@ -213,7 +213,7 @@ def plot(ds: xr.Dataset, path) -> None:
         a.set_ylabel(r"$M$ ($\mu_B$ per molecule)")
         rate = float(ds.attrs["sweep_rate_T_per_s"])
         a.set_title(f"{math_text(ds.attrs.get('title', ''))}: loops at {rate * 1e4:.3g} Oe/s", fontsize=7)
-        a.legend(fontsize=6, frameon=False, loc="lower right")
+        legend_beside(a, fontsize=6)
 
         b.plot(T, ds.coercive_field, "o-", color="C0", ms=3, lw=1.0, label="coercive field")
         b.set_xlabel("temperature (K)")
@@ -241,7 +241,7 @@ def plot(ds: xr.Dataset, path) -> None:
             x = float(ds.attrs.get(key, np.nan))
             if np.isfinite(x):
                 c.axvline(x, color=color, ls=ls, lw=0.8, label=f"{label} ({x:.0f} K)")
-        c.legend(fontsize=5.5, frameon=False, loc="upper right")
+        legend_beside(c, fontsize=5.5)
 
         d.semilogy(TZ, ds.tau_zero_field, color="k", lw=1.1, label=r"$\tau$, zero field")
         d.axhline(float(ds.attrs["tau_block_s"]), color="C2", lw=0.8, ls="--", label=r"$\tau_B$")
@@ -250,7 +250,7 @@ def plot(ds: xr.Dataset, path) -> None:
         d.set_xlabel("temperature (K)")
         d.set_ylabel(r"$\tau$ (s)")
         d.set_title("relaxation time at zero field", fontsize=7)
-        d.legend(fontsize=6, frameon=False)
+        legend_beside(d, fontsize=6)
         save_figure(fig, path)
 
 
