@@ -156,3 +156,19 @@ def test_dycp_blocking_temperature_tau_100s_matches_loop_closing():
     lo, hi = ds.attrs["T_B_loop_bracket_K"]
     assert np.isfinite(T_tau) and np.isfinite(T_loop)
     assert abs(T_tau - T_loop) <= (hi - lo), (T_tau, T_loop, lo, hi)
+
+
+def test_tunnel_splitting_opens_a_zero_field_step():
+    """A ground-doublet splitting of 1e-3 cm^-1 is passed adiabatically at 20 Oe/s (Landau-Zener
+    P = exp(-1.6e4) ~ 0): at 2 K the moment reverses at zero field (coercive field ~ 0), where without
+    it the loop stays open to ~1 T (the waist of a tunnelling loop)."""
+    cfg = _small(points=16, temps=(2.0,), zfc=4)
+    cfg["loop"]["tunnel_splitting"] = "1e-3 cm^-1"
+    cfg["method"]["max_rotation"] = 1e-3
+    ds = spinbath.run(cfg, quiet=True)
+    assert int(ds.attrs["refined_nodes"]) > 0
+    assert float(ds.coercive_field[0]) < 1e-3
+    down = ds.branch.values == "down"
+    f, m = ds.field.values[down], ds.magnetization.values[0, down]
+    sat = float(ds.attrs["saturation_mu_B"])
+    assert m[f > 1e-3].min() > 0.9 * sat and m[f < -1e-3].max() < -0.9 * sat

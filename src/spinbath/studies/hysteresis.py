@@ -50,7 +50,7 @@ from ..config.hysteresis import HysteresisConfig
 from ..progress import work
 from . import Study, tau_range_row
 
-__all__ = ["HysteresisConfig", "run", "plot", "summary", "STUDY"]
+__all__ = ["run", "plot", "summary", "STUDY"]
 
 
 def _bath_source(cfg: HysteresisConfig, direction: np.ndarray):
