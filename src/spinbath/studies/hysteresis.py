@@ -221,8 +221,8 @@ def plot(ds: xr.Dataset, path) -> None:
         b2 = b.twinx()
         b2.plot(T, ds.loop_opening, "s--", color="C3", ms=3, lw=0.8, mfc="none", label="opening")
         b2.axhline(float(ds.attrs["closed_below"]), color="C3", lw=0.5, ls=":")
-        b2.set_ylabel(r"loop opening / $M_\mathrm{sat}$", color="C3")
-        b2.set_ylim(0, 1.05)
+        b2.set_ylabel(r"loop opening / $M_\mathrm{sat}$ (2: fully open)", color="C3")
+        b2.set_ylim(0, 2.1)
         b.set_title("closed when the opening is below the dotted line", fontsize=7)
 
         TZ = ds.zfc_temperature.values
@@ -240,7 +240,7 @@ def plot(ds: xr.Dataset, path) -> None:
         for key, label, color, ls in marks:
             x = float(ds.attrs.get(key, np.nan))
             if np.isfinite(x):
-                c.axvline(x, color=color, ls=ls, lw=0.8, label=f"{label} ({x:.0f} K)")
+                c.axvline(x, color=color, ls=ls, lw=0.8, label=f"{label}: {x:.0f} K")
         legend_beside(c, fontsize=5.5)
 
         d.semilogy(TZ, ds.tau_zero_field, color="k", lw=1.1, label=r"$\tau$, zero field")
