@@ -116,29 +116,55 @@ def rotation(O: np.ndarray) -> float:
     return float(1.0 - np.min(np.max(np.abs(O) ** 2, axis=0)))
 
 
-def refine_nodes(fields: Sequence[float], basis_at: Callable[[float], np.ndarray], max_rotation: float = 2e-3,
-                 min_step: float = 0.0, max_nodes: int = 20000) -> np.ndarray:
-    """Insert fields (bisection) wherever the eigenvectors of neighbouring nodes are rotated by more
-    than ``max_rotation`` (:func:`rotation`), down to steps of ``min_step`` (T). Only the cheap
-    eigenvectors are needed (``basis_at(B)``); crossings (permutations) are not refined. Returns the
-    sorted-as-given field path (T)."""
-    out = [float(fields[0])]
+def _swaps(O: np.ndarray) -> bool:
+    """True when the states of the second node continue other states of the first (a crossing)."""
+    return bool(np.any(np.argmax(np.abs(O), axis=0) != np.arange(O.shape[0])))
+
+
+def refine_nodes(fields: Sequence[float], basis_at: Callable[[float], np.ndarray], max_rotation: float = 1e-5,
+                 min_step: float = 0.0, crossing_resolution: float = 1e-12, max_nodes: int = 20000) -> np.ndarray:
+    """Insert fields (bisection) where the eigenvectors change faster than the grid resolves.
+
+    Two cases, both from the eigenvectors alone (``basis_at(B)``, cheap):
+
+    - the eigenvectors of neighbouring nodes are rotated by more than ``max_rotation``
+      (:func:`rotation`): bisect, down to steps of ``min_step`` (T);
+    - the states of one node continue *other* states of its neighbour (levels cross between them):
+      bisect down to ``crossing_resolution`` (T, relative to max(|B|, 1)) to find out whether the
+      crossing is avoided. An avoided crossing narrower than the step shows up as a rotation at
+      some depth, and the nodes down to it are kept; an exact crossing (a permutation at every
+      depth) needs no node, since the overlap passes each population exactly, and none is kept.
+
+    Returns the field path (T) in the order given, with the inserted nodes.
+    """
     cache: dict[float, np.ndarray] = {}
+    count = [len(fields)]
 
     def U(b):
         if b not in cache:
             cache[b] = basis_at(b)
         return cache[b]
 
-    for b1 in map(float, fields[1:]):
-        stack = [b1]
-        while stack:
-            b0, b = out[-1], stack[-1]
-            if (len(out) + len(stack) < max_nodes and abs(b - b0) > max(min_step, 1e-15 * max(abs(b), 1.0))
-                    and rotation(transport(U(b0), U(b))) > max_rotation):
-                stack.append(0.5 * (b0 + b))
-            else:
-                out.append(stack.pop())
+    def inner(b0: float, b1: float) -> list[float]:
+        step = abs(b1 - b0)
+        if count[0] >= max_nodes or step <= 1e-15 * max(abs(b0), abs(b1), 1.0):
+            return []
+        O = transport(U(b0), U(b1))
+        rotated = rotation(O) > max_rotation and step > min_step
+        crossing = not rotated and _swaps(O) and step > crossing_resolution * max(abs(b0), abs(b1), 1.0)
+        if not (rotated or crossing):
+            return []
+        m = 0.5 * (b0 + b1)
+        left, right = inner(b0, m), inner(m, b1)
+        if crossing and not left and not right:
+            return []  # an exact crossing all the way down: the overlap is exact, no node needed
+        count[0] += 1
+        return left + [m] + right
+
+    fields = [float(b) for b in fields]
+    out = [fields[0]]
+    for b0, b1 in zip(fields[:-1], fields[1:]):
+        out += inner(b0, b1) + [b1]
     return np.asarray(out)
 
 
