@@ -22,6 +22,7 @@ BENCHMARKS = {
     "bench_sweeps.py": ["--quick"],
     "bench_relaxation_laws.py": ["--quick"],
     "bench_ac_fit.py": [],
+    "bench_hysteresis.py": ["--quick"],
 }
 
 

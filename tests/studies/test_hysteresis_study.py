@@ -172,3 +172,11 @@ def test_tunnel_splitting_opens_a_zero_field_step():
     f, m = ds.field.values[down], ds.magnetization.values[0, down]
     sat = float(ds.attrs["saturation_mu_B"])
     assert m[f > 1e-3].min() > 0.9 * sat and m[f < -1e-3].max() < -0.9 * sat
+
+
+@pytest.mark.parametrize("text, unit, value", [("20 Oe/s", "T", 2e-3), ("1 T/min", "T", 1 / 60), ("5 mT/s", "T", 5e-3),
+                                               ("2 K/min", "K", 2 / 60), ("0.5 K/s", "K", 0.5), (0.01, "T", 0.01)])
+def test_rates_convert_once_at_the_config_boundary(text, unit, value):
+    from spinbath.config.hysteresis import per_second
+
+    assert per_second(text, unit) == pytest.approx(value, rel=1e-12)
