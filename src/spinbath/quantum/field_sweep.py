@@ -226,8 +226,9 @@ def block_propagator(G: np.ndarray, dt: float, fast_steps: float = FAST_STEPS) -
     The excited levels of a molecular magnet relax in ps while its ground doublet takes seconds to
     years: the eigenvalues of the whole block, and so expm of it, carry an absolute round-off of
     ~eps ||G||, which exceeds a slow rate (and shows as a drift of the trace). Elements f whose own
-    decay rate |G_ff| exceeds ``fast_steps``/dt are eliminated adiabatically (they relax within the
-    step by exp(-fast_steps)). With A = (-G_ff)^-1, B = A G_fs (the fast elements slaved to the slow
+    decay rate exceeds ``fast_steps``/dt, and which as a set decay that fast (every eigenvalue of
+    G_ff; a ground state excited often but returning every time does not), are eliminated
+    adiabatically (they relax within the step by exp(-fast_steps)). With A = (-G_ff)^-1, B = A G_fs (the fast elements slaved to the slow
     ones: right vectors V = [1; B]) and C = G_sf A (what the fast ones pass on: left vectors
     W = [1, C]), the slow modes are v = V c with
 
@@ -237,17 +238,22 @@ def block_propagator(G: np.ndarray, dt: float, fast_steps: float = FAST_STEPS) -
     rate block, 1^T W = 1^T and V c is the quasi-static distribution). The error is of the order of
     the ratio of the slow rates to the eliminated ones (the doublet-block method of
     :func:`spinbath.quantum.relaxation.relaxation_time_details`). With nothing to eliminate this is
-    expm(G dt). When every element is fast, the slowest one is kept in s (a population block then
-    relaxes to its stationary state within the step).
+    expm(G dt). At least one element is kept in s (a population block whose every element is fast
+    then relaxes to its stationary state within the step).
     """
     rate = np.abs(np.diag(G).real) * dt
-    f = np.flatnonzero(rate > fast_steps)
-    if f.size == 0:
+    f = [int(i) for i in np.argsort(-rate) if rate[i] > fast_steps]
+    if len(f) == G.shape[0]:  # keep at least one element: it carries the block's stationary state
+        f.pop()
+    # A fast own rate is not enough: a ground state excited at a high rate that almost always comes
+    # back (Orbach round trips) leaves f only slowly. f must decay as a whole: every eigenvalue of
+    # G_ff fast. Move the slowest candidates to s until it does.
+    while f and np.min(np.abs(np.linalg.eigvals(G[np.ix_(f, f)]).real)) * dt <= fast_steps:
+        f.pop()
+    if not f:
         return sla.expm(G * dt)
-    s = np.flatnonzero(rate <= fast_steps)
-    if s.size == 0:  # all fast: keep the slowest element, which carries the block's stationary state
-        s = np.array([int(np.argmin(rate))])
-        f = np.setdiff1d(np.arange(G.shape[0]), s)
+    f = np.array(sorted(f))
+    s = np.setdiff1d(np.arange(G.shape[0]), f)
     m = G.shape[0]
     Gff, Gsf, Gfs = G[np.ix_(f, f)], G[np.ix_(s, f)], G[np.ix_(f, s)]
     B = np.linalg.solve(-Gff, Gfs)  # A G_fs: fast elements slaved to the slow ones (right vectors)
