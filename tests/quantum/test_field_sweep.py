@@ -151,3 +151,22 @@ def test_loop_area_grows_with_sweep_rate():
     areas = [_area(r) for r in (1e-4, 1e-3, 5e-3, 2e-2, 1e-1)]
     assert areas[0] >= 0
     assert all(b > a for a, b in zip(areas[:-1], areas[1:])), areas
+
+
+def test_block_propagator_keeps_round_trips_slow():
+    """Three levels: g1, g2 (direct rate 0.01 s^-1) and e, which g2 visits 200 times a second and
+    leaves at 1e5 s^-1 back to g2 (99.99 %) or to g1. g2's own rate times dt (2000 at 10 s) is "fast",
+    but the pair (g2, e) leaks to g1 at ~0.02 s^-1 only: the adiabatic elimination must keep g2, and agree
+    with expm (accurate at this norm) to the ratio of the time scales."""
+    from spinbath.quantum.field_sweep import block_propagator
+    from scipy.linalg import expm
+
+    W = np.zeros((3, 3))  # W[a, c]: rate c -> a
+    W[0, 1], W[1, 0] = 0.01, 0.005
+    W[2, 1], W[2, 0] = 200.0, 1e-3
+    W[1, 2], W[0, 2] = 0.9999e5, 10.0
+    G = W - np.diag(W.sum(axis=0))
+    for dt in (0.1, 10.0, 1000.0):
+        P = block_propagator(G, dt)
+        np.testing.assert_allclose(P.sum(axis=0), 1.0, atol=1e-12)  # trace kept
+        np.testing.assert_allclose(P, expm(G * dt), atol=1e-3)
