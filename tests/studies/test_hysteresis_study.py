@@ -3,7 +3,7 @@
 Laws checked: detailed balance of R(B) at every field node; R(-B) from time reversal equals R(-B)
 computed directly; |M| never above saturation; ZFC below FC; an open loop at 2 K and a closed one
 well above the temperature where tau equals the sweep time; the blocking temperature from
-tau(T_B) = 100 s against the loop-closing temperature (slow, order 2+4). Fast tests use order 2 (the
+the loop opening against the linear lag law 2 v tau dM_eq/dB (slow, order 2+4). Fast tests use order 2 (the
 one-phonon rates: 0.05 s per field node instead of ~2 s for 2+4).
 """
 
@@ -148,14 +148,24 @@ def test_transverse_field_must_be_perpendicular(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_dycp_blocking_temperature_tau_100s_matches_loop_closing():
-    """Order 2+4, the example's sweep (20 Oe/s, +-7 T), loops every 2.5 K from 10 to 50 K."""
-    temps = list(np.arange(10.0, 50.1, 2.5))
-    ds = spinbath.run(_small("2+4", points=60, temps=temps, zfc=41), quiet=True)
-    T_tau, T_loop = float(ds.attrs["T_B_tau_K"]), float(ds.attrs["T_B_loop_K"])
-    lo, hi = ds.attrs["T_B_loop_bracket_K"]
-    assert np.isfinite(T_tau) and np.isfinite(T_loop)
-    assert abs(T_tau - T_loop) <= (hi - lo), (T_tau, T_loop, lo, hi)
+def test_dycp_loop_opening_follows_the_linear_lag_law():
+    """Order 2+4 at the example's sweep (20 Oe/s, +-7 T). Where the loop is nearly closed, the
+    moment lags the equilibrium by v tau dM_eq/dB, so the opening is
+
+        max_B |M_up - M_down| / M_sat = 2 v tau(T) (dM_eq/dB)_0 / M_sat,  (dM_eq/dB)_0 = M_sat^2 mu_B / k_B T
+
+    (ground doublet, zero-field tau). This ties the loop-closing temperature to tau(T): with a
+    closing threshold x the loop closes where tau = x M_sat / (2 v (dM_eq/dB)_0), which is 100 s
+    only for x ~ 0.08 at 20 Oe/s (docs/studies/hysteresis.md)."""
+    from spinbath.units import MUB_CM
+
+    ds = spinbath.run(_small("2+4", points=60, temps=(25.0, 30.0, 40.0), zfc=27), quiet=True)
+    T = ds.temperature.values
+    sat, v = float(ds.attrs["saturation_mu_B"]), float(ds.attrs["sweep_rate_T_per_s"])
+    tau = np.interp(T, ds.zfc_temperature.values, ds.tau_zero_field.values)
+    predicted = 2 * v * tau * (sat**2 * MUB_CM / (KB_CM * T)) / sat
+    np.testing.assert_allclose(ds.loop_opening.values, predicted, rtol=0.1)
+    assert abs(float(ds.attrs["T_B_tau_K"]) - 34.1) < 1.0  # the model's tau(T) crosses 100 s at 34 K
 
 
 def test_tunnel_splitting_opens_a_zero_field_step():
