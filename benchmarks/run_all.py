@@ -25,6 +25,7 @@ BENCHMARKS = {
     "bench_relaxation_laws.py": ["--quick"],
     "bench_ac_fit.py": [],
     "bench_dimer_example.py": ["--quick"],
+    "bench_hysteresis.py": ["--quick"],
 }
 
 

@@ -36,6 +36,8 @@ SMALL = {
     "dimer-llg-paper": {"langevin.trajectories": 40, "langevin.t_end": "10 ps", "langevin.samples": 200,
                         "bias.V": {"start": "-6 mV", "stop": "6 mV", "num": 9}},
     "dycp": {"temperatures": {"start": "10 K", "stop": "150 K", "num": 6, "spacing": "log"}},
+    "dycp-hysteresis": {"method.order": 2, "loop.points": 12, "temperatures": [2.0, 20.0, 80.0],
+                        "zfc_fc.temperatures": {"start": "2 K", "stop": "80 K", "num": 10}},
     "junction": {"bias.V": {"start": "-8 mV", "stop": "8 mV", "num": 9},
                  "bias.mu_F": {"start": "-6 meV", "stop": "6 meV", "num": 7}},
 }

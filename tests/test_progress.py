@@ -26,6 +26,8 @@ UNITS = {
     "junction-couplings": (lambda: small_config("junction"),
                            r"junction couplings \(9 V x 7 mu_F x 2 t\): 126 \(V, mu_F, t\) points"),
     "dimer-llg": (lambda: small_config("dimer-llg"), r"dimer-llg couplings \(Keldysh integrals\): 9 biases"),
+    "hysteresis": (lambda: small_config("dycp-hysteresis"),
+                   r"hysteresis rates \(order 2; 825 modes, 3 temperatures\): \d+ field nodes"),
     "open-chain": (lambda: small_config("chain-n3"), r"open chain N = 3 \(mean-field evolution, exact evolution.*\): \d stages"),
 }
 

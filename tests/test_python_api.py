@@ -121,7 +121,7 @@ def test_study_config_models_are_the_studies_own():
 
     names = {"SpectrumConfig": "spectrum", "SpinPhononConfig": "spin-phonon", "OpenChainConfig": "open-chain",
              "JunctionCouplingsConfig": "junction-couplings", "DimerLLGConfig": "dimer-llg",
-             "RelaxationLawsConfig": "relaxation-laws"}
+             "RelaxationLawsConfig": "relaxation-laws", "HysteresisConfig": "hysteresis"}
     assert set(names.values()) == set(studies.study_names())
     for attr, study in names.items():
         assert getattr(studies, attr) is studies.get_study(study).config_model

@@ -31,6 +31,7 @@ _CONFIG_MODELS = {
     "JunctionCouplingsConfig": "junction-couplings",
     "DimerLLGConfig": "dimer-llg",
     "RelaxationLawsConfig": "relaxation-laws",
+    "HysteresisConfig": "hysteresis",
 }
 
 __all__ = ["Study", "get_study", "study_names", "tau_range_row", *_CONFIG_MODELS]
@@ -42,6 +43,7 @@ _MODULES = {
     "junction-couplings": "spinbath.studies.junction_couplings",
     "dimer-llg": "spinbath.studies.dimer_llg",
     "relaxation-laws": "spinbath.studies.relaxation_laws",
+    "hysteresis": "spinbath.studies.hysteresis",
 }
 
 

@@ -1,0 +1,172 @@
+"""Field-sweep master equation (spinbath.quantum.field_sweep) against laws with closed forms.
+
+- Landau-Zener: a two-level avoided crossing of full gap Delta swept at diabatic rate v_E, bath off,
+  ends in the upper adiabatic level with P = exp(-pi Delta^2 / (2 hbar v_E)) (within 1 %).
+- Two-level rate equation: a doublet with relaxation rate Gamma = W_up + W_down independent of the
+  field and W_up / W_down = exp(-dE / k_B T) at every field follows dm/dt = -Gamma (m - m_eq(B(t)))
+  (integrated independently with solve_ivp); slow sweeps close onto m_eq = (g/2) tanh(g mu_B B / 2 k_B T);
+  the loop area grows with the sweep rate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from spinbath.quantum.field_sweep import (
+    landau_zener_probability, node_from_rates, phase_averaged_transport, propagate, refine_nodes, rotation,
+    thermal_state, transport,
+)
+from spinbath.quantum.liouville import lindblad_dissipator
+from spinbath.spins.hamiltonian import deterministic_phase
+from spinbath.units import CM_TO_RAD_PER_S, KB_CM, MUB_CM
+
+
+def _eig(H):
+    E, U = np.linalg.eigh(H)
+    return E, deterministic_phase(U)
+
+
+def _lz_hamiltonian(B, gap, c=1.0):
+    """[[c B / 2, gap / 2], [gap / 2, -c B / 2]] (cm^-1): diabatic splitting c B, full gap ``gap``."""
+    return np.array([[c * B / 2, gap / 2], [gap / 2, -c * B / 2]])
+
+
+@pytest.mark.parametrize("gap, v", [(1e-6, 0.1), (1e-6, 0.3), (2e-6, 1.0), (1e-6, 0.03)])
+def test_landau_zener_probability_within_one_percent(gap, v):
+    c = 1.0  # cm^-1 per T: v_E = c v
+    P = landau_zener_probability(gap, c * v)
+    assert P == pytest.approx(np.exp(-np.pi * gap**2 * CM_TO_RAD_PER_S / (2 * c * v)))
+    Bmax = 100 * gap / c
+    fields = refine_nodes(np.linspace(-Bmax, Bmax, 41), lambda b: _eig(_lz_hamiltonian(b, gap))[1],
+                          max_rotation=1e-5)
+    nodes = [node_from_rates(b, *_eig(_lz_hamiltonian(b, gap)), None) for b in fields]
+    rho, _ = propagate(nodes, (fields - fields[0]) / v, np.diag([1.0, 0.0]))
+    assert rho[0, 1, 1].real == pytest.approx(P, rel=1e-2, abs=1e-4)
+    assert np.trace(rho[0]).real == pytest.approx(1.0, abs=1e-12)
+
+
+def test_the_convention_is_the_full_gap():
+    """The law's Delta is the minimum splitting of the adiabatic levels (2 |H_12|), not |H_12|."""
+    gap = 3e-6
+    E = np.linalg.eigvalsh(_lz_hamiltonian(0.0, gap))
+    assert E[1] - E[0] == pytest.approx(gap)
+    h12, vE = gap / 2, 0.2
+    assert landau_zener_probability(gap, vE) == pytest.approx(np.exp(-2 * np.pi * h12**2 * CM_TO_RAD_PER_S / vE))
+
+
+def test_sudden_and_adiabatic_limits_of_the_transport():
+    """Bath off: a crossing (no gap) is passed diabatically (the state keeps its moment, P = 1), and a
+    wide gap swept slowly adiabatically (P = exp(-large) ~ 0)."""
+    for gap, P in ((0.0, 1.0), (1e-4, 0.0)):
+        fields = refine_nodes(np.linspace(-1e-2, 1e-2, 40), lambda b: _eig(_lz_hamiltonian(b, gap))[1], 1e-5)
+        nodes = [node_from_rates(b, *_eig(_lz_hamiltonian(b, gap)), None) for b in fields]
+        rho, _ = propagate(nodes, (fields - fields[0]) / 0.1, np.diag([1.0, 0.0]))
+        assert rho[0, 1, 1].real == pytest.approx(P, abs=1e-6)
+
+
+def test_phase_averaged_transport_is_the_overlap_at_short_steps_and_unitary():
+    gap = 1e-3
+    a = node_from_rates(-1e-3, *_eig(_lz_hamiltonian(-1e-3, gap)), None)
+    b = node_from_rates(-0.9e-3, *_eig(_lz_hamiltonian(-0.9e-3, gap)), None)
+    O = transport(a, b)
+    assert rotation(O) > 1e-4
+    np.testing.assert_allclose(phase_averaged_transport(a, b, 1e-20), O, atol=1e-12)
+    X = phase_averaged_transport(a, b, 1.0)
+    np.testing.assert_allclose(X.conj().T @ X, np.eye(2), atol=1e-12)
+
+
+# --- two-level rate equation ------------------------------------------------------------------------
+
+G = 2.0  # g of the effective spin 1/2: moment -g S_z mu_B, saturation g/2 = 1 mu_B
+GAMMA = 0.05  # s^-1, W_up + W_down at every field
+T_K = 2.0
+
+
+def _doublet_nodes(fields, T=T_K, gamma=GAMMA):
+    """Nodes of H = g mu_B B S_z with W_down = Gamma / (1 + e^-x), W_up = Gamma e^-x / (1 + e^-x)."""
+    Sz = np.diag([0.5, -0.5])
+    nodes = []
+    for b in fields:
+        E, U = _eig(G * MUB_CM * b * Sz)
+        x = (E[1] - E[0]) / (KB_CM * T)
+        down, up = gamma / (1 + np.exp(-x)), gamma * np.exp(-x) / (1 + np.exp(-x))
+        R = (lindblad_dissipator(np.array([[0, 1], [0, 0]]), down)
+             + lindblad_dissipator(np.array([[0, 0], [1, 0]]), up))
+        nodes.append(node_from_rates(b, E, U, R))
+    return nodes, -G * Sz  # moment operator, mu_B
+
+
+def _m_eq(b, T=T_K):
+    return (G / 2) * np.tanh(G * MUB_CM * b / (2 * KB_CM * T))
+
+
+def _numerical_loop(rate, Bmax=1.0, n=200, gamma=GAMMA):
+    """Down then up branch; returns fields and moments (mu_B) of both branches."""
+    down = np.linspace(Bmax, -Bmax, n)
+    path = np.concatenate([down, down[::-1][1:]])
+    nodes, moment = _doublet_nodes(path, gamma=gamma)
+    t = np.concatenate([[0.0], np.cumsum(np.abs(np.diff(path)) / rate)])
+    rho0 = np.diag(thermal_state(nodes[0].energies, T_K)[0])  # equilibrium at +Bmax
+    _, m = propagate(nodes, t, rho0, observable=moment)
+    return path, t, m[:, 0]
+
+
+def _analytic_loop(path, t, gamma=GAMMA):
+    """dm/dt = -Gamma (m - m_eq(B(t))) with B(t) piecewise linear, integrated by solve_ivp (rtol 1e-10)."""
+    def B(s):
+        return np.interp(s, t, path)
+
+    sol = solve_ivp(lambda s, m: -gamma * (m - _m_eq(B(s))), (t[0], t[-1]), [_m_eq(path[0])],
+                    t_eval=t, rtol=1e-10, atol=1e-12, max_step=(t[-1] - t[0]) / 2000)
+    return sol.y[0]
+
+
+def test_two_level_loop_follows_the_rate_equation():
+    rate = 0.02  # T/s: the thermal width (~2 T) is crossed in ~ 1/Gamma, an open loop
+    path, t, m = _numerical_loop(rate)
+    ref = _analytic_loop(path, t)
+    assert np.max(np.abs(m - ref)) < 2e-3 * (G / 2)
+    assert np.max(np.abs(m)) <= G / 2 + 1e-12  # never beyond saturation
+    n = path.size // 2
+    # An open loop: the down branch lags the up branch at the same field.
+    assert np.max(np.abs(m[:n + 1][::-1] - m[n:])) > 0.1
+
+
+def test_slow_sweep_closes_onto_the_equilibrium_curve():
+    path, _, m = _numerical_loop(1e-5)
+    assert np.max(np.abs(m - _m_eq(path))) < 0.01
+
+
+def _area(rate):
+    path, _, m = _numerical_loop(rate, n=120)
+    n = path.size // 2
+    down_b, down_m = path[:n + 1][::-1], m[:n + 1][::-1]
+    up_m = m[n:]
+    return float(np.trapezoid(up_m - down_m, down_b)) * -1.0
+
+
+def test_loop_area_grows_with_sweep_rate():
+    areas = [_area(r) for r in (1e-4, 1e-3, 5e-3, 2e-2, 1e-1)]
+    assert areas[0] >= 0
+    assert all(b > a for a, b in zip(areas[:-1], areas[1:])), areas
+
+
+def test_block_propagator_keeps_round_trips_slow():
+    """Three levels: g1, g2 (direct rate 0.01 s^-1) and e, which g2 visits 200 times a second and
+    leaves at 1e5 s^-1 back to g2 (99.99 %) or to g1. g2's own rate times dt (2000 at 10 s) is "fast",
+    but the pair (g2, e) leaks to g1 at ~0.02 s^-1 only: the adiabatic elimination must keep g2, and agree
+    with expm (accurate at this norm) to the ratio of the time scales."""
+    from spinbath.quantum.field_sweep import block_propagator
+    from scipy.linalg import expm
+
+    W = np.zeros((3, 3))  # W[a, c]: rate c -> a
+    W[0, 1], W[1, 0] = 0.01, 0.005
+    W[2, 1], W[2, 0] = 200.0, 1e-3
+    W[1, 2], W[0, 2] = 0.9999e5, 10.0
+    G = W - np.diag(W.sum(axis=0))
+    for dt in (0.1, 10.0, 1000.0):
+        P = block_propagator(G, dt)
+        np.testing.assert_allclose(P.sum(axis=0), 1.0, atol=1e-12)  # trace kept
+        np.testing.assert_allclose(P, expm(G * dt), atol=1e-3)

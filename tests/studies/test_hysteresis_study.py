@@ -1,0 +1,192 @@
+"""Study ``hysteresis`` as users run it (spinbath run, spinbath.run), on the DyCp model bath.
+
+Laws checked: detailed balance of R(B) at every field node; R(-B) from time reversal equals R(-B)
+computed directly; |M| never above saturation; ZFC below FC; an open loop at 2 K and a closed one
+well above the temperature where tau equals the sweep time; the blocking temperature from
+the loop opening against the linear lag law 2 v tau dM_eq/dB (slow, order 2+4). Fast tests use order 2 (the
+one-phonon rates: 0.05 s per field node instead of ~2 s for 2+4).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import spinbath
+from helpers import assert_bad_input, run_config
+from spinbath.quantum.field_rates import PhononFieldRates
+from spinbath.quantum.field_sweep import transport
+from spinbath.studies import HysteresisConfig
+from spinbath.units import KB_CM
+
+
+def _example() -> dict:
+    return tomllib.loads(resources.files("spinbath.examples").joinpath("dycp-hysteresis.toml").read_text())
+
+
+def _small(order="2", points=16, temps=(2.0, 40.0, 60.0, 80.0), zfc=14) -> dict:
+    cfg = _example()
+    cfg["method"]["order"] = order
+    cfg["loop"]["points"] = points
+    cfg["temperatures"] = list(temps)
+    cfg["zfc_fc"]["temperatures"] = {"start": "2 K", "stop": "80 K", "num": zfc}
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def small_ds():
+    return spinbath.run(_small(), quiet=True)
+
+
+def _provider(order="2", temps=(5.0, 40.0)):
+    cfg = HysteresisConfig(**_small(order))
+    return PhononFieldRates(cfg.spin.hamiltonian(), cfg.bath.build(cfg.spin.J), [0, 0, 1], list(temps), order,
+                            width=10.0)
+
+
+def _dense(node):
+    d = node.dim
+    R = np.zeros((node.n_channels, d * d, d * d), complex)
+    for idx, Rb in node.blocks:
+        R[:, idx[:, None], idx[None, :]] = Rb
+    R[:, node.single, node.single] = node.single_rates
+    return R
+
+
+@pytest.mark.parametrize("b", [-3.0, -0.05, 0.05, 1.0, 7.0])
+def test_detailed_balance_at_every_field(b):
+    pr = _provider()
+    node = pr.node(b)
+    d = node.dim
+    R = _dense(node)
+    E = node.energies
+    for t, T in enumerate(pr.temperatures):
+        W = np.array([[R[t, a + d * a, c + d * c].real for c in range(d)] for a in range(d)])  # c -> a
+        a, c = np.triu_indices(d, 1)
+        ok = (W[a, c] > 1e-250) & (W[c, a] > 1e-250)
+        assert ok.sum() > 20
+        # W_ac / W_ca = exp(-(E_a - E_c) / k_B T)
+        np.testing.assert_allclose(np.log(W[a, c][ok] / W[c, a][ok]), -(E[a] - E[c])[ok] / (KB_CM * T),
+                                   rtol=1e-9, atol=1e-9)
+
+
+def test_time_reversed_rates_equal_the_direct_ones():
+    pr = _provider()
+    assert pr.time_reversal
+    derived = pr.node(-0.7)
+    pr.time_reversal = False
+    pr._nodes.clear()
+    direct = pr.node(-0.7)
+    np.testing.assert_allclose(derived.energies, direct.energies, atol=1e-10)
+    O = transport(derived, direct)
+    ph = np.diag(O)
+    np.testing.assert_allclose(np.abs(ph), 1.0, atol=1e-10)  # the same states up to phases
+    S = np.kron(ph, ph.conj())
+    Rd = np.einsum("i,tij,j->tij", S.conj(), _dense(derived), S)
+    Rx = _dense(direct)
+    assert np.abs(Rd - Rx).max() <= 1e-10 * np.abs(Rx).max()
+
+
+def test_magnetization_never_exceeds_saturation_and_zfc_below_fc(small_ds):
+    ds = small_ds
+    sat = float(ds.attrs["saturation_mu_B"])
+    assert sat == pytest.approx(4 / 3 * 7.5)
+    assert np.abs(ds.magnetization).max() <= sat * (1 + 1e-9)
+    assert np.abs(ds.equilibrium_magnetization).max() <= sat * (1 + 1e-12)
+    assert np.all(ds.M_zfc.values <= ds.M_fc.values + 1e-6 * sat)
+    # Far above blocking ZFC and FC meet the equilibrium curve.
+    hot = ds.zfc_temperature.values >= 75
+    np.testing.assert_allclose(ds.M_zfc.values[hot], ds.M_eq_zfc.values[hot], rtol=0.02)
+    np.testing.assert_allclose(ds.M_fc.values[hot], ds.M_eq_zfc.values[hot], rtol=0.02)
+
+
+def test_loop_open_at_2_K_and_closed_far_above_tau_equal_sweep_time(small_ds):
+    ds = small_ds
+    T = ds.temperature.values
+    tau = np.interp(T, ds.zfc_temperature.values, ds.tau_zero_field.values)
+    half_loop = 2 * float(ds.attrs["field_max_T"]) / float(ds.attrs["sweep_rate_T_per_s"]) / 2
+    op = ds.loop_opening.values
+    assert op[0] > 0.5 and float(ds.coercive_field[0]) > 0.5  # 2 K: wide open
+    far = tau < 1e-3 * half_loop  # relaxation far faster than the sweep
+    assert far.any()
+    assert np.all(op[far] < float(ds.attrs["closed_below"]))
+    # The loop follows the equilibrium curve there.
+    j = int(np.flatnonzero(far)[-1])
+    assert np.abs(ds.magnetization[j] - ds.equilibrium_magnetization[j]).max() < 0.01 * float(ds.attrs["saturation_mu_B"])
+
+
+def test_cli_writes_results_and_figure_with_units(tmp_path):
+    text = (resources.files("spinbath.examples").joinpath("dycp-hysteresis.toml").read_text()
+            .replace('order = "2+4"', 'order = 2').replace("points = 200", "points = 12")
+            .replace("temperatures = [2, 5, 10, 15, 20, 25, 30, 40, 60, 80]", "temperatures = [2, 80]")
+            .replace("num = 79", "num = 8"))
+    code, out = run_config(tmp_path, text)
+    assert code == 0
+    assert out.with_suffix(".png").exists()
+    ds = xr.open_dataset(out)
+    for name in list(ds.data_vars) + list(ds.coords):
+        assert "units" in ds[name].attrs, name
+    assert ds.sizes["loop_point"] == 2 * int(ds.attrs["field_nodes"]) - 1
+    assert int(ds.attrs["field_nodes"]) == 12 + int(ds.attrs["refined_nodes"])
+    assert ds.attrs["study"] == "hysteresis"
+
+
+def test_bad_rate_is_one_clear_error(tmp_path, capsys):
+    text = (resources.files("spinbath.examples").joinpath("dycp-hysteresis.toml").read_text()
+            .replace('rate = "20 Oe/s"', 'rate = "20 Oe"'))
+    assert_bad_input(tmp_path, capsys, text, ["loop.rate", "20 Oe", "<time>"])
+
+
+def test_transverse_field_must_be_perpendicular(tmp_path, capsys):
+    text = (resources.files("spinbath.examples").joinpath("dycp-hysteresis.toml").read_text()
+            .replace('spacing = "cubic"', 'spacing = "cubic"\ntransverse = "0.1 T"\ntransverse_direction = [0, 1, 1]'))
+    assert_bad_input(tmp_path, capsys, text, ["perpendicular"])
+
+
+@pytest.mark.slow
+def test_dycp_loop_opening_follows_the_linear_lag_law():
+    """Order 2+4 at the example's sweep (20 Oe/s, +-7 T). Where the loop is nearly closed, the
+    moment lags the equilibrium by v tau dM_eq/dB, so the opening is
+
+        max_B |M_up - M_down| / M_sat = 2 v tau(T) (dM_eq/dB)_0 / M_sat,  (dM_eq/dB)_0 = M_sat^2 mu_B / k_B T
+
+    (ground doublet, zero-field tau). This ties the loop-closing temperature to tau(T): with a
+    closing threshold x the loop closes where tau = x M_sat / (2 v (dM_eq/dB)_0), which is 100 s
+    only for x ~ 0.08 at 20 Oe/s (docs/studies/hysteresis.md)."""
+    from spinbath.units import MUB_CM
+
+    ds = spinbath.run(_small("2+4", points=60, temps=(25.0, 30.0, 40.0), zfc=27), quiet=True)
+    T = ds.temperature.values
+    sat, v = float(ds.attrs["saturation_mu_B"]), float(ds.attrs["sweep_rate_T_per_s"])
+    tau = np.interp(T, ds.zfc_temperature.values, ds.tau_zero_field.values)
+    predicted = 2 * v * tau * (sat**2 * MUB_CM / (KB_CM * T)) / sat
+    np.testing.assert_allclose(ds.loop_opening.values, predicted, rtol=0.1)
+    assert abs(float(ds.attrs["T_B_tau_K"]) - 34.1) < 1.0  # the model's tau(T) crosses 100 s at 34 K
+
+
+def test_tunnel_splitting_opens_a_zero_field_step():
+    """A ground-doublet splitting of 1e-3 cm^-1 is passed adiabatically at 20 Oe/s (Landau-Zener
+    P = exp(-1.6e4) ~ 0): at 2 K the moment reverses at zero field (coercive field ~ 0), where without
+    it the loop stays open to ~1 T (the waist of a tunnelling loop)."""
+    cfg = _small(points=16, temps=(2.0,), zfc=4)
+    cfg["loop"]["tunnel_splitting"] = "1e-3 cm^-1"
+    cfg["method"]["max_rotation"] = 1e-2
+    ds = spinbath.run(cfg, quiet=True)
+    assert int(ds.attrs["refined_nodes"]) > 0
+    assert float(ds.coercive_field[0]) < 1e-3
+    down = ds.branch.values == "down"
+    f, m = ds.field.values[down], ds.magnetization.values[0, down]
+    sat = float(ds.attrs["saturation_mu_B"])
+    assert m[f > 1e-3].min() > 0.9 * sat and m[f < -1e-3].max() < -0.9 * sat
+
+
+@pytest.mark.parametrize("text, unit, value", [("20 Oe/s", "T", 2e-3), ("1 T/min", "T", 1 / 60), ("5 mT/s", "T", 5e-3),
+                                               ("2 K/min", "K", 2 / 60), ("0.5 K/s", "K", 0.5), (0.01, "T", 0.01)])
+def test_rates_convert_once_at_the_config_boundary(text, unit, value):
+    from spinbath.config.hysteresis import per_second
+
+    assert per_second(text, unit) == pytest.approx(value, rel=1e-12)
