@@ -15,11 +15,12 @@ part of the linear field the kernels already evaluate, so they should cost nothi
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import resource
 import time
 import tomllib
 from importlib import resources
+
+from _fresh_process import in_fresh_process
 
 ONSITE_KEYS = ("g", "field", "K_easy_axis", "easy_axis", "K_easy_plane", "plane_normal")
 
@@ -51,15 +52,7 @@ def _measure(cfg: dict, queue) -> None:
 
 
 def measure(cfg: dict) -> tuple[float, float]:
-    ctx = mp.get_context("spawn")
-    q = ctx.Queue()
-    p = ctx.Process(target=_measure, args=(cfg, q))
-    p.start()
-    res = q.get()
-    p.join()
-    if isinstance(res, Exception):
-        raise res
-    return res
+    return in_fresh_process(_measure, cfg)
 
 
 def main() -> None:

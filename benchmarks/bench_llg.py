@@ -23,11 +23,11 @@ Rows:
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import resource
 import time
 
 import numpy as np
+from _fresh_process import in_fresh_process
 
 KT, DT = 0.5, 0.01
 ALPHA = [[0.5, 0.3], [0.3, 0.5]]
@@ -138,15 +138,7 @@ def _measure(kind, n_traj, n_steps, queue):
 
 
 def measure(kind, n_traj, n_steps):
-    ctx = mp.get_context("spawn")
-    q = ctx.Queue()
-    p = ctx.Process(target=_measure, args=(kind, n_traj, n_steps, q))
-    p.start()
-    res = q.get()
-    p.join()
-    if isinstance(res, Exception):
-        raise res
-    return res
+    return in_fresh_process(_measure, kind, n_traj, n_steps)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from . import __version__
@@ -57,6 +58,24 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     def write(tmp):
         with open(tmp, "wb") as fh:
             fh.write(data)
+
+    return atomic_write(path, write)
+
+
+def atomic_write_npz(path: str | Path, arrays: dict, *, durable: bool = True) -> Path:
+    """Write ``arrays`` (name -> ndarray, no pickles) as an .npz through a temporary file and a
+    rename; with ``durable`` the data are fsynced first, so the rename never publishes a file whose
+    data is not on disk (checkpoints and pair-sum chunks that a resumed run trusts)."""
+    import io as _io
+
+    def write(tmp):
+        buf = _io.BytesIO()
+        np.savez(buf, allow_pickle=False, **arrays)
+        with open(tmp, "wb") as fh:
+            fh.write(buf.getbuffer())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
 
     return atomic_write(path, write)
 

@@ -78,7 +78,7 @@ import numpy as np
 from ..units import THZ_TO_CM
 from .cf_couplings import couplings_from_cf_derivatives
 from .phonons import PhononBath
-from .phonopy_route import CFDisplacements, _import_phonopy, load_cf_displacements, zero_point_length_A
+from .phonopy_route import CFDisplacements, load_cf_displacements, load_phonopy, zero_point_length_A
 
 __all__ = ["check_mesh", "mesh_qpoints", "partner_indices", "MeshModes", "mesh_modes", "QMeshCouplings",
            "qmesh_couplings", "translation_residual", "bath_from_phonopy_mesh"]
@@ -99,20 +99,10 @@ def check_mesh(mesh) -> tuple[int, int, int]:
     return m  # type: ignore[return-value]
 
 
-def _load(phonopy_source):
-    ph = phonopy_source
-    if isinstance(ph, (str, os.PathLike)):
-        ph = _import_phonopy().load(ph, produce_fc=True, log_level=0)
-    if getattr(ph, "force_constants", None) is None or ph.dynamical_matrix is None:
-        raise ValueError("the phonopy input has no force constants: set them, or give a phonopy yaml "
-                         "with force constants or forces of the displaced supercells")
-    return ph
-
-
 def mesh_qpoints(phonopy_source, mesh: Sequence[int]) -> np.ndarray:
     """The Gamma-centred full mesh (n_q, 3) in fractional reciprocal coordinates, from phonopy's
     ``run_mesh`` (no symmetry reduction), in phonopy's order; Gamma first."""
-    ph = _load(phonopy_source)
+    ph = load_phonopy(phonopy_source)
     ph.run_mesh(list(check_mesh(mesh)), is_mesh_symmetry=False, is_gamma_center=True)
     q = np.array(ph.mesh.qpoints, dtype=float)
     if q.shape[0] != int(np.prod(mesh)):
@@ -185,7 +175,7 @@ def _iter_modes(ph, mesh: Sequence[int]):
 def mesh_modes(phonopy_source, mesh: Sequence[int]) -> MeshModes:
     """Diagonalize phonopy's dynamical matrix on one q of each pair (q, -q) of the mesh (all kept in
     memory: for inspection; :func:`bath_from_phonopy_mesh` goes one q at a time)."""
-    ph = _load(phonopy_source)
+    ph = load_phonopy(phonopy_source)
     rows = list(_iter_modes(ph, mesh))
     masses = np.array(ph.primitive.masses, dtype=float)
     return MeshModes(np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
@@ -292,7 +282,7 @@ def bath_from_phonopy_mesh(phonopy_source, cf: CFDisplacements | str | os.PathLi
     if not isinstance(cf, CFDisplacements):
         cf = load_cf_displacements(cf)
     mesh = check_mesh(mesh)
-    ph = _load(phonopy_source)
+    ph = load_phonopy(phonopy_source)
     masses = np.array(ph.primitive.masses, dtype=float)
     n_q = int(np.prod(mesh))
     c = _couplings(_iter_modes(ph, mesh), masses, n_q, cf, min_energy_cm)

@@ -77,7 +77,7 @@ from .phonons import PhononBath
 
 __all__ = [
     "CF_SCHEMA", "CF_SCHEMA_CELLS", "zero_point_length_A", "cartesian_displacements", "cf_gradient", "gamma_modes",
-    "project_on_modes", "CFDisplacements", "load_cf_displacements", "bath_from_phonopy",
+    "project_on_modes", "CFDisplacements", "load_cf_displacements", "load_phonopy", "bath_from_phonopy",
 ]
 
 CF_SCHEMA = "spinbath.CFDisplacements/1"
@@ -140,6 +140,19 @@ def cf_gradient(B_plus: np.ndarray, B_minus: np.ndarray, step_A: float) -> np.nd
     return (bp.astype(float) - bm.astype(float)) / (2.0 * _check_step(step_A))
 
 
+def load_phonopy(phonopy_source):
+    """A ``phonopy.Phonopy`` object with force constants: the object itself, or ``phonopy.load`` of a
+    phonopy yaml path (force constants produced from the forces of displaced supercells if needed).
+    Raises ValueError when there are no force constants."""
+    ph = phonopy_source
+    if isinstance(ph, (str, os.PathLike)):
+        ph = _import_phonopy().load(ph, produce_fc=True, log_level=0)
+    if getattr(ph, "force_constants", None) is None or ph.dynamical_matrix is None:
+        raise ValueError("the phonopy input has no force constants: set them, or give a phonopy yaml "
+                         "with force constants or forces of the displaced supercells")
+    return ph
+
+
 def gamma_modes(phonopy_source) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gamma-point modes of a ``phonopy.Phonopy`` object or of a phonopy yaml (``phonopy.load``).
 
@@ -148,12 +161,7 @@ def gamma_modes(phonopy_source) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     orthonormal mass-weighted eigenvectors from the real symmetric Gamma dynamical matrix of the
     primitive cell (so degenerate modes get a real basis).
     """
-    ph = phonopy_source
-    if isinstance(ph, (str, os.PathLike)):
-        ph = _import_phonopy().load(ph, produce_fc=True, log_level=0)
-    if getattr(ph, "force_constants", None) is None or ph.dynamical_matrix is None:
-        raise ValueError("the phonopy input has no force constants: set them, or give a phonopy yaml "
-                         "with force constants or forces of the displaced supercells")
+    ph = load_phonopy(phonopy_source)
     dm = ph.dynamical_matrix
     dm.run([0.0, 0.0, 0.0])
     D = np.asarray(dm.dynamical_matrix)

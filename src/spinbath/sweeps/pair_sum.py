@@ -29,7 +29,6 @@ beside the results file of ``spinbath run`` / ``spinbath.run(..., out=...)``, el
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import tempfile
@@ -119,7 +118,7 @@ def _chunk_key(index: int) -> str:
 
 
 def _write_chunk(path: Path, sums: ChunkSums, meta: dict) -> None:
-    from ..io import atomic_write
+    from ..io import atomic_write_npz
 
     arrays = {"acc": sums.acc}
     if sums.dephasing is not None:
@@ -127,16 +126,7 @@ def _write_chunk(path: Path, sums: ChunkSums, meta: dict) -> None:
     header = {"format": _CHUNK_FORMAT, "index": sums.index, "cluster": sums.cluster,
               "seconds": sums.seconds, "cpu_seconds": sums.cpu_seconds, **meta}
     arrays["__header__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-
-    def write(tmp):
-        buf = io.BytesIO()
-        np.savez(buf, allow_pickle=False, **arrays)
-        with open(tmp, "wb") as fh:
-            fh.write(buf.getbuffer())
-            fh.flush()
-            os.fsync(fh.fileno())  # never publish a chunk whose data is not on disk
-
-    atomic_write(path, write)
+    atomic_write_npz(path, arrays)
 
 
 def _read_chunk(path: Path, plan: PairChunkPlan, key: str) -> ChunkSums | None:

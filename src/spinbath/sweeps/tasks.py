@@ -20,7 +20,6 @@ which keeps the per-task overhead of a sweep small.)
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import time
@@ -139,20 +138,11 @@ def _encode(ds: xr.Dataset, meta: dict) -> tuple[dict[str, np.ndarray], dict]:
 
 def write_checkpoint(path: str | Path, ds: xr.Dataset, meta: dict[str, Any]) -> Path:
     """Write ``ds`` and the JSON-able ``meta`` (key, config, seconds, ...) atomically to ``path``."""
-    from ..io import atomic_write
+    from ..io import atomic_write_npz
 
     arrays, header = _encode(ds, meta)
     arrays["__header__"] = np.frombuffer(json.dumps(header, default=_json_default).encode(), dtype=np.uint8)
-
-    def write(tmp):
-        buf = io.BytesIO()
-        np.savez(buf, allow_pickle=False, **arrays)
-        with open(tmp, "wb") as fh:
-            fh.write(buf.getbuffer())
-            fh.flush()
-            os.fsync(fh.fileno())  # the rename must never publish a file whose data is not on disk
-
-    return atomic_write(path, write)
+    return atomic_write_npz(path, arrays)
 
 
 def read_checkpoint(path: str | Path, expect_config: str | None = None) -> tuple[xr.Dataset, dict]:
