@@ -111,6 +111,14 @@ def plot_terms(ax, ds) -> None:
                 color=f"C{j + 3}", label=f"only {term}")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    # Gamma spans less than a decade: label the computed values only (older matplotlib labels
+    # the minor ticks of such an axis too, and they overlap).
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
+
+    ax.xaxis.set_major_locator(FixedLocator(G))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xticklabels([f"{g:g}" for g in G])
     ax.set_xlabel(r"on-site damping $\Gamma$ ($\gamma$)")
     ax.set_ylabel(r"steady $|M_{mf} - M_{exact}|^2$ per site")
     ax.set_title("where the mismatch comes from", fontsize=7)
