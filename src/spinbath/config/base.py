@@ -18,7 +18,7 @@ from ..quantities import to_unit
 
 __all__ = [
     "ConfigError", "StrictModel", "format_validation_error", "quantity", "EnergyCm", "TemperatureK",
-    "FieldT", "SpinQuantumNumber", "hermitian_matrix",
+    "FieldT", "SpinQuantumNumber", "hermitian_matrix", "finite_positive",
 ]
 
 
@@ -67,6 +67,15 @@ def _spin_qn(v):
 
 
 SpinQuantumNumber = Annotated[float, BeforeValidator(_spin_qn)]
+
+
+def finite_positive(values: list[float], what: str) -> list[float]:
+    """``values`` unchanged if every one is finite and > 0; else ValueError naming ``what`` and the
+    first offending value (for list fields of the config models)."""
+    bad = [x for x in values if not np.isfinite(x) or x <= 0]
+    if bad:
+        raise ValueError(f"every {what} must be finite and > 0, got {bad[0]!r}")
+    return values
 
 
 def hermitian_matrix(real, imag=None, *, name: str, dim: int | None = None, rtol: float = 1e-10) -> np.ndarray:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field, field_validator
 
-from ..config.base import StrictModel
+from ..config.base import StrictModel, finite_positive
 from ..config.spin import Direction
 from ..progress import track
 
@@ -61,9 +61,7 @@ class DynamicHysteresisConfig(StrictModel):
     @field_validator("rates")
     @classmethod
     def _positive(cls, v):
-        bad = [x for x in v if not np.isfinite(x) or x <= 0]
-        if bad:
-            raise ValueError(f"every sweep rate must be finite and > 0, got {bad[0]!r}")
+        finite_positive(v, "sweep rate")
         if len(set(v)) != len(v):
             raise ValueError("sweep rates must be distinct")
         return sorted(v, reverse=True)

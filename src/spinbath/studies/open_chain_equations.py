@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field, field_validator
 
-from ..config.base import StrictModel
+from ..config.base import StrictModel, finite_positive
 from ..progress import track
 
 __all__ = ["MeanFieldComparisonConfig", "compare_equations", "plot_mismatch_in_time", "plot_terms"]
@@ -34,10 +34,7 @@ class MeanFieldComparisonConfig(StrictModel):
     @field_validator("dampings")
     @classmethod
     def _positive(cls, v):
-        bad = [x for x in v if not np.isfinite(x) or x <= 0]
-        if bad:
-            raise ValueError(f"every damping Gamma must be finite and > 0, got {bad[0]!r}")
-        return v
+        return finite_positive(v, "damping Gamma")
 
 
 def compare_equations(cfg, data: dict, coords: dict) -> None:
