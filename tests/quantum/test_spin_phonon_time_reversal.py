@@ -240,3 +240,30 @@ def test_pair_weights_are_the_bose_factors_at_the_shifted_phonon_energies(proces
             want = np.where(ok, n1 * n2, 0.0)
             np.testing.assert_allclose(got[..., k], want, rtol=1e-12, atol=1e-300)
             assert not np.any(got[..., k].imag)
+
+
+# ----------------------------------------------------------------------------- the swept half of w = 0
+@pytest.mark.parametrize("part", ["virtual", "resonant"])
+@pytest.mark.parametrize("shape, per_mode", [("gaussian", False), ("lorentzian", True)])
+def test_zero_frequency_amplitudes_obey_the_swap_the_sweep_relies_on(part, shape, per_mode):
+    # The zero-frequency cluster sweeps "absorb a, emit b" over a <= b only; that rests on
+    # Z_(f,i)(b, a) = conj(Z_(i,f)(a, b)) for every element and pair, checked here on the full grid.
+    from spinbath.quantum.spin_phonon import _pair_block
+
+    H, V, w = kramers_system(2.5, seed=4, n_modes=14)
+    lw = np.random.default_rng(4).uniform(0.5, 1.5, w.size) * 6.0 if per_mode else None
+    m = SpinPhononRates(H, V, w, None if per_mode else 6.0, shape, linewidths=lw)
+    c0 = m._diagonal_pairs[0]
+    cl = m.clusters[c0]
+    assert cl.swap is not None and cl.m == 2 * H.shape[0]  # populations and doublet coherences
+    n = m.n_modes
+    ch = _pair_block(c0, cl, "AE", np.arange(n), np.zeros(n, int), np.full(n, n), m._modes(part),
+                     m.lineshape, m.cutoff, None if per_mode else m.width)
+    Z = np.zeros((cl.m, n * n), dtype=complex)
+    Z[:, ch.keep] = ch.Z
+    Z = Z.reshape(cl.m, n, n)
+    assert np.abs(Z).max() > 0
+    assert np.abs(Z.transpose(0, 2, 1) - Z[cl.swap].conj()).max() < 1e-12 * np.abs(Z).max()
+    # and the sweep visits each unordered pair once: half the ordered pairs plus the diagonal
+    b_lo, b_hi = m._partner_ranges(cl, "AE", m._window())
+    assert (b_lo >= np.arange(n)).all()

@@ -40,8 +40,8 @@ import numpy as np
 
 from ..baths.lineshapes import lineshape as _lookup_lineshape
 from .spin_phonon import (
-    SpinPhononRates, _accumulate_dephasing, _accumulate_two, _Cluster, _Modes, _mode_denominators,
-    _pair_block, _pair_weights,
+    SpinPhononRates, _accumulate_dephasing, _accumulate_two, _Cluster, _Modes,
+    _mode_denominators, _pair_block, block_pair_bytes,
 )
 
 __all__ = ["PairChunkPlan", "PairChunk", "ChunkSums", "plan_chunks", "chunk_payload", "compute_pair_chunk",
@@ -56,7 +56,7 @@ DEFAULT_CHUNK_WORK: float = 2e9
 MODE_BYTES_PER_D2: int = 72
 #: Bytes of a chunk that do not grow with its size (cluster indices, accumulators, small arrays).
 CHUNK_OVERHEAD_BYTES: int = 64 * 2**10
-_FORMAT = "spinbath-pair-chunks/1"
+_FORMAT = "spinbath-pair-chunks/2"
 
 
 @dataclass(frozen=True)
@@ -128,11 +128,11 @@ class ChunkSums:
 
 
 def _per_pair_bytes(cl: _Cluster, d: int, n_T: int, diagonal: bool) -> int:
-    """Bytes per pair (a, b) of a block's work arrays: Z and the lineshape with its temporaries (m
-    each), the products Y (m(m+1)/2), the thermal weights (n_T, and their real part for the
-    dephasing), and for the diagonal cluster the dephasing terms."""
-    m, n_tri = cl.m, cl.iu[0].size
-    return 16 * m + 40 * m + 16 * n_tri + 24 * n_T + (24 * d * (d - 1) // 2 if diagonal else 0)
+    """Bytes per pair (a, b) of a block's work arrays: the temperature-independent ones
+    (:func:`~spinbath.quantum.spin_phonon.block_pair_bytes`), the thermal weights on the grid and
+    kept (real, 8 n_T each, and their square root, 8 n_T), and for the diagonal cluster the dephasing
+    terms (8 per pair of levels)."""
+    return block_pair_bytes(cl) + 24 * n_T + (4 * d * (d - 1) if diagonal else 0)
 
 
 def _block_bytes(cl: _Cluster, A: int, B: int, d: int, n_T: int, diagonal: bool) -> int:
@@ -275,9 +275,7 @@ def compute_pair_chunk(chunk: PairChunk, temperatures: np.ndarray) -> ChunkSums:
                              chunk.width, modes[1])
             if ch is None:
                 continue
-            wa = modes[0].w[ch.ia - a0][:, None]
-            wb = modes[1].w[ch.b0 - u0 : ch.b0 - u0 + ch.Z.shape[2]][None, :]
-            W = _pair_weights(plan.process, wa, wb, cl.omega, T)
+            W = ch.weights_from(modes[0].w[ch.ia - a0], modes[1].w[ch.b0 - u0 : ch.b0 - u0 + ch.nb], cl.omega, T)
             _accumulate_two(acc, cl, ch, W)
             if dephasing is not None:
                 _accumulate_dephasing(dephasing, chunk.dephasing_rows[0], chunk.dephasing_rows[1], ch, W)

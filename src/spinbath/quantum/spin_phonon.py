@@ -14,7 +14,7 @@ follow the Conventions page (docs/conventions.md).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, cached_property
 
 import numpy as np
@@ -108,6 +108,9 @@ class _Cluster:
     freqs: np.ndarray  # Bohr frequencies w_fi (m,), cm^-1
     iu: tuple[np.ndarray, np.ndarray]  # upper-triangle index pairs of the m x m block
     omega: float  # the cluster's Bohr frequency (mean of freqs; exactly 0 for the diagonal's), cm^-1
+    # Position of the transposed element (i_j, f_j) when the cluster holds it and omega = 0: then the
+    # "AE" sum is swept over a <= b only and unfolded (``_unfold_swapped``); None otherwise.
+    swap: np.ndarray | None = None
 
     @property
     def m(self) -> int:
@@ -130,9 +133,19 @@ def _occupation(w: np.ndarray, T: np.ndarray) -> np.ndarray:
 
 
 def _pair_weights(process: str, wa: np.ndarray, wb: np.ndarray, omega: float, T: np.ndarray) -> np.ndarray:
-    """Thermal weight B of each pair (a, b) at the energy-conserving phonon energies, (A, B, n_T).
+    """Thermal weight B of every pair (a, b) of the grid wa (A, 1) x wb (1, B) (cm^-1), (A, B, n_T)
+    real: :func:`_pair_weights_at` on all pairs."""
+    wa, wb = np.ravel(wa), np.ravel(wb)
+    ia, ib = np.divmod(np.arange(wa.size * wb.size), wb.size)
+    return _pair_weights_at(process, wa, wb, ia, ib, omega, T).reshape(wa.size, wb.size, -1)
 
-    wa (A, 1), wb (1, B) in cm^-1; omega the Bohr frequency w_fi of the cluster (docs/theory/spin-phonon.md).
+
+def _pair_weights_at(process: str, wa: np.ndarray, wb: np.ndarray, ia: np.ndarray, ib: np.ndarray, omega: float,
+                     T: np.ndarray) -> np.ndarray:
+    """Thermal weight B of the pairs (wa[ia[p]], wb[ib[p]]) at the energy-conserving phonon energies,
+    (P, n_T) real.
+
+    wa (A,), wb (B,) in cm^-1; omega the Bohr frequency w_fi of the cluster (docs/theory/spin-phonon.md).
     With x1, x2 the two shifted energies over k_B T and Q = exp(-x):
         absorb/emit  n(x1) (n(x2) + 1) = Q1 / ((1 - Q1)(1 - Q2)),
         absorb both  n(x1) n(x2)       = Q1 Q2 / ((1 - Q1)(1 - Q2)),
@@ -146,58 +159,55 @@ def _pair_weights(process: str, wa: np.ndarray, wb: np.ndarray, omega: float, T:
     else:  # AA: x1 = (w_a - w_b + w) / 2kT, x2 = (w_b - w_a + w) / 2kT; EE with -w
         s = 0.5 * (omega if process == "AA" else -omega)
         e1a, e1b, e2a, e2b = wa + s, s - wb, s - wa, wb + s
-    ok = (e1a + e1b > 0) & (e2a + e2b > 0)  # both shifted phonon energies > 0
+    ok = (e1a[ia] + e1b[ib] > 0) & (e2a[ia] + e2b[ib] > 0)  # both shifted phonon energies > 0
     hot = np.flatnonzero(T > 0)
-    # Complex with zero imaginary part: it feeds a complex matrix product (faster than real/imaginary
-    # splits of the other factor). The kernel writes every entry, zeros included.
-    W = np.empty(ok.shape + (hot.size,), dtype=complex)
+    W = np.empty((ia.size, hot.size))  # the kernel writes every entry, zeros included
     if hot.size:
         half_beta = 0.5 / (KB_CM * T[hot])  # (n_hot,)
-        exps = [x.ravel()[:, None] * half_beta for x in (e1a, e1b, e2a, e2b)]  # (A or B, n_hot)
+        exps = [x[:, None] * half_beta for x in (e1a, e1b, e2a, e2b)]  # (A or B, n_hot)
         kind = _PROCESSES.index(process)
         if max(float(np.abs(x).max(initial=0.0)) for x in exps) < 700.0:
             f1a, f1b, f2a, f2b = (np.exp(-x) for x in exps)
-            _pair_weight_kernel()(f1a, f1b, f2a, f2b, ok, kind, W)
+            _pair_weight_kernel()(f1a, f1b, f2a, f2b, ia, ib, ok, kind, W)
         else:  # exponents beyond the float range per mode: take them per pair
             with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-                Q1 = np.exp(-(exps[0][:, None, :] + exps[1][None, :, :]))
-                Q2 = np.exp(-(exps[2][:, None, :] + exps[3][None, :, :]))
+                Q1 = np.exp(-(exps[0][ia] + exps[1][ib]))
+                Q2 = np.exp(-(exps[2][ia] + exps[3][ib]))
                 num = (Q1, Q1 * Q2, np.ones_like(Q1))[kind]
-                W[...] = np.where(ok[..., None], num / ((1.0 - Q1) * (1.0 - Q2)), 0.0)
+                W[...] = np.where(ok[:, None], num / ((1.0 - Q1) * (1.0 - Q2)), 0.0)
     if hot.size == T.size:
         return W
-    out = np.zeros(ok.shape + (T.size,), dtype=complex)
-    out[..., hot] = W
+    out = np.zeros((ia.size, T.size))
+    out[:, hot] = W
     if process == "EE":  # T = 0: only spontaneous emission
-        out[..., T == 0] = ok[..., None]
+        out[:, T == 0] = ok[:, None]
     return out
 
 
 @cache
 def _pair_weight_kernel():
-    """Compiled fused loop of :func:`_pair_weights` (one pass over pairs and temperatures)."""
+    """Compiled fused loop of :func:`_pair_weights_at` (one pass over pairs and temperatures)."""
     from numba import njit
 
     @njit(cache=True, fastmath=True)
-    def kernel(f1a, f1b, f2a, f2b, ok, kind, out):  # pragma: no cover - compiled
-        A, B = ok.shape
-        nT = out.shape[2]
-        for a in range(A):
-            for b in range(B):
-                if not ok[a, b]:
-                    for k in range(nT):
-                        out[a, b, k] = 0.0
-                    continue
+    def kernel(f1a, f1b, f2a, f2b, ia, ib, ok, kind, out):  # pragma: no cover - compiled
+        nT = out.shape[1]
+        for p in range(ia.size):
+            if not ok[p]:
                 for k in range(nT):
-                    q1 = f1a[a, k] * f1b[b, k]
-                    q2 = f2a[a, k] * f2b[b, k]
-                    if kind == 0:
-                        num = q1
-                    elif kind == 1:
-                        num = q1 * q2
-                    else:
-                        num = 1.0
-                    out[a, b, k] = num / ((1.0 - q1) * (1.0 - q2))
+                    out[p, k] = 0.0
+                continue
+            a, b = ia[p], ib[p]
+            for k in range(nT):
+                q1 = f1a[a, k] * f1b[b, k]
+                q2 = f2a[a, k] * f2b[b, k]
+                if kind == 0:
+                    num = q1
+                elif kind == 1:
+                    num = q1 * q2
+                else:
+                    num = 1.0
+                out[p, k] = num / ((1.0 - q1) * (1.0 - q2))
 
     return kernel
 
@@ -216,9 +226,10 @@ class _Chunk:
     """Temperature-independent data of a set of jump operators of one cluster and one process.
 
     Second order ("one"): Z has shape (m, P), one column per mode ``ia[p]``.
-    Fourth order ("AE", "AA", "EE"): Z has shape (m, A, B) on the grid of modes a = ``ia`` times
-    b = ``b0 .. b0 + B - 1``; pairs outside the lineshape window have Z = 0, and the factor 1/2 of
-    a = b in AA/EE is folded into Z (as sqrt(1/2)). Z = sqrt(lineshape) * amplitude.
+    Fourth order ("AE", "AA", "EE"): Z has shape (m, P), one column per pair inside the lineshape
+    window of the block grid of modes a = ``ia`` times b = ``b0 .. b0 + nb - 1``; ``keep`` holds the
+    flat grid index (row-major, a then b) of each column. The factor 1/2 of a = b in a sum over
+    a <= b is folded into Z (as sqrt(1/2)). Z = sqrt(lineshape) * amplitude.
     """
 
     cluster: int
@@ -226,16 +237,22 @@ class _Chunk:
     Z: np.ndarray
     ia: np.ndarray
     b0: int = 0
+    nb: int = 0
+    keep: np.ndarray | None = None
 
     @property
     def nbytes(self) -> int:
-        return self.Z.nbytes + self.ia.nbytes
+        return self.Z.nbytes + self.ia.nbytes + (0 if self.keep is None else self.keep.nbytes)
 
     def weights(self, w: np.ndarray, omega: float, T: np.ndarray) -> np.ndarray:
-        """Fourth order: thermal weights (A, B, n_T) of the chunk's pairs; w the sorted mode energies."""
-        wa = w[self.ia][:, None]
-        wb = w[self.b0 : self.b0 + self.Z.shape[2]][None, :]
-        return _pair_weights(self.process, wa, wb, omega, T)
+        """Fourth order: thermal weights (P, n_T) of the chunk's pairs; w the sorted mode energies
+        (or those of the modes from ``b0 - start`` on, with ``start`` their first index)."""
+        return self.weights_from(w[self.ia], w[self.b0 : self.b0 + self.nb], omega, T)
+
+    def weights_from(self, wa: np.ndarray, wb: np.ndarray, omega: float, T: np.ndarray) -> np.ndarray:
+        """Thermal weights (P, n_T), real, of the kept pairs, from the energies of the rows a and columns b."""
+        ia, ib = np.divmod(self.keep, self.nb)
+        return _pair_weights_at(self.process, wa, wb, ia, ib, omega, T)
 
 
 @dataclass(frozen=True)
@@ -293,7 +310,7 @@ def _pair_block(c: int, cl: _Cluster, process: str, a_idx: np.ndarray, b_lo: np.
         width = lineshape.combine(modes.widths[ra][:, None], mb.widths[rb][None, :])
     g = lineshape.truncated(cl.freqs[:, None, None] - omega[None], width, cutoff)
     g *= valid[None]
-    if process != "AE":
+    if process != "AE" or cl.swap is not None:  # a = b once in a sum over a <= b
         g *= np.where(a_idx[:, None] == b_idx[None, :], 0.5, 1.0)[None]
     if not g.any():
         return None
@@ -315,11 +332,16 @@ def _pair_block(c: int, cl: _Cluster, process: str, a_idx: np.ndarray, b_lo: np.
         right = [Vbf, Vbf * Mb[:, f, :], Vbi * Pb[:, i, :], Vbi]
     left = np.concatenate(left, axis=2).transpose(1, 0, 2)  # (m, A, 4d)
     right = np.concatenate(right, axis=2).transpose(1, 2, 0)  # (m, 4d, B)
-    Z = np.matmul(left, right)  # (m, A, B)
-    np.sqrt(g, out=g)
+    Z = np.matmul(left, right).reshape(cl.m, -1)  # (m, A B)
+    g = g.reshape(cl.m, -1)
+    # Only the pairs inside the window go on: the grid's others (outside the partner ranges or
+    # the line) have Z = 0 and would only cost time in the accumulation.
+    keep = np.flatnonzero(g.any(axis=0))
+    Z = Z[:, keep]
+    g = np.sqrt(g[:, keep])
     g *= 0.5
     Z *= g
-    return _Chunk(c, process, Z, a_idx, u0)
+    return _Chunk(c, process, Z, a_idx, u0, u1 - u0, keep)
 
 
 @dataclass(frozen=True)
@@ -328,8 +350,11 @@ class FourthOrderSums:
     the assembly of R; :meth:`SpinPhononRates.fourth_order_sums`).
 
     part: "virtual" or "resonant". temperatures: (n_T,) K. acc: per cluster, (n_T, m(m+1)/2) complex,
-    cm^-1 (upper triangle of sum_k W_k Z_kj conj(Z_kj'); zero for clusters derived from their mirror).
-    dephasing: (n_T, d(d-1)/2), cm^-1, sum_k W_k |Z_k,aa - Z_k,bb|^2 for the pairs a < b.
+    cm^-1 (upper triangle of sum_k W_k Z_kj conj(Z_kj'); zero for clusters derived from their mirror;
+    for a cluster with a ``swap`` (Bohr frequency 0) the "AE" pairs cover a <= b only, a = b with
+    weight 1/2, and :meth:`SpinPhononRates.superoperator` adds the pairs (b, a) from them).
+    dephasing: (n_T, d(d-1)/2), cm^-1, sum_k W_k |Z_k,aa - Z_k,bb|^2 for the pairs a < b (over the
+    same swept pairs: doubled when R is assembled).
     R (s^-1) is RATE_PREFACTOR times their assembly.
     """
 
@@ -475,7 +500,7 @@ class SpinPhononRates:
             zero = bool(np.all(np.abs(W[f, i]) <= secular_tol))
             omega = 0.0 if zero else float(W[f, i].mean())
             clusters.append(_Cluster(f, i, W[f, i], np.triu_indices(m), omega))
-        self.clusters: tuple[_Cluster, ...] = tuple(clusters)
+        self.clusters: tuple[_Cluster, ...] = tuple(_with_swap(clusters, self.labels))
         self._mirrors = self._mirror_clusters()
         self._cache4: dict[str, list[_Chunk]] = {}
         self._den_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -561,6 +586,10 @@ class SpinPhononRates:
         if process == "AE":  # Omega = w_a - w_b in [lo, hi]
             b_lo = np.searchsorted(w, w - hi, side="left")
             b_hi = np.searchsorted(w, w - lo, side="right")
+            if cl.swap is not None:  # (b, a) follows from (a, b): sweep a <= b (``_unfold_swapped``)
+                b_lo = np.maximum(b_lo, np.arange(w.size))
+        elif cl.omega == 0.0:  # two phonons absorbed or emitted with no energy to spare: weight 0
+            return np.zeros(w.size, dtype=np.int64), np.zeros(w.size, dtype=np.int64)
         else:
             if process == "EE":  # Omega = -(w_a + w_b)
                 lo, hi = -hi, -lo
@@ -605,12 +634,11 @@ class SpinPhononRates:
         """Modes a per block, from the partner counts of the active modes.
 
         The grid of a block is its modes times the union of their partner ranges; it wastes
-        little when the block spans about half a window (rows ~ median count / 2), and the
-        products Y (m(m+1)/2, A, B) are kept to ~64 MB.
+        little when the block spans about half a window (rows ~ median count / 2), and its
+        temperature-independent arrays (:func:`block_pair_bytes` per pair) are kept to ~128 MB.
         """
         widest = max(int(counts.max()), 1)
-        budget = 2**22  # complex entries of Y
-        rows = min(budget // (cl.iu[0].size * int(1.5 * widest) + 1), int(np.median(counts)) // 2)
+        rows = min(_BLOCK_BYTES // (block_pair_bytes(cl) * int(1.5 * widest) + 1), int(np.median(counts)) // 2)
         return int(np.clip(rows, 1, self.block_size))
 
     def _fourth_order_plan(self, max_rows=None) -> Iterator[tuple[int, str, np.ndarray, np.ndarray, np.ndarray]]:
@@ -723,8 +751,8 @@ class SpinPhononRates:
                                      f"{fourth.temperatures.size} temperatures, not of {part4!r} at these {T.size}")
                 if progress is not None:
                     progress(n_groups)
-            acc4 = [x.copy() for x in fourth.acc]
-            dephasing += fourth.dephasing
+            acc4, deph4 = self._unfold_swapped(fourth)
+            dephasing += deph4
             for c, (src, perm) in self._mirrors.items():
                 with np.errstate(over="ignore", divide="ignore"):
                     factor = np.exp(self.clusters[src].omega / (KB_CM * T))  # T = 0: 0 (or 1 at w = 0)
@@ -761,6 +789,22 @@ class SpinPhononRates:
         if progress is not None and len(self.clusters) > done:
             progress(len(self.clusters) - done)
         return FourthOrderSums(part, T, tuple(acc), dephasing)
+
+    def _unfold_swapped(self, fourth: FourthOrderSums) -> tuple[list[np.ndarray], np.ndarray]:
+        """The full pair sums from the swept ones: for a cluster with ``swap`` (omega = 0, holding the
+        transpose of each element) the "AE" sum covers a <= b, a = b with weight 1/2. The pair (b, a)
+        adds the complex conjugate of (a, b)'s term at the transposed elements, Z_j(b, a) =
+        conj(Z_perm[j](a, b)) (time reversal with the symmetric denominators, an even lineshape and a
+        weight symmetric in a, b at omega = 0; docs/theory/spin-phonon.md), so J = S + conj(S[perm, perm])
+        and the dephasing sums, even under the swap, double."""
+        acc = [x.copy() for x in fourth.acc]
+        ones = np.ones(fourth.temperatures.size)
+        for c, cl in enumerate(self.clusters):
+            if cl.swap is not None:
+                acc[c] += _mirrored(fourth.acc[c], cl, cl, cl.swap, ones)
+        c0 = self._diagonal_pairs[0]
+        factor = 2.0 if self.clusters[c0].swap is not None else 1.0
+        return acc, factor * fourth.dephasing
 
     def empty_fourth_order_sums(self, n_temperatures: int) -> tuple[list[np.ndarray], np.ndarray]:
         """Zeroed accumulators of :class:`~spinbath.quantum.spin_phonon.FourthOrderSums`: one (n_T, m(m+1)/2) complex array per
@@ -816,6 +860,16 @@ class SpinPhononRates:
         return tensor_to_superoperator(R4)
 
 
+def _with_swap(clusters: list[_Cluster], labels: np.ndarray) -> list[_Cluster]:
+    """``clusters`` with ``swap`` set on those of Bohr frequency exactly 0 that hold the transpose
+    (i_j, f_j) of each of their elements (the diagonal's, at least)."""
+    pos = np.full(labels.shape, -1, dtype=np.int64)
+    for cl in clusters:
+        pos[cl.f, cl.i] = np.arange(cl.m)
+    return [replace(cl, swap=pos[cl.i, cl.f]) if cl.omega == 0.0 and (labels[cl.i, cl.f] == c).all() else cl
+            for c, cl in enumerate(clusters)]
+
+
 def _mirrored(tri: np.ndarray, src: _Cluster, dst: _Cluster, perm: np.ndarray, factor: np.ndarray) -> np.ndarray:
     """Accumulated upper triangle of cluster ``dst`` from that of its mirror ``src``:
     J_dst[j, j'] = factor(t) conj(J_src[perm[j], perm[j']]) (see ``SpinPhononRates._mirror_clusters``)."""
@@ -848,20 +902,90 @@ def _accumulate_one(out: np.ndarray, cl: _Cluster, ch: _Chunk, b: np.ndarray) ->
 
 
 def _accumulate_two(out: np.ndarray, cl: _Cluster, ch: _Chunk, W: np.ndarray) -> None:
-    """Fourth order: out[t, (j, j')] += sum_ab W[a, b, t] Z_jab conj(Z_j'ab), one matrix product
-    (W complex with zero imaginary part, so that the product needs no conversion)."""
-    Y = _products(cl, ch.Z)
-    n = Y.shape[0]
-    out += (Y.reshape(n, -1) @ W.reshape(-1, W.shape[-1])).T
+    """Fourth order: out[t, (j, j')] += sum_p W[p, t] Z_jp conj(Z_j'p) over the chunk's pairs p.
 
-
-def _accumulate_dephasing(out: np.ndarray, ja: np.ndarray, jb: np.ndarray, ch: _Chunk, W: np.ndarray) -> None:
-    """out[t, p] += sum over the chunk's pairs of W |Z_ja[p] - Z_jb[p]|^2 (pure dephasing).
-
-    ja, jb: rows of the chunk's Z holding the diagonal elements (a, a) and (b, b) of each pair p.
+    W (P, n_T) real >= 0. Small clusters (m < SYRK_MIN_ELEMENTS): the products Z_j conj(Z_j')
+    (j <= j') once, laid out (P, m(m+1)/2) so that their real and imaginary parts are one real
+    matrix, then one real matrix product with W. Larger ones: per temperature one symmetric rank-P
+    update (BLAS syrk, through numpy's U @ U.T) of U = sqrt(W_t) [Re Z; Im Z], (2m)^2/2 real
+    multiply-adds per pair at the speed of a matrix product and no array of products; with
+    G = U U^T, sum_p W Z_j conj(Z_j') = G[j, j'] + G[m+j, m+j'] + i (G[m+j, j'] - G[j, m+j']).
+    (numpy's own BLAS: a second library's thread pool, e.g. scipy's zherk, would compete with it.)
     """
-    D = np.abs(ch.Z[ja] - ch.Z[jb]) ** 2  # (n_pairs, A, B), real
-    out += (D.reshape(D.shape[0], -1) @ W.real.reshape(-1, W.shape[-1])).T
+    m = cl.m
+    if m < SYRK_MIN_ELEMENTS:
+        Y = _products_kernel()(ch.Z)  # (P, n_tri) complex, C order
+        out += (W.T @ Y.view(np.float64)).view(complex)
+        return
+    s = np.ascontiguousarray(np.sqrt(W).T)  # (n_T, P)
+    Zs = np.concatenate([ch.Z.real, ch.Z.imag])  # (2m, P)
+    U = np.empty_like(Zs)
+    j, k = cl.iu
+    for t in range(s.shape[0]):
+        np.multiply(Zs, s[t], out=U)
+        G = U @ U.T  # symmetric: numpy calls syrk for a product of an array with its own transpose
+        out[t] += (G[j, k] + G[m + j, m + k]) + 1j * (G[m + j, k] - G[j, m + k])
+
+
+@cache
+def _products_kernel():
+    """Compiled Y[p, (j, j')] = Z[j, p] conj(Z[j', p]) for j <= j' (np.triu_indices order), (P, m(m+1)/2)."""
+    from numba import njit
+
+    @njit(cache=True)
+    def kernel(Z):  # pragma: no cover - compiled
+        m, P = Z.shape
+        Y = np.empty((P, m * (m + 1) // 2), dtype=np.complex128)
+        for p in range(P):
+            k = 0
+            for j in range(m):
+                z = Z[j, p]
+                for jj in range(j, m):
+                    Y[p, k] = z * np.conj(Z[jj, p])
+                    k += 1
+        return Y
+
+    return kernel
+
+
+#: Clusters with at least this many elements accumulate by syrk (``_accumulate_two``).
+SYRK_MIN_ELEMENTS = 8
+#: Bytes of the temperature-independent arrays of one block of the single-process sweep (about).
+_BLOCK_BYTES = 2**27
+
+
+def block_pair_bytes(cl: _Cluster) -> int:
+    """Bytes per pair of a block's grid for the arrays that do not depend on temperature: Z on the
+    grid and kept (16 m each), the lineshape with its temporaries (~40 m), and the accumulation's
+    own arrays (the products, 16 m(m+1)/2, or the syrk operand and its source, 32 m)."""
+    m = cl.m
+    return 72 * m + (32 * m if m >= SYRK_MIN_ELEMENTS else 16 * cl.iu[0].size)
+def _accumulate_dephasing(out: np.ndarray, ja: np.ndarray, jb: np.ndarray, ch: _Chunk, W: np.ndarray) -> None:
+    """out[t, q] += sum over the chunk's pairs p of W[p, t] |Z_ja[q] p - Z_jb[q] p|^2 (pure dephasing).
+
+    ja, jb: rows of the chunk's Z holding the diagonal elements (a, a) and (b, b) of each level pair
+    q. The terms are laid out (P, n_q) so that the sum is one real matrix product with W (P, n_T).
+    """
+    D = _dephasing_kernel()(ch.Z, ja, jb)
+    out += W.T @ D
+
+
+@cache
+def _dephasing_kernel():
+    """Compiled D[p, q] = |Z[ja[q], p] - Z[jb[q], p]|^2, (P, n_q) real."""
+    from numba import njit
+
+    @njit(cache=True)
+    def kernel(Z, ja, jb):  # pragma: no cover - compiled
+        P = Z.shape[1]
+        D = np.empty((P, ja.size))
+        for p in range(P):
+            for q in range(ja.size):
+                x = Z[ja[q], p] - Z[jb[q], p]
+                D[p, q] = x.real * x.real + x.imag * x.imag
+        return D
+
+    return kernel
 
 
 def spin_phonon_superoperator(H, V, mode_energies, temperature, order, width, lineshape="gaussian"):
