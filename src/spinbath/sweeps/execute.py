@@ -45,9 +45,17 @@ SCHEDULER_ENV_VAR = "SPINBATH_SCHEDULER"
 #: How long to keep trying to reach a scheduler before calling the address bad input.
 CONNECT_TIMEOUT = "20s"
 
-#: Thread counts of the numerical libraries in each worker process (one core per worker).
-WORKER_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                                      "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "NUMBA_NUM_THREADS")}
+#: Environment of each worker process: one thread per numerical library (one core per worker), and
+#: glibc malloc thresholds. Dask's own default MALLOC_TRIM_THRESHOLD_ = 65536 (which returns freed
+#: memory to the system early) switches off glibc's adaptive mmap threshold, so every array above
+#: 128 KiB is a fresh mmap whose pages fault in again: the fourth-order pair sum, which allocates
+#: MB-sized temporaries per block, ran 1.3-2.7x slower per chunk in such a worker than in a plain
+#: process (benchmarks/bench_fourth_order_dask.py, 2026-12-04). Arrays below 32 MiB now come from
+#: the heap and are reused; larger ones are still mapped and returned when freed, and free heap
+#: memory above 64 MiB is trimmed.
+WORKER_ENV = {**{name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                         "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "NUMBA_NUM_THREADS")},
+              "MALLOC_MMAP_THRESHOLD_": str(32 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(64 * 2**20)}
 
 
 @dataclass(frozen=True)
