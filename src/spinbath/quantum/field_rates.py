@@ -21,6 +21,12 @@ derivatives), then U(-b) = Y conj(U(b)) is an eigenbasis at -b with the same ene
 element of V^a in it is the complex conjugate of the one at +b, and so is every jump operator and
 R(-b) = conj(R(b)) element by element (docs/studies/hysteresis.md). Both conditions are checked
 numerically (to 1e-12 relative) when the object is built; if either fails, -b is computed directly.
+
+In other processes. The object pickles without its node cache (the bath, the Hamiltonian and the
+settings: a few MB for 825 modes), so a copy can compute the nodes of :meth:`PhononFieldRates.direct_fields`
+elsewhere (Dask tasks: :mod:`spinbath.sweeps.field_nodes`) and :meth:`PhononFieldRates.add_nodes` puts
+them in the cache here; the same code runs on the same inputs, so the nodes are the ones this process
+would compute.
 """
 
 from __future__ import annotations
@@ -89,6 +95,30 @@ class PhononFieldRates:
         odd = float(np.abs(Y @ Z.conj() @ Y.conj().T + Z).max()) <= 1e-12 * max(float(np.abs(Z).max()), 1e-300)
         self._Y = Y
         return bool(even(H0) and odd and all(even(v) for v in V))
+
+    def __getstate__(self) -> dict:
+        """Pickled without the node cache (what a Dask task receives)."""
+        return {**self.__dict__, "_nodes": {}}
+
+    def direct_fields(self, fields) -> list[float]:
+        """The fields whose nodes :meth:`node` must compute from scratch to give the nodes at ``fields``
+        (T): |b| for b < 0 when time reversal holds (the node at -b is derived from it), b otherwise;
+        each once, in order of first need, leaving out those already cached."""
+        out: dict[float, None] = {}
+        for b in np.asarray(fields, float).ravel():
+            b = float(-b if (b < 0 and self.time_reversal) else b) + 0.0  # + 0.0: -0.0 -> 0.0
+            if b not in self._nodes:
+                out[b] = None
+        return list(out)
+
+    def add_nodes(self, nodes) -> None:
+        """Put nodes computed elsewhere (by a copy of this object, :meth:`node`) into the cache."""
+        for nd in nodes:
+            self._nodes[float(nd.field)] = nd
+
+    def is_cached(self, b: float) -> bool:
+        """True when the node at b is in the cache (no rates to compute)."""
+        return float(b) in self._nodes
 
     @property
     def plain_zero_field(self) -> bool:
