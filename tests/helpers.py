@@ -8,7 +8,8 @@ conftest.py files; nothing here is a fixture.
   :func:`run_cli`, :func:`load` with the config texts ``JUNCTION_1x1``, ``SPECTRUM``,
   ``JUNCTION_SWEEP`` (sweep tests).
 - Small spin-phonon models built without spins/stevens.py: :func:`crystal_field`, :func:`zeeman`,
-  :func:`quadrupoles`, :func:`time_even_couplings`, :func:`kramers_model` (energies in cm^-1).
+  :func:`quadrupoles`, :func:`time_even_couplings`, :func:`kramers_model` (energies in cm^-1);
+  :func:`detailed_balance_errors` of rate superoperators; :func:`dense_rates` of a field-sweep node.
 """
 
 from __future__ import annotations
@@ -160,3 +161,14 @@ def detailed_balance_errors(R_stack, E, T, *, skip=None):
                 worst = max(worst, abs(np.log(up / down) + (E[b] - E[a]) / (KB_CM * Tk)))
                 checked.add((a, b))
     return worst, checked
+
+
+def dense_rates(node) -> np.ndarray:
+    """R (n_T, d^2, d^2), s^-1, of a :class:`~spinbath.quantum.field_sweep.SweepNode`, from its secular
+    blocks and single elements (column stacking, element (a, b) at a + d b)."""
+    d = node.dim
+    R = np.zeros((node.n_channels, d * d, d * d), complex)
+    for idx, Rb in node.blocks:
+        R[:, idx[:, None], idx[None, :]] = Rb
+    R[:, node.single, node.single] = node.single_rates
+    return R
