@@ -29,6 +29,7 @@ import numpy as np
 import pytest
 
 import spinbath
+from helpers import spin_half_loop
 from spinbath.quantum.field_sweep import landau_zener_probability
 from spinbath.units import CM_TO_RAD_PER_S, MUB_CM
 
@@ -39,15 +40,6 @@ DELTA = float(np.sqrt(2 * np.log(1 / 0.4) * S * RATE / (np.pi * CM_TO_RAD_PER_S)
 #: The step is read this many crossing widths Delta / s from zero field, where the adiabatic states are
 #: the diabatic ones to 1 / (2 x 1000)^2 and the coherence they keep moves M by < 1e-3 M_0.
 PAST = 1000
-
-
-def _toy(delta: float, dg: float) -> dict:
-    return {"study": "hysteresis", "title": "spin 1/2 with a tunnel splitting", "temperatures": [0.5],
-            "spin": {"J": "1/2", "g": 2.0},
-            "bath": {"modes": [{"energy": "3 cm^-1", "dg": [[0, 0, 0], [0, 0, 0], [dg, 0, 0]]}]},
-            "loop": {"max": "3 T", "points": 13, "rate": RATE, "tunnel_splitting": delta},
-            "zfc_fc": {"field": "0.1 T", "temperatures": [0.5, 1.0, 2.0]},
-            "method": {"order": 2, "width": "10 cm^-1", "max_rotation": 1e-4}}
 
 
 def _branches(ds):
@@ -76,7 +68,7 @@ def _past_zero(fields: np.ndarray, m: np.ndarray, side: float) -> float:
 @pytest.fixture(scope="module")
 def loops():
     """Bath off with Delta; bath on with and without Delta."""
-    return {key: spinbath.run(_toy(*key), quiet=True) for key in [(DELTA, 1e-9), (DELTA, 1e-6), (0.0, 1e-6)]}
+    return {key: spinbath.run(spin_half_loop(*key, rate=RATE), quiet=True) for key in [(DELTA, 1e-9), (DELTA, 1e-6), (0.0, 1e-6)]}
 
 
 def test_zero_field_step_of_a_sweep_through_the_avoided_crossing_is_landau_zener(loops):

@@ -30,11 +30,11 @@ class StrictModel(BaseModel):
 
 class TaskBackendConfig(StrictModel):
     """Where work that one study run splits into tasks runs: ``backend`` "process" (this process, the
-    default) or "dask" (the sweeps' backends, :mod:`spinbath.sweeps.execute`: a local cluster of
+    default) or "dask" (the sweeps' backends, ``spinbath.sweeps.execute``: a local cluster of
     ``workers`` processes, default one per core, or the running cluster at ``scheduler``). The
     command-line options --workers N and --scheduler ADDRESS select "dask" too and take precedence
     over ``workers`` and ``scheduler`` here; ``SPINBATH_SCHEDULER`` comes after both; --serial runs
-    the tasks one by one in this process (:func:`spinbath.sweeps.execute.task_backend`)."""
+    the tasks one by one in this process (``spinbath.sweeps.execute.task_backend``)."""
 
     backend: Literal["process", "dask"] = "process"
     workers: int | None = Field(default=None, ge=1)

@@ -4,7 +4,7 @@ A loop of the ``hysteresis`` study needs the spin-phonon rate superoperator R(b,
 node b of its down branch (the up branch revisits them), plus one model at the ZFC/FC field (all
 ZFC temperatures) and one at zero field (tau(T)). :func:`field_rates` computes them with a
 :class:`~spinbath.quantum.field_rates.PhononFieldRates` ``provider`` on the sweeps' backends
-(:mod:`spinbath.sweeps.execute`: an embedded LocalCluster by default, ``--scheduler`` /
+(``spinbath.sweeps.execute``: an embedded LocalCluster by default, ``--scheduler`` /
 ``SPINBATH_SCHEDULER`` for a running cluster, ``--serial`` in this process), as
 :mod:`spinbath.sweeps.pair_sum` does for the fourth-order pair sum.
 
@@ -98,7 +98,7 @@ def field_rates(provider: PhononFieldRates, fields, *, backend: Backend, zfc: tu
     fields : array_like
         Field nodes b (T) along the provider's direction.
     backend : Backend
-        Where the tasks run (:func:`~spinbath.sweeps.execute.task_backend`).
+        Where the tasks run (``spinbath.sweeps.execute.task_backend``).
     zfc : (b, temperatures), optional
         ``provider.temperature_nodes(b, temperatures)`` (T, K) as one task.
     zero_field_temperatures : array_like, optional
