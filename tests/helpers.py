@@ -8,7 +8,9 @@ conftest.py files; nothing here is a fixture.
   :func:`run_cli`, :func:`load` with the config texts ``JUNCTION_1x1``, ``SPECTRUM``,
   ``JUNCTION_SWEEP`` (sweep tests).
 - Small spin-phonon models built without spins/stevens.py: :func:`crystal_field`, :func:`zeeman`,
-  :func:`quadrupoles`, :func:`time_even_couplings`, :func:`kramers_model` (energies in cm^-1).
+  :func:`quadrupoles`, :func:`time_even_couplings`, :func:`kramers_model` (energies in cm^-1);
+  :func:`detailed_balance_errors` of rate superoperators; :func:`dense_rates` of a field-sweep node;
+  :func:`spin_half_loop` (a hysteresis config: spin 1/2 with a tunnel splitting and a g-derivative bath).
 """
 
 from __future__ import annotations
@@ -160,3 +162,28 @@ def detailed_balance_errors(R_stack, E, T, *, skip=None):
                 worst = max(worst, abs(np.log(up / down) + (E[b] - E[a]) / (KB_CM * Tk)))
                 checked.add((a, b))
     return worst, checked
+
+
+def dense_rates(node) -> np.ndarray:
+    """R (n_T, d^2, d^2), s^-1, of a :class:`~spinbath.quantum.field_sweep.SweepNode`, from its secular
+    blocks and single elements (column stacking, element (a, b) at a + d b)."""
+    d = node.dim
+    R = np.zeros((node.n_channels, d * d, d * d), complex)
+    for idx, Rb in node.blocks:
+        R[:, idx[:, None], idx[None, :]] = Rb
+    R[:, node.single, node.single] = node.single_rates
+    return R
+
+
+def spin_half_loop(delta: float, dg: float, rate: float = 2e-3) -> dict:
+    """A ``hysteresis`` config: spin 1/2 (g = 2, M_0 = 1 mu_B) at 0.5 K swept +-3 T at ``rate`` (T/s)
+    with a tunnel splitting ``delta`` (cm^-1) and one mode at 3 cm^-1 coupled through a g-tensor
+    derivative dg_zx = ``dg`` (V = mu_B B . dg . J: zero at zero field, so the bath flips the spin at
+    high field and freezes near zero field; the couplings depend on the field, so the bath is rebuilt
+    at every node). 13 points per branch (one at B = 0), order 2, max_rotation 1e-4."""
+    return {"study": "hysteresis", "title": "spin 1/2 with a tunnel splitting", "temperatures": [0.5],
+            "spin": {"J": "1/2", "g": 2.0},
+            "bath": {"modes": [{"energy": "3 cm^-1", "dg": [[0, 0, 0], [0, 0, 0], [dg, 0, 0]]}]},
+            "loop": {"max": "3 T", "points": 13, "rate": rate, "tunnel_splitting": delta},
+            "zfc_fc": {"field": "0.1 T", "temperatures": [0.5, 1.0, 2.0]},
+            "method": {"order": 2, "width": "10 cm^-1", "max_rotation": 1e-4}}

@@ -48,7 +48,8 @@ def run(config, *, out=None, scheduler=None, workers=None, serial=False, quiet=F
         the same names (default: ``$SPINBATH_SCHEDULER``, else a local Dask cluster with one worker
         per core; a script that starts one must do so under ``if __name__ == "__main__":``).
         Without ``[sweep]``, ``scheduler`` or ``workers`` put the fourth-order pair sum of a
-        ``spin-phonon`` config on Dask (``[method.pair_sum]``); other studies ignore them.
+        ``spin-phonon`` config (``[method.pair_sum]``) or the field nodes of a ``hysteresis``
+        config (``[method.field_nodes]``) on Dask; other studies ignore them.
     quiet
         No progress bars.
 

@@ -66,7 +66,8 @@ def _run_config_text(text: str, source: str, out: Path, args, base_dir: Path | N
     from .sweeps.execute import run_options
 
     # --scheduler/--workers/--serial also place work split into tasks inside one run (the
-    # fourth-order pair sum of spin-phonon); its resumable run folders go beside the results.
+    # fourth-order pair sum of spin-phonon, the field nodes of hysteresis); the pair sum's
+    # resumable run folders go beside the results.
     with run_options(scheduler=getattr(args, "scheduler", None), workers=getattr(args, "workers", None),
                      serial=getattr(args, "serial", False), results=str(out)):
         ds = compute(study, cfg, source)
@@ -212,7 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--format", choices=("png", "svg", "pdf"), default="png", help="figure format (default png)")
 
     def sweep_opts(sp):
-        g = sp.add_argument_group("Dask (the tasks of a [sweep]; the fourth-order pair sum of spin-phonon)")
+        g = sp.add_argument_group("Dask (the tasks of a [sweep]; the fourth-order pair sum of spin-phonon; "
+                                  "the field nodes of hysteresis)")
         g.add_argument("--scheduler", metavar="ADDRESS",
                        help="run the tasks on this dask.distributed scheduler, e.g. tcp://host:8786 "
                             "(default: $SPINBATH_SCHEDULER, else a local cluster)")

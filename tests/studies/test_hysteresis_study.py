@@ -17,7 +17,7 @@ import pytest
 import xarray as xr
 
 import spinbath
-from helpers import assert_bad_input, run_config
+from helpers import assert_bad_input, dense_rates, run_config
 from spinbath.quantum.field_rates import PhononFieldRates
 from spinbath.quantum.field_sweep import transport
 from spinbath.studies import HysteresisConfig
@@ -48,21 +48,12 @@ def _provider(order="2", temps=(5.0, 40.0)):
                             width=10.0)
 
 
-def _dense(node):
-    d = node.dim
-    R = np.zeros((node.n_channels, d * d, d * d), complex)
-    for idx, Rb in node.blocks:
-        R[:, idx[:, None], idx[None, :]] = Rb
-    R[:, node.single, node.single] = node.single_rates
-    return R
-
-
 @pytest.mark.parametrize("b", [-3.0, -0.05, 0.05, 1.0, 7.0])
 def test_detailed_balance_at_every_field(b):
     pr = _provider()
     node = pr.node(b)
     d = node.dim
-    R = _dense(node)
+    R = dense_rates(node)
     E = node.energies
     for t, T in enumerate(pr.temperatures):
         W = np.array([[R[t, a + d * a, c + d * c].real for c in range(d)] for a in range(d)])  # c -> a
@@ -86,8 +77,8 @@ def test_time_reversed_rates_equal_the_direct_ones():
     ph = np.diag(O)
     np.testing.assert_allclose(np.abs(ph), 1.0, atol=1e-10)  # the same states up to phases
     S = np.kron(ph, ph.conj())
-    Rd = np.einsum("i,tij,j->tij", S.conj(), _dense(derived), S)
-    Rx = _dense(direct)
+    Rd = np.einsum("i,tij,j->tij", S.conj(), dense_rates(derived), S)
+    Rx = dense_rates(direct)
     assert np.abs(Rd - Rx).max() <= 1e-10 * np.abs(Rx).max()
 
 

@@ -8,17 +8,17 @@ Quantity fields accept a plain number (already in the working unit) or a unit st
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError
 from ..quantities import to_unit
 
 __all__ = [
     "ConfigError", "StrictModel", "format_validation_error", "quantity", "EnergyCm", "TemperatureK",
-    "FieldT", "SpinQuantumNumber", "hermitian_matrix", "finite_positive",
+    "FieldT", "SpinQuantumNumber", "hermitian_matrix", "finite_positive", "TaskBackendConfig",
 ]
 
 
@@ -26,6 +26,19 @@ class StrictModel(BaseModel):
     """A config section: unknown keys are errors, values are validated on construction."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class TaskBackendConfig(StrictModel):
+    """Where work that one study run splits into tasks runs: ``backend`` "process" (this process, the
+    default) or "dask" (the sweeps' backends, ``spinbath.sweeps.execute``: a local cluster of
+    ``workers`` processes, default one per core, or the running cluster at ``scheduler``). The
+    command-line options --workers N and --scheduler ADDRESS select "dask" too and take precedence
+    over ``workers`` and ``scheduler`` here; ``SPINBATH_SCHEDULER`` comes after both; --serial runs
+    the tasks one by one in this process (``spinbath.sweeps.execute.task_backend``)."""
+
+    backend: Literal["process", "dask"] = "process"
+    workers: int | None = Field(default=None, ge=1)
+    scheduler: str | None = None
 
 
 def quantity(unit: str):

@@ -8,6 +8,8 @@
     [zfc_fc]   field, temperatures, rate ("2 K/min", K/s)
     [blocking] tau ("100 s"), closed_below (loop opening / saturation), reference (a measured T_B, K)
     [method]   order (2, 4 or "2+4"), lineshape, width, secular_tol, resonance_window, max_rotation
+    [method.field_nodes]  backend ("process" or "dask"), workers, scheduler: where the rates at the
+               field nodes are computed (Dask tasks: spinbath.sweeps.field_nodes)
 
 Rates are converted once here: a field rate to T/s (Oe and G as 1e-4 T, B = mu_0 H in vacuum), a
 temperature rate to K/s.
@@ -24,13 +26,13 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 from ..quantities import to_unit
 from ..quantum.orders import study_orders
 from ..quantum.spin_phonon import RESONANCE_WINDOW
-from .base import EnergyCm, FieldT, StrictModel, TemperatureK
+from .base import EnergyCm, FieldT, StrictModel, TaskBackendConfig, TemperatureK
 from .bath import PhononBathConfig
 from .grids import TemperatureSpec, temperature_values
 from .spin import Direction, SpinConfig
 
 __all__ = ["HysteresisConfig", "LoopConfig", "ZfcFcConfig", "BlockingConfig", "HysteresisMethodConfig",
-           "per_second"]
+           "FieldNodesConfig", "per_second"]
 
 _TIME_UNITS = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "hr": 3600.0, "ms": 1e-3}
 
@@ -128,10 +130,21 @@ class BlockingConfig(StrictModel):
     reference_label: str = "measured"
 
 
+class FieldNodesConfig(TaskBackendConfig):
+    """[method.field_nodes]: where the rates at the field nodes (and the ZFC/FC and zero-field models)
+    are computed. backend "process" (default): one after the other in this process; "dask": as Dask
+    tasks, batches of field nodes (:mod:`spinbath.sweeps.field_nodes`) on a local cluster of
+    ``workers`` processes (default one per core) or on ``scheduler``. The command-line options
+    --workers N and --scheduler ADDRESS select "dask" too (and win over the keys here),
+    ``SPINBATH_SCHEDULER`` comes after both, --serial runs the tasks in this process. The results
+    are the same on every backend (to rounding: the same code on the same inputs)."""
+
+
 class HysteresisMethodConfig(StrictModel):
     """[method]: one order of the spin-phonon rates (2, 4 or "2+4"), lineshape, width (cm^-1),
-    secular_tol (cm^-1), resonance_window (line widths), and max_rotation (the largest
-    1 - max|<a|b>|^2 between the eigenvectors of neighbouring field nodes before a node is inserted)."""
+    secular_tol (cm^-1), resonance_window (line widths), max_rotation (the largest
+    1 - max|<a|b>|^2 between the eigenvectors of neighbouring field nodes before a node is inserted),
+    and field_nodes (where the rates at the field nodes are computed, :class:`FieldNodesConfig`)."""
 
     order: Order = "2+4"
     lineshape: Literal["gaussian", "lorentzian"] = "gaussian"
@@ -139,6 +152,7 @@ class HysteresisMethodConfig(StrictModel):
     secular_tol: EnergyCm = Field(default=1e-4, ge=0)
     resonance_window: float = Field(default=RESONANCE_WINDOW, ge=0)
     max_rotation: float = Field(default=1e-5, gt=0, lt=0.5)
+    field_nodes: FieldNodesConfig = FieldNodesConfig()
 
 
 class HysteresisConfig(StrictModel):

@@ -21,6 +21,12 @@ derivatives), then U(-b) = Y conj(U(b)) is an eigenbasis at -b with the same ene
 element of V^a in it is the complex conjugate of the one at +b, and so is every jump operator and
 R(-b) = conj(R(b)) element by element (docs/studies/hysteresis.md). Both conditions are checked
 numerically (to 1e-12 relative) when the object is built; if either fails, -b is computed directly.
+
+In other processes. The object pickles without its node cache (the bath, the Hamiltonian and the
+settings: a few MB for 825 modes), so a copy can compute the nodes of :meth:`PhononFieldRates.direct_fields`
+elsewhere (Dask tasks: :mod:`spinbath.sweeps.field_nodes`) and :meth:`PhononFieldRates.add_nodes` puts
+them in the cache here; the same code runs on the same inputs, so the nodes are the ones this process
+would compute.
 """
 
 from __future__ import annotations
@@ -63,6 +69,14 @@ class PhononFieldRates:
         #: g J . n in the |J, M> basis (moment along n in units of -mu_B): H_Z = mu_B b (g J . n).
         self.moment_axis = np.einsum("a,aij->ij", self.n, hamiltonian.magnetic_moment)
         self._nodes: dict[float, SweepNode] = {}
+        #: Levels closer than this (cm^-1) count as degenerate and are resolved by g J . n. None (the
+        #: bare ion swept along n): diagonalize's default, 1e-9 of the spectral width. With a transverse
+        #: field or an extra term, the splittings they open (a tunnel splitting of the ground doublet:
+        #: 1e-7 cm^-1 gives a partial Landau-Zener step at 20 Oe/s) are far below that default and must
+        #: stay eigenstates, so only the numerical floor counts: 1e-12 of the spectral width of H(0).
+        self.degeneracy_tol: float | None = None
+        if not self.plain_zero_field:
+            self.degeneracy_tol = 1e-12 * float(np.ptp(np.linalg.eigvalsh(self.hamiltonian(0.0)))) + 1e-13
         self.time_reversal = self._time_reversal_holds()
 
     def _time_reversal_operator(self) -> np.ndarray:
@@ -90,6 +104,30 @@ class PhononFieldRates:
         self._Y = Y
         return bool(even(H0) and odd and all(even(v) for v in V))
 
+    def __getstate__(self) -> dict:
+        """Pickled without the node cache (what a Dask task receives)."""
+        return {**self.__dict__, "_nodes": {}}
+
+    def direct_fields(self, fields) -> list[float]:
+        """The fields whose nodes :meth:`node` must compute from scratch to give the nodes at ``fields``
+        (T): |b| for b < 0 when time reversal holds (the node at -b is derived from it), b otherwise;
+        each once, in order of first need, leaving out those already cached."""
+        out: dict[float, None] = {}
+        for b in np.asarray(fields, float).ravel():
+            b = float(-b if (b < 0 and self.time_reversal) else b) + 0.0  # + 0.0: -0.0 -> 0.0
+            if b not in self._nodes:
+                out[b] = None
+        return list(out)
+
+    def add_nodes(self, nodes) -> None:
+        """Put nodes computed elsewhere (by a copy of this object, :meth:`node`) into the cache."""
+        for nd in nodes:
+            self._nodes[float(nd.field)] = nd
+
+    def is_cached(self, b: float) -> bool:
+        """True when the node at b is in the cache (no rates to compute)."""
+        return float(b) in self._nodes
+
     @property
     def plain_zero_field(self) -> bool:
         """True when H(0) is the bare, time-reversal-invariant ion (no transverse field, no extra term)."""
@@ -103,7 +141,7 @@ class PhononFieldRates:
     def eigen(self, b: float) -> tuple[np.ndarray, np.ndarray]:
         """Energies (cm^-1) and eigenvectors of H(b), degenerate levels resolved by g J . n (cheap)."""
         H = self.hamiltonian(b)
-        return diagonalize(0.5 * (H + H.conj().T), self.moment_axis)
+        return diagonalize(0.5 * (H + H.conj().T), self.moment_axis, self.degeneracy_tol)
 
     def basis(self, b: float) -> np.ndarray:
         return self.eigen(b)[1]
@@ -112,9 +150,17 @@ class PhononFieldRates:
         return self._bath(b * self.n + self.transverse) if callable(self._bath) else self._bath
 
     def rates(self, b: float, temperatures=None) -> SpinPhononRates:
-        """The SpinPhononRates model at field b (zero field: the limit b -> 0+ along n)."""
+        """The SpinPhononRates model at field b (zero field: the limit b -> 0+ along n), in the basis of
+        :meth:`eigen`. With a degeneracy_tol of its own, the basis operator handed to SpinPhononRates
+        (which resolves levels within diagonalize's default tolerance by it) is O = U diag(0, 1, ...,
+        d-1) U^H, U = eigen(b)[1]: its eigenvectors in any cluster of levels are U's columns."""
         H = self.hamiltonian(b)
-        return SpinPhononRates.from_bath(H, self.bath_at(b), basis_operator=self.moment_axis,
+        if self.degeneracy_tol is None:
+            O = self.moment_axis
+        else:
+            U = self.eigen(b)[1]
+            O = (U * np.arange(U.shape[1])) @ U.conj().T
+        return SpinPhononRates.from_bath(H, self.bath_at(b), basis_operator=O,
                                          vanishing_field=(b == 0.0 and self.plain_zero_field), **self.rate_kw)
 
     def node(self, b: float) -> SweepNode:

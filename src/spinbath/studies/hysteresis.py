@@ -32,11 +32,18 @@ Output variables (xarray.Dataset):
     tau_zero_field(zfc_temperature)                   s, magnetization relaxation time at zero field
     energy(level)                                     cm^-1, zero-field levels above the ground state
 attrs: T_B_tau_K, T_B_zfc_K, T_B_loop_K (+ the bracketing loop temperatures), sweep rate (T/s),
-saturation (mu_B), number of field nodes, the criterion for populations alone (populations_suffice).
+saturation (mu_B), number of field nodes, the criterion for populations alone (populations_suffice),
+where the rates ran (rates_backend: "this process" or "Dask tasks: <backend>"; rates_tasks).
+
+Where the rates run ([method.field_nodes], :class:`~spinbath.config.hysteresis.FieldNodesConfig`):
+in this process by default; with ``backend = "dask"`` (or --workers / --scheduler on the command
+line) the field nodes, the ZFC/FC model and the zero-field stack are Dask tasks on the sweeps'
+backends (:mod:`spinbath.sweeps.field_nodes`), with the same results.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -53,13 +60,19 @@ from . import Study, tau_range_row
 __all__ = ["run", "plot", "summary", "STUDY"]
 
 
+def _bath_in_field(bath_cfg, J: float, B: np.ndarray):
+    """The bath at the field B (T, 3-vector): couplings with the g-tensor derivatives."""
+    return bath_cfg.build(J, B)
+
+
 def _bath_source(cfg: HysteresisConfig, direction: np.ndarray):
-    """The bath once, or a callable B -> bath when its couplings depend on the field (g derivatives)."""
+    """The bath once, or a callable B -> bath when its couplings depend on the field (g derivatives);
+    both pickle (a Dask task receives them)."""
     bath0 = cfg.bath.build(cfg.spin.J)
     probe = cfg.bath.build(cfg.spin.J, cfg.loop.max * direction)
     if np.allclose(probe.couplings_cm, bath0.couplings_cm, rtol=0, atol=1e-14 * max(np.abs(bath0.couplings_cm).max(), 1e-300)):
         return bath0
-    return lambda B: cfg.bath.build(cfg.spin.J, B)
+    return functools.partial(_bath_in_field, cfg.bath, cfg.spin.J)
 
 
 def _tunnel_term(ham, n: np.ndarray, delta: float) -> np.ndarray | None:
@@ -79,6 +92,7 @@ def run(cfg: HysteresisConfig) -> xr.Dataset:
     from ..quantum.field_rates import PhononFieldRates
     from ..quantum.field_sweep import equilibrium_moment, populations_suffice, propagate, refine_nodes, thermal_state
     from ..quantum.relaxation import relaxation_time
+    from ..sweeps.execute import task_backend
 
     t_start = time.perf_counter()
     ham = cfg.spin.hamiltonian()
@@ -99,17 +113,27 @@ def run(cfg: HysteresisConfig) -> xr.Dataset:
     branch = np.array(["down"] * down.size + ["up"] * (down.size - 1))
     times = np.concatenate([[0.0], np.cumsum(np.abs(np.diff(path)) / cfg.loop.rate)])
     n_modes = provider.bath_at(0.0).n_modes
+    backend = task_backend(cfg.method.field_nodes)
     with work(f"hysteresis rates (order {cfg.method.order}; {n_modes} modes, {T.size} temperatures)",
               down.size + 2, "field nodes") as advance:
-        nodes = []
-        for b in down:
-            nodes.append(provider.node(b))
+        if backend is None:
+            nodes = []
+            for b in down:
+                nodes.append(provider.node(b))
+                advance(1)
+            zfc_nodes = provider.temperature_nodes(cfg.zfc_fc.field, TZ)
             advance(1)
+            E0, U0, R0 = provider.zero_field_stack(TZ)
+            advance(1)
+            rates_backend, rate_tasks = "this process", 0
+        else:
+            from ..sweeps.field_nodes import field_rates
+
+            done = field_rates(provider, down, backend=backend, zfc=(cfg.zfc_fc.field, TZ),
+                               zero_field_temperatures=TZ, progress=advance)
+            nodes, zfc_nodes, (E0, U0, R0) = done.nodes, done.zfc_nodes, done.zero_field
+            rates_backend, rate_tasks = f"Dask tasks: {done.backend}", done.tasks
         t_rates = time.perf_counter()
-        zfc_nodes = provider.temperature_nodes(cfg.zfc_fc.field, TZ)
-        advance(1)
-        E0, U0, R0 = provider.zero_field_stack(TZ)
-        advance(1)
     path_nodes = nodes + nodes[::-1][1:]
 
     # Loops: all temperatures at once, from equilibrium at +max.
@@ -187,6 +211,7 @@ def run(cfg: HysteresisConfig) -> xr.Dataset:
             "reference_T_B_K": cfg.blocking.reference if cfg.blocking.reference is not None else float("nan"),
             "reference_label": cfg.blocking.reference_label,
             "wall_rates_s": t_rates - t_start, "wall_total_s": t_end - t_start,
+            "rates_backend": rates_backend, "rates_tasks": rate_tasks,
             "bath_source": getattr(provider.bath_at(0.0), "source", "") or "(not given)",
         },
     )

@@ -49,7 +49,7 @@ import xarray as xr
 from pydantic import ByteSize, Field, ValidationInfo, field_validator, model_validator
 
 from ..analysis.arrhenius import arrhenius_fit
-from ..config.base import EnergyCm, StrictModel
+from ..config.base import EnergyCm, StrictModel, TaskBackendConfig
 from ..config.bath import PhononBathConfig
 from ..config.grids import TemperatureSpec, temperature_values
 from ..config.spin import SpinConfig, StaticFieldConfig
@@ -73,7 +73,7 @@ ARRHENIUS_FRACTION = 0.5
 Order = Union[Literal[tuple(int(n) for n in study_orders() if n.isdigit())], Literal[study_orders()]]
 
 
-class PairSumConfig(StrictModel):
+class PairSumConfig(TaskBackendConfig):
     """[method.pair_sum]: where the fourth-order sum over mode pairs runs (docs/how-to/fourth-order-cluster.md).
 
     backend: "process" (this process, default) or "dask": the sum in chunks as Dask tasks
@@ -85,9 +85,6 @@ class PairSumConfig(StrictModel):
     ``<results stem>.pairsum/`` beside the results file; relative paths from the config's folder).
     """
 
-    backend: Literal["process", "dask"] = "process"
-    workers: int | None = Field(default=None, ge=1)
-    scheduler: str | None = None
     task_memory: ByteSize | None = None
     run_dir: str | None = None
 
@@ -223,16 +220,14 @@ def _crossover(T: np.ndarray, orders: list[str], tau: np.ndarray) -> float:
 def _pair_sums_on_dask(ps: PairSumConfig, rates, T: np.ndarray, orders: list[str]) -> dict:
     """{part: FourthOrderSums} of the fourth-order parts ``orders`` need, on Dask, when [method.pair_sum]
     or the command line (--workers, --scheduler) asks for it; {} otherwise (swept in this process)."""
-    from ..sweeps.execute import choose_backend, current_run_options
+    from ..sweeps.execute import task_backend
 
-    opts = current_run_options()
     parts = sorted({ORDERS[o].fourth for o in orders if ORDERS[o].fourth is not None})
-    if not parts or not (ps.backend == "dask" or opts.asks_for_dask):
+    backend = task_backend(ps) if parts else None
+    if backend is None:
         return {}
     from ..sweeps.pair_sum import fourth_order_sums
 
-    backend = choose_backend(serial=opts.serial, scheduler=opts.scheduler or ps.scheduler,
-                             workers=opts.workers if opts.workers is not None else ps.workers)
     task_memory = None if ps.task_memory is None else int(ps.task_memory)
     return {part: fourth_order_sums(rates, T, part, backend=backend, run_dir=ps.run_dir, task_memory=task_memory,
                                     description=f"fourth-order pair sum, {part} part ({rates.n_modes} modes, "

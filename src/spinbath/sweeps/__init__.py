@@ -9,6 +9,7 @@
     plot      the generic sweep figure (or the study's own ``plot_sweep``)
     status    `spinbath status RUN_DIR`
     pair_sum  the fourth-order spin-phonon pair sum as Dask tasks (the same backends), resumable
+    field_nodes  the rates at the field nodes of a hysteresis loop as Dask tasks (the same backends)
 
 Python use (same as the command line)::
 

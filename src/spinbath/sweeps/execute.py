@@ -39,7 +39,7 @@ from ..config.base import ConfigError
 from .tasks import compute_task
 
 __all__ = ["Backend", "Job", "Outcome", "Executor", "choose_backend", "WORKER_ENV", "SCHEDULER_ENV_VAR",
-           "default_workers", "RunOptions", "run_options", "current_run_options"]
+           "default_workers", "RunOptions", "run_options", "current_run_options", "task_backend"]
 
 SCHEDULER_ENV_VAR = "SPINBATH_SCHEDULER"
 #: How long to keep trying to reach a scheduler before calling the address bad input.
@@ -165,6 +165,22 @@ def choose_backend(serial: bool = False, scheduler: str | None = None, workers: 
     if address:
         return Backend("scheduler", address=address.strip(), workers=workers)
     return Backend("local", workers=workers)
+
+
+def task_backend(section) -> Backend | None:
+    """Where the tasks of work split up *inside* one study run go (the fourth-order pair sum of
+    spin-phonon, the field nodes of hysteresis): None (in this process, as one computation) unless
+    ``section.backend`` is "dask" or the command line gives --workers or --scheduler; then the Backend
+    of :func:`choose_backend` from the command-line options first, then ``section.workers`` and
+    ``section.scheduler``, then ``SPINBATH_SCHEDULER`` (--serial: one task after the other here).
+
+    ``section``: a :class:`~spinbath.config.base.TaskBackendConfig` (backend, workers, scheduler).
+    """
+    opts = current_run_options()
+    if not (section.backend == "dask" or opts.asks_for_dask):
+        return None
+    return choose_backend(serial=opts.serial, scheduler=opts.scheduler or section.scheduler,
+                          workers=opts.workers if opts.workers is not None else section.workers)
 
 
 def _error_line(exc: BaseException) -> str:
