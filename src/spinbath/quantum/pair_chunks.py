@@ -17,7 +17,7 @@ scalars of the model; the denominators are rebuilt from the energies in the work
 set by two numbers:
 
     task_memory  bytes: the estimated peak of the arrays one chunk allocates (its couplings and
-                 denominators, 72 d^2 bytes per mode, plus the largest block's work arrays and
+                 denominators, 88 d^2 bytes per mode, plus the largest block's work arrays and
                  64 KiB; tests/sweeps/test_pair_sum.py checks it against tracemalloc); blocks
                  are narrowed (fewer modes a, then a mode's partners split into windows) until one
                  fits, and a chunk closes before it would exceed it. The Python process itself
@@ -51,9 +51,9 @@ __all__ = ["PairChunkPlan", "PairChunk", "ChunkSums", "plan_chunks", "chunk_payl
 DEFAULT_TASK_MEMORY: int = 2**30
 #: Default work per chunk, complex multiply-adds (a few seconds on one core).
 DEFAULT_CHUNK_WORK: float = 2e9
-#: Bytes per mode and per d^2 held by a chunk: V^a (complex, 16), the denominators P, M (2 x 8) and
-#: the temporaries of building them (~40).
-MODE_BYTES_PER_D2: int = 72
+#: Bytes per mode and per d^2 held by a chunk: V^a as shipped (at most 16) and put back in place
+#: (complex, 16), the denominators P, M (2 x 8) and the temporaries of building them (~40).
+MODE_BYTES_PER_D2: int = 88
 #: Bytes of a chunk that do not grow with its size (cluster indices, accumulators, small arrays).
 CHUNK_OVERHEAD_BYTES: int = 64 * 2**10
 _FORMAT = "spinbath-pair-chunks/2"
@@ -85,9 +85,12 @@ class PairChunk:
     """A chunk with its data, ready to be shipped to a worker (:func:`compute_pair_chunk`).
 
     modes_a, modes_b: energies, widths (cm^-1) and couplings V^a in the eigenbasis (cm^-1) of the
-    sorted modes [a0, a1) and [u0, u1); energies: levels of H (cm^-1); the model's lineshape name,
-    truncation, common width (None: per-mode widths), eta and resonance window; dephasing rows ja, jb
-    (None unless the cluster is the diagonal one).
+    sorted modes [a0, a1) and [u0, u1); of the couplings only what the cluster's amplitudes read is
+    shipped, the rows of its final levels and the columns of its initial levels (``rows``, ``cols``:
+    V[:, rows, :] and V[:, :, cols]; a quarter of each matrix for a cluster between two doublets),
+    and :meth:`couplings` puts them back in place (zeros elsewhere, never read). energies: levels of
+    H (cm^-1); the model's lineshape name, truncation, common width (None: per-mode widths), eta and
+    resonance window; dephasing rows ja, jb (None unless the cluster is the diagonal one).
     """
 
     plan: PairChunkPlan
@@ -96,10 +99,14 @@ class PairChunk:
     energies: np.ndarray
     w_a: np.ndarray
     widths_a: np.ndarray
-    Vt_a: np.ndarray
+    V_rows_a: np.ndarray
+    V_cols_a: np.ndarray
     w_b: np.ndarray
     widths_b: np.ndarray
-    Vt_b: np.ndarray
+    V_rows_b: np.ndarray
+    V_cols_b: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
     lineshape: str
     cutoff: float
     width: float | None
@@ -109,7 +116,17 @@ class PairChunk:
 
     @property
     def nbytes(self) -> int:
-        return int(sum(x.nbytes for x in (self.w_a, self.widths_a, self.Vt_a, self.w_b, self.widths_b, self.Vt_b)))
+        return int(sum(x.nbytes for x in (self.w_a, self.widths_a, self.V_rows_a, self.V_cols_a, self.w_b,
+                                          self.widths_b, self.V_rows_b, self.V_cols_b)))
+
+    def couplings(self, side: str) -> np.ndarray:
+        """V (n, d, d) of side "a" or "b" with the shipped rows and columns in place, zeros elsewhere."""
+        rows, cols = (self.V_rows_a, self.V_cols_a) if side == "a" else (self.V_rows_b, self.V_cols_b)
+        d = self.energies.size
+        V = np.zeros((rows.shape[0], d, d), dtype=complex)
+        V[:, self.rows, :] = rows
+        V[:, :, self.cols] = cols
+        return V
 
 
 @dataclass(frozen=True)
@@ -241,10 +258,16 @@ def chunk_payload(model: SpinPhononRates, plan: PairChunkPlan, part: str = "virt
     (a0, a1), (u0, u1) = plan.a_range, plan.b_range
     w, wd, Vt = model.mode_energies_sorted, model._widths, model.couplings_eigenbasis
     c0, pos, pa, pb = model._diagonal_pairs
+    cl = model.clusters[plan.cluster]
+    rows, cols = np.unique(cl.f), np.unique(cl.i)
+    d = model.dim
+    if (rows.size + cols.size) * d >= d * d:  # no saving: the whole matrix, once
+        rows, cols = np.arange(d), np.zeros(0, dtype=np.int64)
     return PairChunk(
-        plan=plan, cl=model.clusters[plan.cluster], part=part, energies=np.array(model.energies),
-        w_a=w[a0:a1].copy(), widths_a=wd[a0:a1].copy(), Vt_a=Vt[a0:a1].copy(),
-        w_b=w[u0:u1].copy(), widths_b=wd[u0:u1].copy(), Vt_b=Vt[u0:u1].copy(),
+        plan=plan, cl=cl, part=part, energies=np.array(model.energies),
+        w_a=w[a0:a1].copy(), widths_a=wd[a0:a1].copy(), V_rows_a=Vt[a0:a1, rows, :], V_cols_a=Vt[a0:a1, :, cols],
+        w_b=w[u0:u1].copy(), widths_b=wd[u0:u1].copy(), V_rows_b=Vt[u0:u1, rows, :], V_cols_b=Vt[u0:u1, :, cols],
+        rows=rows, cols=cols,
         lineshape=model.lineshape.name, cutoff=float(model.cutoff), width=None if model._per_mode else model.width,
         eta=float(model.eta), resonance_window=float(model.resonance_window),
         dephasing_rows=(pos[pa], pos[pb]) if plan.cluster == c0 else None)
@@ -264,9 +287,9 @@ def compute_pair_chunk(chunk: PairChunk, temperatures: np.ndarray) -> ChunkSums:
     shape = _lookup_lineshape(chunk.lineshape)
     (a0, _), (u0, _) = plan.a_range, plan.b_range
     modes = []
-    for start, w, wd, Vt in ((a0, chunk.w_a, chunk.widths_a, chunk.Vt_a), (u0, chunk.w_b, chunk.widths_b, chunk.Vt_b)):
+    for start, w, wd, side in ((a0, chunk.w_a, chunk.widths_a, "a"), (u0, chunk.w_b, chunk.widths_b, "b")):
         P, M = _mode_denominators(chunk.energies, w, wd, chunk.part, shape, chunk.eta, chunk.resonance_window)
-        modes.append(_Modes(start, w, wd, Vt, P, M))
+        modes.append(_Modes(start, w, wd, chunk.couplings(side), P, M))
     acc = np.zeros((T.size, cl.iu[0].size), dtype=complex)
     dephasing = None if chunk.dephasing_rows is None else np.zeros((T.size, chunk.dephasing_rows[0].size))
     with single_threaded_blas():
