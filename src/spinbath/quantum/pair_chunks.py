@@ -5,8 +5,9 @@ The two-phonon rates are a sum over mode pairs (a, b), processes p and secular c
 
     J_c[t, (j, j')] = sum_{p, a, b} W_pab(T_t) Z_pjab conj(Z_pj'ab)        (cm^-1)
 
-(docs/theory/spin-phonon.md). The single-process sweep visits it in *blocks*: a few modes a of one
-cluster and one process against the union of their partner ranges [b_lo, b_hi) (sorted modes).
+(docs/theory/spin-phonon.md). The single-process sweep visits it in *blocks* (tiles): a few modes a
+of one cluster and one process against a window of the union of their partner ranges [b_lo, b_hi)
+(sorted modes; ``SpinPhononRates._fourth_order_plan``).
 A **chunk** is a run of consecutive blocks of one (cluster, process); its partial sums
 (:class:`ChunkSums`) add up, chunk by chunk, to exactly the terms the single-process sweep adds,
 so the total differs from it only by the order of the floating-point additions (~1e-15 relative).
@@ -41,7 +42,7 @@ import numpy as np
 from ..baths.lineshapes import lineshape as _lookup_lineshape
 from .spin_phonon import (
     SpinPhononRates, _accumulate_dephasing, _accumulate_two, _Cluster, _Modes,
-    _mode_denominators, _pair_block, block_pair_bytes,
+    _mode_denominators, _pair_block, block_pair_bytes, split_partners,
 )
 
 __all__ = ["PairChunkPlan", "PairChunk", "ChunkSums", "plan_chunks", "chunk_payload", "compute_pair_chunk",
@@ -161,17 +162,6 @@ def _block_work(cl: _Cluster, A: int, B: int, d: int, n_T: int) -> float:
     return float(A * B * (cl.iu[0].size * n_T + 4 * d * cl.m))
 
 
-def _split_partners(a_idx: np.ndarray, b_lo: np.ndarray, b_hi: np.ndarray, cols: int):
-    """The block (a_idx, [b_lo, b_hi)) as blocks of at most ``cols`` consecutive partners each (the
-    partner ranges clipped to windows of the union range; windows no row reaches are left out)."""
-    u0, u1 = int(b_lo.min()), int(b_hi.max())
-    for s in range(u0, u1, cols):
-        e = min(s + cols, u1)
-        lo, hi = np.clip(b_lo, s, e), np.clip(b_hi, s, e)
-        if (hi > lo).any():
-            yield a_idx, lo, hi
-
-
 def plan_chunks(model: SpinPhononRates, n_temperatures: int, task_memory: int = DEFAULT_TASK_MEMORY,
                 chunk_work: float = DEFAULT_CHUNK_WORK) -> list[PairChunkPlan]:
     """The chunks of the fourth-order sweep of ``model`` at ``n_temperatures`` temperatures.
@@ -196,7 +186,8 @@ def plan_chunks(model: SpinPhononRates, n_temperatures: int, task_memory: int = 
         # whose partners do not fit is split over its partners below.
         widest = int(counts.max())
         for rows in (256, 128, 64, 32, 16, 8, 4, 2):
-            B = rows + 2 * widest  # bound on the union of the partner ranges of `rows` neighbours
+            # bound on the union of the partner ranges of `rows` neighbours, or on a tile of them
+            B = min(rows + 2 * widest, model._block_cols(cl, rows))
             if _block_bytes(cl, rows, B, d, n_T, cl is model.clusters[c0]) + mode_bytes * (rows + B) <= budget:
                 return rows
         return 1
@@ -204,16 +195,17 @@ def plan_chunks(model: SpinPhononRates, n_temperatures: int, task_memory: int = 
     def fitting(c: int, a_idx: np.ndarray, b_lo: np.ndarray, b_hi: np.ndarray):
         cl = model.clusters[c]
         A, B = a_idx.size, int(b_hi.max()) - int(b_lo.min())
-        if _block_bytes(cl, A, B, d, n_T, c == c0) + mode_bytes * (A + B) <= budget:
+        span = int(a_idx[-1]) + 1 - int(a_idx[0])  # the modes a the chunk holds (active or not)
+        if _block_bytes(cl, A, B, d, n_T, c == c0) + mode_bytes * (span + B) <= budget:
             yield a_idx, b_lo, b_hi
             return
         per_col = A * _per_pair_bytes(cl, d, n_T, c == c0) + 128 * cl.m * d + mode_bytes
-        cols = (budget - A * (128 * cl.m * d + mode_bytes)) // per_col
+        cols = (budget - A * 128 * cl.m * d - span * mode_bytes) // per_col
         if cols < 1:
-            need = per_col + A * (128 * cl.m * d + mode_bytes) + CHUNK_OVERHEAD_BYTES
+            need = per_col + A * 128 * cl.m * d + span * mode_bytes + CHUNK_OVERHEAD_BYTES
             raise ValueError(f"task_memory = {task_memory} bytes is less than a block of {A} mode(s) a and one "
                              f"partner needs ({need / 2**20:.2f} MiB); raise it")
-        yield from _split_partners(a_idx, b_lo, b_hi, int(cols))
+        yield from split_partners(a_idx, b_lo, b_hi, int(cols))
 
     plans: list[PairChunkPlan] = []
     current: dict | None = None

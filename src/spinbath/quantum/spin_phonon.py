@@ -634,17 +634,26 @@ class SpinPhononRates:
         """Modes a per block, from the partner counts of the active modes.
 
         The grid of a block is its modes times the union of their partner ranges; it wastes
-        little when the block spans about half a window (rows ~ median count / 2), and its
-        temperature-independent arrays (:func:`block_pair_bytes` per pair) are kept to ~128 MB.
+        about rows / (count + rows) of it (rows ~ median count / 4: a fifth). Rows are also capped
+        so that a tile of ``_MIN_TILE_COLS`` partners fits in the tile budget.
         """
-        widest = max(int(counts.max()), 1)
-        rows = min(_BLOCK_BYTES // (block_pair_bytes(cl) * int(1.5 * widest) + 1), int(np.median(counts)) // 2)
+        cap = _BLOCK_BYTES // (block_pair_bytes(cl) * _MIN_TILE_COLS)
+        rows = min(int(np.median(counts)) // 4, cap)
         return int(np.clip(rows, 1, self.block_size))
 
+    def _block_cols(self, cl: _Cluster, rows: int) -> int:
+        """Partners b per tile of ``rows`` modes a: the tile's pair arrays (:func:`block_pair_bytes`
+        per pair) and its partners' factor of the amplitude (2 x 16 m 4d bytes each) within ~128 MB."""
+        per_col = rows * block_pair_bytes(cl) + 2 * 16 * cl.m * 4 * self.dim
+        return max(1, _BLOCK_BYTES // per_col)
+
     def _fourth_order_plan(self, max_rows=None) -> Iterator[tuple[int, str, np.ndarray, np.ndarray, np.ndarray]]:
-        """The blocks of the fourth-order sweep, in sweep order: (cluster, process, a_idx, b_lo, b_hi)
-        with a_idx the sorted modes a of the block and [b_lo, b_hi) the partner range of each.
-        ``max_rows(cl, counts)``: optional cap on the modes a per block (a memory bound)."""
+        """The tiles of the fourth-order sweep, in sweep order: (cluster, process, a_idx, b_lo, b_hi)
+        with a_idx the sorted modes a of the tile and [b_lo, b_hi) the partner range of each, clipped
+        to the tile's window of partners. A block of modes a against the union of their partner
+        ranges is cut into windows of at most :meth:`_block_cols` partners, so that its memory and the
+        cost of building each partner's factor once per tile stay bounded however many partners a
+        mode has. ``max_rows(cl, counts)``: optional cap on the modes a per block (a memory bound)."""
         delta = self._window()
         for c, cl in enumerate(self.clusters):
             if c in self._mirrors:
@@ -659,8 +668,13 @@ class SpinPhononRates:
                 if max_rows is not None:
                     rows = max(1, min(rows, int(max_rows(cl, counts))))
                 for s in range(0, active.size, rows):
-                    a_idx = active[s : s + rows]
-                    yield c, process, a_idx, b_lo[a_idx], b_hi[a_idx]
+                    # a block does not span a gap of inactive modes wider than itself (a chunk
+                    # holds the data of every mode between its first and last a)
+                    run = active[s : s + rows]
+                    for a_idx in np.split(run, np.flatnonzero(np.diff(run) > rows) + 1):
+                        cols = self._block_cols(cl, a_idx.size)
+                        for piece in split_partners(a_idx, b_lo[a_idx], b_hi[a_idx], cols):
+                            yield (c, process, *piece)
 
     def _fourth_order_chunks_compute(self, part: str) -> Iterator[_Chunk]:
         for c, process, a_idx, b_lo, b_hi in self._fourth_order_plan():
@@ -950,8 +964,21 @@ def _products_kernel():
 
 #: Clusters with at least this many elements accumulate by syrk (``_accumulate_two``).
 SYRK_MIN_ELEMENTS = 8
-#: Bytes of the temperature-independent arrays of one block of the single-process sweep (about).
+#: Bytes of the temperature-independent arrays of one tile of the fourth-order sweep (about).
 _BLOCK_BYTES = 2**27
+#: Fewest partners per tile the choice of rows allows (so that building the factors stays cheap).
+_MIN_TILE_COLS = 256
+
+
+def split_partners(a_idx: np.ndarray, b_lo: np.ndarray, b_hi: np.ndarray, cols: int):
+    """The block (a_idx, [b_lo, b_hi)) as tiles of at most ``cols`` consecutive partners each (the
+    partner ranges clipped to windows of the union range; windows no row reaches are left out)."""
+    u0, u1 = int(b_lo.min()), int(b_hi.max())
+    for s in range(u0, u1, cols):
+        e = min(s + cols, u1)
+        lo, hi = np.clip(b_lo, s, e), np.clip(b_hi, s, e)
+        if (hi > lo).any():
+            yield a_idx, lo, hi
 
 
 def block_pair_bytes(cl: _Cluster) -> int:
