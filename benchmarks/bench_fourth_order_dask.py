@@ -106,7 +106,7 @@ def measure(m, workers: int, sample: int | None, chunk_work: float) -> dict:
     load = os.getloadavg()[0]
     with _cluster(workers) as cluster, tempfile.TemporaryDirectory(prefix="bench-pairsum-") as tmp:
         backend = Backend("scheduler", address=cluster.scheduler_address, workers=workers)
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         if sample is None:
             r = fourth_order_sums(m, T, backend=backend, run_dir=tmp, chunk_work=chunk_work)
             secs, cpu, work = r.chunk_seconds, r.chunk_cpu_seconds, r.chunk_work
@@ -119,13 +119,14 @@ def measure(m, workers: int, sample: int | None, chunk_work: float) -> dict:
                 small = min(plans, key=lambda p: p.work)
                 list(ex.map_unordered(compute_pair_chunk, ((f"w{k}", (chunk_payload(m, small), T))
                                                            for k in range(2 * workers))))
-                t0 = time.perf_counter()
+                t0, cpu0 = time.perf_counter(), time.process_time()
                 items = ((str(i), (chunk_payload(m, plans[i]), T)) for i in pick)
                 for o in ex.map_unordered(compute_pair_chunk, items):
                     assert o.ok, o.error
                     i = int(o.key)
                     secs[i], cpu[i], work[i] = o.dataset.seconds, o.dataset.cpu_seconds, plans[i].work
         wall = time.perf_counter() - t0
+        driver_cpu = time.process_time() - cpu0  # this process: the scheduler, the client, the chunk payloads
         peaks = _worker_peaks(cluster.scheduler_address)
     load = max(load, os.getloadavg()[0])
     s = np.array(list(secs.values()))
@@ -135,6 +136,7 @@ def measure(m, workers: int, sample: int | None, chunk_work: float) -> dict:
                 compute=s.sum(), median=float(np.median(s)), per_gwork=1e9 * per_work, total_work=total_work,
                 cpu_per_gwork=1e9 * cpu_per_work, projected_cpu=total_work * cpu_per_work / workers,
                 projected=total_work * per_work / workers, peaks=peaks, driver=_peak_rss_mb(), load=load,
+                driver_cpu=driver_cpu,
                 sampled=sample is not None, max_bytes=max(p.nbytes for p in plans))
 
 
@@ -153,7 +155,7 @@ def main(argv=None) -> None:
     print(f"fourth order on Dask, DyCp J = 15/2 (d = 16), {N_TEMPS} temperatures, Gaussian width 10 cm^-1, "
           f"modes spread as the DyCp bands; {os.cpu_count()} CPU(s); {time.strftime('%Y-%m-%d %H:%M %Z')}")
     print(f"{'modes':>7} {'workers':>7} {'chunks':>7} {'wall (s)':>9} {'compute (s)':>11} {'s/chunk':>8} "
-          f"{'s/1e9 work':>10} {'cpu s/1e9':>9} {'worker peak (MB)':>17} {'driver (MB)':>11} {'load':>5}", flush=True)
+          f"{'s/1e9 work':>10} {'cpu s/1e9':>9} {'worker peak (MB)':>17} {'driver (MB)':>11} {'driver cpu (s)':>14} {'load':>5}", flush=True)
     rows = []
     for n in sizes:
         m = build(n, args.seed)
@@ -164,7 +166,7 @@ def main(argv=None) -> None:
             chunks = f"{r['done']}/{r['chunks']}" if r["sampled"] else f"{r['chunks']}"
             print(f"{n:>7} {k:>7} {chunks:>7} {wall:>9} {r['compute']:>11.1f} {r['median']:>8.2f} "
                   f"{r['per_gwork']:>10.3f} {r['cpu_per_gwork']:>9.3f} {'/'.join(f'{p:.0f}' for p in r['peaks']):>17} "
-                  f"{r['driver']:>11.0f} "
+                  f"{r['driver']:>11.0f} {r['driver_cpu']:>14.1f} "
                   f"{r['load']:>5.1f}", flush=True)
         del m
     if any(r["sampled"] for r in rows):

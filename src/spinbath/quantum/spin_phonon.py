@@ -301,18 +301,17 @@ def _pair_block(c: int, cl: _Cluster, process: str, a_idx: np.ndarray, b_lo: np.
     u0, u1 = int(b_lo.min()), int(b_hi.max())
     if u1 <= u0:
         return None
-    b_idx = np.arange(u0, u1)
     ra, rb = a_idx - modes.start, slice(u0 - mb.start, u1 - mb.start)
-    valid = (b_idx[None, :] >= b_lo[:, None]) & (b_idx[None, :] < b_hi[:, None])  # (A, B)
-    wa, wb = modes.w[ra][:, None], mb.w[rb][None, :]
-    omega = {"AE": wa - wb, "AA": wa + wb, "EE": -(wa + wb)}[process]
+    wa, wb = modes.w[ra], mb.w[rb]
     if width is None:
         width = lineshape.combine(modes.widths[ra][:, None], mb.widths[rb][None, :])
-    g = lineshape.truncated(cl.freqs[:, None, None] - omega[None], width, cutoff)
-    g *= valid[None]
-    if process != "AE" or cl.swap is not None:  # a = b once in a sum over a <= b
-        g *= np.where(a_idx[:, None] == b_idx[None, :], 0.5, 1.0)[None]
-    if not g.any():
+    width = np.atleast_2d(np.asarray(width, dtype=float))  # (A, B), or (1, 1) for a common width
+    cut = np.asarray(lineshape.cutoff_distance(width, cutoff), dtype=float)
+    halve = process != "AE" or cl.swap is not None  # a = b once in a sum over a <= b
+    sign = {"AE": 0, "AA": 1, "EE": 2}[process]
+    lo, hi = (b_lo - u0).astype(np.int64), (b_hi - u0).astype(np.int64)
+    keep = _window_kernels()[0](wa, wb, lo, hi, sign, cl.freqs, cut)
+    if keep.size == 0:
         return None
     f, i = cl.f, cl.i
     # Each path's denominator is the mean of an initial- and a final-referenced one, each
@@ -333,15 +332,83 @@ def _pair_block(c: int, cl: _Cluster, process: str, a_idx: np.ndarray, b_lo: np.
     left = np.concatenate(left, axis=2).transpose(1, 0, 2)  # (m, A, 4d)
     right = np.concatenate(right, axis=2).transpose(1, 2, 0)  # (m, 4d, B)
     Z = np.matmul(left, right).reshape(cl.m, -1)  # (m, A B)
-    g = g.reshape(cl.m, -1)
-    # Only the pairs inside the window go on: the grid's others (outside the partner ranges or
-    # the line) have Z = 0 and would only cost time in the accumulation.
-    keep = np.flatnonzero(g.any(axis=0))
-    Z = Z[:, keep]
-    g = np.sqrt(g[:, keep])
-    g *= 0.5
-    Z *= g
+    # Only the pairs inside the window go on (``keep``): the grid's others (outside the partner
+    # ranges or the line) would only cost time in the accumulation.
+    kind = _LINE_KINDS.index(lineshape.name)
+    Z = _window_kernels()[1](Z, keep, wa, wb, sign, cl.freqs, width, cut, kind, a_idx - u0 if halve else None)
     return _Chunk(c, process, Z, a_idx, u0, u1 - u0, keep)
+
+
+_LINE_KINDS = ("gaussian", "lorentzian")
+
+
+@cache
+def _window_kernels():
+    """Compiled (keep, scaled) pair of a tile of the fourth-order sweep.
+
+    keep(wa, wb, lo, hi, sign, freqs, cut): flat grid indices r * B + b of the pairs with b in
+    [lo[r], hi[r]) whose Omega (w_a - w_b, w_a + w_b or -(w_a + w_b) for sign 0, 1, 2) lies within
+    the cutoff distance of one of the cluster's Bohr frequencies.
+    scaled(Z, keep, ..., width, cut, kind, diag): Z[:, keep] times (1/2) sqrt(g_j(w_j - Omega)),
+    the truncated lineshape (Gaussian exp(-x^2 / 2 s^2) / (s sqrt(2 pi)) or Lorentzian
+    (s / pi) / (x^2 + s^2), kind 0 or 1; zero beyond the cutoff), with the weight 1/2 of a = b
+    (diag[r]: the column of row r's own mode) inside the square root when diag is given. width and
+    cut are (A, B) or (1, 1) arrays. Same values as ``Lineshape.truncated`` (tests compare them).
+    """
+    from numba import njit
+
+    @njit(cache=True)
+    def omega_of(wa, wb, sign):  # pragma: no cover - compiled
+        if sign == 0:
+            return wa - wb
+        if sign == 1:
+            return wa + wb
+        return -(wa + wb)
+
+    @njit(cache=True)
+    def keep(wa, wb, lo, hi, sign, freqs, cut):  # pragma: no cover - compiled
+        B = wb.size
+        out = np.empty(int(np.maximum(hi - lo, 0).sum()), dtype=np.int64)
+        k = 0
+        common = cut.size == 1
+        for r in range(wa.size):
+            for b in range(lo[r], hi[r]):
+                om = omega_of(wa[r], wb[b], sign)
+                c = cut[0, 0] if common else cut[r, b]
+                for j in range(freqs.size):
+                    if abs(freqs[j] - om) <= c:
+                        out[k] = r * B + b
+                        k += 1
+                        break
+        return out[:k]
+
+    @njit(cache=True)
+    def scaled(Z, keep, wa, wb, sign, freqs, width, cut, kind, diag):  # pragma: no cover - compiled
+        m = Z.shape[0]
+        B = wb.size
+        out = np.empty((m, keep.size), dtype=np.complex128)
+        common = width.size == 1
+        root_2pi = np.sqrt(2.0 * np.pi)
+        for q in range(keep.size):
+            p = keep[q]
+            r, b = p // B, p % B
+            om = omega_of(wa[r], wb[b], sign)
+            s = width[0, 0] if common else width[r, b]
+            c = cut[0, 0] if common else cut[r, b]
+            half = 0.5 if diag is not None and diag[r] == b else 1.0
+            if kind == 0:  # (1/2) sqrt(half g) = (1/2) sqrt(half / (s sqrt(2 pi))) exp(-x^2 / 4 s^2)
+                pre = 0.5 * np.sqrt(half / (s * root_2pi))
+                quarter = 0.25 / (s * s)
+                for j in range(m):
+                    x = freqs[j] - om
+                    out[j, q] = Z[j, p] * (pre * np.exp(-quarter * x * x)) if abs(x) <= c else 0.0
+            else:
+                for j in range(m):
+                    x = freqs[j] - om
+                    out[j, q] = Z[j, p] * (0.5 * np.sqrt(half * (s / np.pi) / (x * x + s * s))) if abs(x) <= c else 0.0
+        return out
+
+    return keep, scaled
 
 
 @dataclass(frozen=True)
