@@ -252,3 +252,33 @@ def test_tau_does_depend_on_the_probe_when_the_secular_tolerance_resolves_it():
     # approximation drops the doublet coherences and the result depends on the probe direction.
     taus = [_tau_with_probe(d, secular_tol=1e-12) for d in [(0, 0, 1), (1, 0, 0)]]
     assert abs(taus[0] - taus[1]) > 0.1 * taus[0]
+
+
+@pytest.mark.parametrize("shape", ["gaussian", "lorentzian"])
+@pytest.mark.parametrize("common", [True, False])
+def test_compiled_window_equals_the_truncated_lineshape(shape, common):
+    # The sweep's compiled window (which pairs count, and (1/2) sqrt(g) on them) against
+    # Lineshape.truncated evaluated on the whole grid, for each process sign and the a = b weight.
+    from spinbath.quantum.spin_phonon import _LINE_KINDS, _window_kernels
+
+    keep_k, scaled_k = _window_kernels()
+    ls = lineshape(shape)
+    rng = np.random.default_rng(3)
+    wa, wb = np.sort(rng.uniform(10, 90, 9)), np.sort(rng.uniform(5, 95, 40))
+    freqs = np.array([-30.0, -30.0 + 1e-9, 12.5, 60.0])
+    width = np.full((1, 1), 4.0) if common else rng.uniform(2.0, 6.0, (wa.size, wb.size))
+    cut = np.asarray(ls.cutoff_distance(width, 1e-6))
+    lo, hi = np.zeros(wa.size, np.int64), np.full(wa.size, wb.size, np.int64)
+    lo[3], hi[5] = 10, 20  # partner ranges that exclude part of the grid
+    diag = rng.integers(0, wb.size, wa.size)
+    for sign, omega in enumerate((wa[:, None] - wb, wa[:, None] + wb, -(wa[:, None] + wb))):
+        g = ls.truncated(freqs[:, None, None] - omega[None], width, 1e-6)
+        g[:, ~((np.arange(wb.size) >= lo[:, None]) & (np.arange(wb.size) < hi[:, None]))] = 0.0
+        keep = keep_k(wa, wb, lo, hi, sign, freqs, cut)
+        assert np.array_equal(keep, np.flatnonzero(g.reshape(freqs.size, -1).any(axis=0)))
+        half = np.where(np.arange(wb.size)[None, :] == diag[:, None], 0.5, 1.0)
+        want = 0.5 * np.sqrt(g * half[None]).reshape(freqs.size, -1)[:, keep]
+        Z = np.ones((freqs.size, wa.size * wb.size), dtype=complex)
+        got = scaled_k(Z, keep, wa, wb, sign, freqs, width, cut, _LINE_KINDS.index(shape), diag)
+        np.testing.assert_allclose(got.real, want, rtol=1e-13, atol=0)
+        assert keep.size > 0 and not np.any(got.imag)
