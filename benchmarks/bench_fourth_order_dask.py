@@ -141,14 +141,12 @@ def measure(m, workers: int, sample: int | None, chunk_work: float) -> dict:
 
 
 def main(argv=None) -> None:
-    from spinbath.quantum.pair_chunks import DEFAULT_CHUNK_WORK
-
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10000])
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--quick", action="store_true", help="2000 modes only")
     ap.add_argument("--sample", type=int, default=None, help="compute only this many chunks and project")
-    ap.add_argument("--chunk-work", type=float, default=DEFAULT_CHUNK_WORK)
+    ap.add_argument("--chunk-work", type=float, default=None, help="complex multiply-adds per chunk (default: chosen from the plan)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     sizes = [2000] if args.quick else args.sizes

@@ -25,7 +25,8 @@ set by two numbers:
                  (~0.2-0.3 GB with numpy, scipy and dask) is extra.
     chunk_work   complex multiply-adds per chunk, sum over its blocks of A B (n_tri n_T + 4 d m)
                  (A, B: modes a and partners b of a block; m elements of the cluster, n_tri = m(m+1)/2;
-                 n_T temperatures); 2e9 (a few seconds on one core) by default.
+                 n_T temperatures); by default the plan's total / 2000 within 2e9..2e10 (about
+                 1-10 s on one core; :func:`auto_chunk_work`).
 
 Both are part of the run's inputs (the partition follows from them), so chunks keep their meaning
 across a resumed run.
@@ -46,12 +47,27 @@ from .spin_phonon import (
 )
 
 __all__ = ["PairChunkPlan", "PairChunk", "ChunkSums", "plan_chunks", "chunk_payload", "compute_pair_chunk",
-           "inputs_hash", "DEFAULT_TASK_MEMORY", "DEFAULT_CHUNK_WORK", "MODE_BYTES_PER_D2", "CHUNK_OVERHEAD_BYTES"]
+           "inputs_hash", "auto_chunk_work", "DEFAULT_TASK_MEMORY", "DEFAULT_CHUNK_WORK", "MAX_AUTO_CHUNK_WORK",
+           "AUTO_CHUNKS", "MODE_BYTES_PER_D2", "CHUNK_OVERHEAD_BYTES"]
 
 #: Default memory bound of one chunk's arrays, bytes (1 GiB).
 DEFAULT_TASK_MEMORY: int = 2**30
-#: Default work per chunk, complex multiply-adds (a few seconds on one core).
+#: Least work per chunk, complex multiply-adds (about a second on one core).
 DEFAULT_CHUNK_WORK: float = 2e9
+#: Most work per chunk when it is chosen from the plan (``chunk_work=None``; ~10 s on one core).
+MAX_AUTO_CHUNK_WORK: float = 2e10
+#: Number of chunks a plan aims at when the work per chunk is chosen from it.
+AUTO_CHUNKS: int = 2000
+
+
+def auto_chunk_work(total_work: float) -> float:
+    """Work per chunk chosen from the plan's total: total / AUTO_CHUNKS, within [DEFAULT_CHUNK_WORK,
+    MAX_AUTO_CHUNK_WORK]. Small plans keep ~1 s chunks (an even spread over a few workers); large
+    ones get fewer, larger chunks, over which the fixed cost of a chunk (shipping the couplings of
+    its partner range, rebuilding their denominators) is spread: at 1e5 modes a diagonal-cluster
+    chunk of 2e9 holds ~20 modes a against ~9000 partners. A function of the model only, never of
+    the number of workers, so that a run resumes with any number of them."""
+    return float(np.clip(total_work / AUTO_CHUNKS, DEFAULT_CHUNK_WORK, MAX_AUTO_CHUNK_WORK))
 #: Bytes per mode and per d^2 held by a chunk: V^a as shipped (at most 16) and put back in place
 #: (complex, 16), the denominators P, M (2 x 8) and the temporaries of building them (~40).
 MODE_BYTES_PER_D2: int = 88
@@ -163,19 +179,20 @@ def _block_work(cl: _Cluster, A: int, B: int, d: int, n_T: int) -> float:
 
 
 def plan_chunks(model: SpinPhononRates, n_temperatures: int, task_memory: int = DEFAULT_TASK_MEMORY,
-                chunk_work: float = DEFAULT_CHUNK_WORK) -> list[PairChunkPlan]:
+                chunk_work: float | None = None) -> list[PairChunkPlan]:
     """The chunks of the fourth-order sweep of ``model`` at ``n_temperatures`` temperatures.
 
     Blocks are the single-process sweep's, narrowed where one would exceed ``task_memory`` (bytes):
     fewer modes a, and where a single mode a against all its partners is still too large, its
     partners split into consecutive windows. Consecutive blocks of one (cluster, process) form a
-    chunk until it would exceed ``task_memory`` or ``chunk_work`` (complex multiply-adds).
+    chunk until it would exceed ``task_memory`` or ``chunk_work`` (complex multiply-adds; None:
+    :func:`auto_chunk_work` of the plan's total).
     ValueError if one mode a against one partner does not fit (the message gives the size needed).
     """
     task_memory, d, n_T = int(task_memory), model.dim, int(n_temperatures)
     if task_memory <= 0:
         raise ValueError(f"task_memory must be > 0 bytes, got {task_memory}")
-    if not chunk_work > 0:
+    if chunk_work is not None and not chunk_work > 0:
         raise ValueError(f"chunk_work must be > 0, got {chunk_work}")
     c0 = model._diagonal_pairs[0]
     mode_bytes = MODE_BYTES_PER_D2 * d * d + 16
@@ -217,8 +234,11 @@ def plan_chunks(model: SpinPhononRates, n_temperatures: int, task_memory: int = 
                                        tuple(current["a"]), tuple(current["b"]), current["work"], current["bytes"]))
         current = None
 
-    blocks = ((c, p, *piece) for c, p, a_idx, b_lo, b_hi in model._fourth_order_plan(max_rows)
-              for piece in fitting(c, a_idx, b_lo, b_hi))
+    blocks = [(c, p, *piece) for c, p, a_idx, b_lo, b_hi in model._fourth_order_plan(max_rows)
+              for piece in fitting(c, a_idx, b_lo, b_hi)]
+    if chunk_work is None:
+        chunk_work = auto_chunk_work(sum(_block_work(model.clusters[c], a_idx.size, int(b_hi.max()) - int(b_lo.min()),
+                                                     d, n_T) for c, _, a_idx, b_lo, b_hi in blocks))
     for c, process, a_idx, b_lo, b_hi in blocks:
         cl = model.clusters[c]
         u0, u1 = int(b_lo.min()), int(b_hi.max())
@@ -298,7 +318,7 @@ def compute_pair_chunk(chunk: PairChunk, temperatures: np.ndarray) -> ChunkSums:
 
 
 def inputs_hash(model: SpinPhononRates, part: str, temperatures: np.ndarray, task_memory: int,
-                chunk_work: float, plans: list[PairChunkPlan] | None = None) -> str:
+                chunk_work: float | None, plans: list[PairChunkPlan] | None = None) -> str:
     """24 hex digits of SHA-256 over everything a chunk's sums depend on: the levels and eigenvectors,
     the sorted modes (energies, widths, couplings), the secular clusters, the lineshape and its
     truncation, eta, the resonance window, the part, the temperatures, the partition knobs
@@ -314,7 +334,7 @@ def inputs_hash(model: SpinPhononRates, part: str, temperatures: np.ndarray, tas
         h.update(a.tobytes())
     h.update(repr((_FORMAT, __version__, part, model.lineshape.name, float(model.cutoff), model.width,
                    model._per_mode, float(model.eta), float(model.resonance_window), float(model.secular_tol),
-                   int(model.block_size), int(task_memory), float(chunk_work),
+                   int(model.block_size), int(task_memory), None if chunk_work is None else float(chunk_work),
                    sorted(model._mirrors))).encode())
     for p in plans or ():
         h.update(repr((p.index, p.cluster, p.process, p.a_range, p.b_range)).encode())

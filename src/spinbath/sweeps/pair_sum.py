@@ -41,7 +41,7 @@ import numpy as np
 
 from ..config.base import ConfigError
 from ..quantum.pair_chunks import (
-    DEFAULT_CHUNK_WORK, DEFAULT_TASK_MEMORY, ChunkSums, PairChunkPlan, chunk_payload, compute_pair_chunk,
+    DEFAULT_TASK_MEMORY, ChunkSums, PairChunkPlan, chunk_payload, compute_pair_chunk,
     inputs_hash, plan_chunks,
 )
 from ..quantum.spin_phonon import FourthOrderSums, SpinPhononRates
@@ -145,7 +145,7 @@ def _read_chunk(path: Path, plan: PairChunkPlan, key: str) -> ChunkSums | None:
 
 def fourth_order_sums(model: SpinPhononRates, temperatures, part: str = "virtual", *,
                       backend: Backend | None = None, run_dir: str | Path | None = None,
-                      task_memory: int | None = None, chunk_work: float = DEFAULT_CHUNK_WORK,
+                      task_memory: int | None = None, chunk_work: float | None = None,
                       compute: Callable = compute_pair_chunk, description: str | None = None) -> PairSumResult:
     """The fourth-order pair sums of ``model`` at ``temperatures`` (K), chunk by chunk on Dask.
 
@@ -165,8 +165,9 @@ def fourth_order_sums(model: SpinPhononRates, temperatures, part: str = "virtual
         Base folder of the run folders (default: see the module docstring).
     task_memory : int, optional
         Bytes per chunk (default ``$SPINBATH_TASK_MEMORY``, else 1 GiB).
-    chunk_work : float
-        Complex multiply-adds per chunk (:mod:`spinbath.quantum.pair_chunks`).
+    chunk_work : float, optional
+        Complex multiply-adds per chunk (:mod:`spinbath.quantum.pair_chunks`); default: chosen from
+        the plan (:func:`~spinbath.quantum.pair_chunks.auto_chunk_work`, 2e9 to 2e10).
     compute : callable
         The function each task runs, ``compute(chunk, temperatures)`` returning a ChunkSums
         (default :func:`~spinbath.quantum.pair_chunks.compute_pair_chunk`; another one can
@@ -213,7 +214,7 @@ def fourth_order_sums(model: SpinPhononRates, temperatures, part: str = "virtual
         missing = [k for k in by_key if k not in rd.done_keys()]
         result.reused = len(plans) - len(missing)
         manifest = {"format": _FORMAT, "inputs": key, "part": part, "chunks": len(plans), "modes": model.n_modes,
-                    "dim": model.dim, "temperatures_K": T.tolist(), "task_memory": memory, "chunk_work": chunk_work,
+                    "dim": model.dim, "temperatures_K": T.tolist(), "task_memory": memory, "chunk_work": "auto" if chunk_work is None else chunk_work,
                     "backend": backend.describe()}
         rd.write_json(rd.path / _MANIFEST, {**manifest, "state": "running"})
         rd.log("start", chunks=len(plans), reused=result.reused, backend=backend.describe())
