@@ -357,13 +357,7 @@ def _window_kernels():
     """
     from numba import njit
 
-    @njit(cache=True)
-    def omega_of(wa, wb, sign):  # pragma: no cover - compiled
-        if sign == 0:
-            return wa - wb
-        if sign == 1:
-            return wa + wb
-        return -(wa + wb)
+    # (Omega written out in each kernel: a jitted helper from this closure would defeat the cache.)
 
     @njit(cache=True)
     def keep(wa, wb, lo, hi, sign, freqs, cut):  # pragma: no cover - compiled
@@ -373,7 +367,7 @@ def _window_kernels():
         common = cut.size == 1
         for r in range(wa.size):
             for b in range(lo[r], hi[r]):
-                om = omega_of(wa[r], wb[b], sign)
+                om = wa[r] - wb[b] if sign == 0 else (wa[r] + wb[b] if sign == 1 else -(wa[r] + wb[b]))
                 c = cut[0, 0] if common else cut[r, b]
                 for j in range(freqs.size):
                     if abs(freqs[j] - om) <= c:
@@ -392,7 +386,7 @@ def _window_kernels():
         for q in range(keep.size):
             p = keep[q]
             r, b = p // B, p % B
-            om = omega_of(wa[r], wb[b], sign)
+            om = wa[r] - wb[b] if sign == 0 else (wa[r] + wb[b] if sign == 1 else -(wa[r] + wb[b]))
             s = width[0, 0] if common else width[r, b]
             c = cut[0, 0] if common else cut[r, b]
             half = 0.5 if diag is not None and diag[r] == b else 1.0
