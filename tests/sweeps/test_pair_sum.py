@@ -32,9 +32,9 @@ CHUNK_WORK = 2e4
 DASK_CHUNK_WORK = 2e5
 
 
-def _model(n_modes: int = 60) -> SpinPhononRates:
+def _model(n_modes: int = 60, block_size: int = 256) -> SpinPhononRates:
     H, V, w = kramers_model(seed=3, n_modes=n_modes)
-    return SpinPhononRates(H, V, w, 5.0)
+    return SpinPhononRates(H, V, w, 5.0, block_size=block_size)
 
 
 def _rel(R: np.ndarray, R0: np.ndarray) -> float:
@@ -47,9 +47,12 @@ def model_and_reference():
     return m, m.superoperator(T, "2+4")
 
 
-def test_chunks_partition_the_pair_sum_whatever_their_size(model_and_reference, tmp_path):
+def test_chunks_partition_the_pair_sum_whatever_their_size(tmp_path):
     """Chunks of any size (three chunk_work, two memory bounds) add up to the single-process R."""
-    m, R0 = model_and_reference
+    # Blocks of at most 3 modes a: a 60-mode model then has enough of them for chunks of
+    # really different sizes (with the default, its few large tiles would each be one chunk).
+    m = _model(block_size=3)
+    R0 = m.superoperator(T, "2+4")
     counts = []
     # 512 KiB: below some modes against all their partners, so those partners are split too.
     for work, memory in ((CHUNK_WORK, None), (1e7, None), (1e12, None), (CHUNK_WORK, 2**20), (1e12, 2**19)):

@@ -695,11 +695,14 @@ class SpinPhononRates:
         """Modes a per block, from the partner counts of the active modes.
 
         The grid of a block is its modes times the union of their partner ranges; it wastes
-        about rows / (count + rows) of it (rows ~ median count / 4: a fifth). Rows are also capped
+        about rows / (count + rows) of it (rows ~ median count / 4: a fifth; at least
+        ``_MIN_TILE_ROWS``). Rows are also capped
         so that a tile of ``_MIN_TILE_COLS`` partners fits in the tile budget.
         """
         cap = _BLOCK_BYTES // (block_pair_bytes(cl) * _MIN_TILE_COLS)
-        rows = min(int(np.median(counts)) // 4, cap)
+        # at least _MIN_TILE_ROWS: where modes have few partners the tiles' fixed cost (Python
+        # and the compiled calls, ~0.1 ms) outweighs the pairs they waste
+        rows = min(max(int(np.median(counts)) // 4, _MIN_TILE_ROWS), cap)
         return int(np.clip(rows, 1, self.block_size))
 
     def _block_cols(self, cl: _Cluster, rows: int) -> int:
@@ -1029,6 +1032,8 @@ SYRK_MIN_ELEMENTS = 8
 _BLOCK_BYTES = 2**27
 #: Fewest partners per tile the choice of rows allows (so that building the factors stays cheap).
 _MIN_TILE_COLS = 256
+#: Fewest modes a per block (unless the block size or the tile budget is smaller).
+_MIN_TILE_ROWS = 64
 
 
 def split_partners(a_idx: np.ndarray, b_lo: np.ndarray, b_hi: np.ndarray, cols: int):
