@@ -43,7 +43,7 @@ import numpy as np
 from ..baths.lineshapes import lineshape as _lookup_lineshape
 from .spin_phonon import (
     SpinPhononRates, _accumulate_dephasing, _accumulate_two, _Cluster, _Modes,
-    _mode_denominators, _pair_block, block_pair_bytes, split_partners,
+    _mode_denominators, _pair_block, block_pair_bytes, factor_bytes, split_partners,
 )
 
 __all__ = ["PairChunkPlan", "PairChunk", "ChunkSums", "plan_chunks", "chunk_payload", "compute_pair_chunk",
@@ -171,7 +171,7 @@ def _per_pair_bytes(cl: _Cluster, d: int, n_T: int, diagonal: bool) -> int:
 
 def _block_bytes(cl: _Cluster, A: int, B: int, d: int, n_T: int, diagonal: bool) -> int:
     """Estimated peak bytes of the work arrays of one block of A modes a and B partners."""
-    return int(A * B * _per_pair_bytes(cl, d, n_T, diagonal) + 2 * 16 * cl.m * 4 * d * (A + B))
+    return int(A * B * _per_pair_bytes(cl, d, n_T, diagonal) + factor_bytes(cl, d) * (A + B))
 
 
 def _block_work(cl: _Cluster, A: int, B: int, d: int, n_T: int) -> float:
@@ -216,10 +216,10 @@ def plan_chunks(model: SpinPhononRates, n_temperatures: int, task_memory: int = 
         if _block_bytes(cl, A, B, d, n_T, c == c0) + mode_bytes * (span + B) <= budget:
             yield a_idx, b_lo, b_hi
             return
-        per_col = A * _per_pair_bytes(cl, d, n_T, c == c0) + 128 * cl.m * d + mode_bytes
-        cols = (budget - A * 128 * cl.m * d - span * mode_bytes) // per_col
+        per_col = A * _per_pair_bytes(cl, d, n_T, c == c0) + factor_bytes(cl, d) + mode_bytes
+        cols = (budget - A * factor_bytes(cl, d) - span * mode_bytes) // per_col
         if cols < 1:
-            need = per_col + A * 128 * cl.m * d + span * mode_bytes + CHUNK_OVERHEAD_BYTES
+            need = per_col + A * factor_bytes(cl, d) + span * mode_bytes + CHUNK_OVERHEAD_BYTES
             raise ValueError(f"task_memory = {task_memory} bytes is less than a block of {A} mode(s) a and one "
                              f"partner needs ({need / 2**20:.2f} MiB); raise it")
         yield from split_partners(a_idx, b_lo, b_hi, int(cols))

@@ -708,7 +708,7 @@ class SpinPhononRates:
     def _block_cols(self, cl: _Cluster, rows: int) -> int:
         """Partners b per tile of ``rows`` modes a: the tile's pair arrays (:func:`block_pair_bytes`
         per pair) and its partners' factor of the amplitude (2 x 16 m 4d bytes each) within ~128 MB."""
-        per_col = rows * block_pair_bytes(cl) + 2 * 16 * cl.m * 4 * self.dim
+        per_col = rows * block_pair_bytes(cl) + factor_bytes(cl, self.dim)
         return max(1, _BLOCK_BYTES // per_col)
 
     def _fourth_order_plan(self, max_rows=None) -> Iterator[tuple[int, str, np.ndarray, np.ndarray, np.ndarray]]:
@@ -1045,6 +1045,12 @@ def split_partners(a_idx: np.ndarray, b_lo: np.ndarray, b_hi: np.ndarray, cols: 
         lo, hi = np.clip(b_lo, s, e), np.clip(b_hi, s, e)
         if (hi > lo).any():
             yield a_idx, lo, hi
+
+
+def factor_bytes(cl: _Cluster, d: int) -> int:
+    """Bytes per mode of a tile's amplitude factor (m x 4d complex, and the copy that concatenating
+    it makes): what each mode a (left) or partner b (right) of a tile adds."""
+    return 2 * 16 * cl.m * 4 * d
 
 
 def block_pair_bytes(cl: _Cluster) -> int:
