@@ -42,7 +42,7 @@ import numpy as np
 
 from ..baths.lineshapes import lineshape as _lookup_lineshape
 from .spin_phonon import (
-    SpinPhononRates, _accumulate_dephasing, _accumulate_two, _Cluster, _Modes,
+    SpinPhononRates, _accumulate_pairs, _Cluster, _Modes,
     _mode_denominators, _pair_block, block_pair_bytes, factor_bytes, split_partners,
 )
 
@@ -310,10 +310,8 @@ def compute_pair_chunk(chunk: PairChunk, temperatures: np.ndarray) -> ChunkSums:
                              chunk.width, modes[1])
             if ch is None:
                 continue
-            W = ch.weights_from(modes[0].w[ch.ia - a0], modes[1].w[ch.b0 - u0 : ch.b0 - u0 + ch.nb], cl.omega, T)
-            _accumulate_two(acc, cl, ch, W)
-            if dephasing is not None:
-                _accumulate_dephasing(dephasing, chunk.dephasing_rows[0], chunk.dephasing_rows[1], ch, W)
+            _accumulate_pairs(acc, cl, ch, modes[0].w[ch.ia - a0], modes[1].w[ch.b0 - u0 : ch.b0 - u0 + ch.nb], T,
+                              dephasing, chunk.dephasing_rows)
     return ChunkSums(plan.index, plan.cluster, acc, dephasing, time.perf_counter() - t0, time.process_time() - c0)
 
 

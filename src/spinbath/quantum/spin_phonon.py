@@ -140,6 +140,30 @@ def _pair_weights(process: str, wa: np.ndarray, wb: np.ndarray, omega: float, T:
     return _pair_weights_at(process, wa, wb, ia, ib, omega, T).reshape(wa.size, wb.size, -1)
 
 
+def _shifted_energies(process: str, wa: np.ndarray, wb: np.ndarray, omega: float):
+    """(e1a, e1b, e2a, e2b), cm^-1: the two energy-conserving phonon energies of a pair (a, b) are
+    e1a[a] + e1b[b] and e2a[a] + e2b[b] (:func:`_pair_weights_at`)."""
+    if process == "AE":  # x1 = (w_a + w_b + w) / 2kT, x2 = (w_a + w_b - w) / 2kT
+        return wa + 0.5 * omega, wb + 0.5 * omega, wa - 0.5 * omega, wb - 0.5 * omega
+    # AA: x1 = (w_a - w_b + w) / 2kT, x2 = (w_b - w_a + w) / 2kT; EE with -w
+    s = 0.5 * (omega if process == "AA" else -omega)
+    return wa + s, s - wb, s - wa, wb + s
+
+
+def _mode_factors(process: str, wa: np.ndarray, wb: np.ndarray, omega: float, T: np.ndarray):
+    """Per-mode factors of the thermal weights of :func:`_pair_weights_at` when every temperature
+    is > 0 and every exponent within the float range, else None: (e1a, e1b, e2a, e2b) and
+    exp(-e / 2 k_B T) of each, (A or B, n_T)."""
+    if not (T > 0).all():
+        return None
+    e = _shifted_energies(process, wa, wb, omega)
+    half_beta = 0.5 / (KB_CM * T)
+    exps = [x[:, None] * half_beta for x in e]
+    if max(float(np.abs(x).max(initial=0.0)) for x in exps) >= 700.0:
+        return None
+    return (*e, *(np.exp(-x) for x in exps))
+
+
 def _pair_weights_at(process: str, wa: np.ndarray, wb: np.ndarray, ia: np.ndarray, ib: np.ndarray, omega: float,
                      T: np.ndarray) -> np.ndarray:
     """Thermal weight B of the pairs (wa[ia[p]], wb[ib[p]]) at the energy-conserving phonon energies,
@@ -154,11 +178,7 @@ def _pair_weights_at(process: str, wa: np.ndarray, wb: np.ndarray, ia: np.ndarra
     in w_a and a term in w_b), so the exponentials are taken per mode, not per pair; a process and
     its reverse share the denominator, so their ratio is exactly exp(-w_fi / k_B T).
     """
-    if process == "AE":  # x1 = (w_a + w_b + w) / 2kT, x2 = (w_a + w_b - w) / 2kT
-        e1a, e1b, e2a, e2b = wa + 0.5 * omega, wb + 0.5 * omega, wa - 0.5 * omega, wb - 0.5 * omega
-    else:  # AA: x1 = (w_a - w_b + w) / 2kT, x2 = (w_b - w_a + w) / 2kT; EE with -w
-        s = 0.5 * (omega if process == "AA" else -omega)
-        e1a, e1b, e2a, e2b = wa + s, s - wb, s - wa, wb + s
+    e1a, e1b, e2a, e2b = _shifted_energies(process, wa, wb, omega)
     ok = (e1a[ia] + e1b[ib] > 0) & (e2a[ia] + e2b[ib] > 0)  # both shifted phonon energies > 0
     hot = np.flatnonzero(T > 0)
     W = np.empty((ia.size, hot.size))  # the kernel writes every entry, zeros included
@@ -243,11 +263,6 @@ class _Chunk:
     @property
     def nbytes(self) -> int:
         return self.Z.nbytes + self.ia.nbytes + (0 if self.keep is None else self.keep.nbytes)
-
-    def weights(self, w: np.ndarray, omega: float, T: np.ndarray) -> np.ndarray:
-        """Fourth order: thermal weights (P, n_T) of the chunk's pairs; w the sorted mode energies
-        (or those of the modes from ``b0 - start`` on, with ``start`` their first index)."""
-        return self.weights_from(w[self.ia], w[self.b0 : self.b0 + self.nb], omega, T)
 
     def weights_from(self, wa: np.ndarray, wb: np.ndarray, omega: float, T: np.ndarray) -> np.ndarray:
         """Thermal weights (P, n_T), real, of the kept pairs, from the energies of the rows a and columns b."""
@@ -393,9 +408,16 @@ def _window_kernels():
             if kind == 0:  # (1/2) sqrt(half g) = (1/2) sqrt(half / (s sqrt(2 pi))) exp(-x^2 / 4 s^2)
                 pre = 0.5 * np.sqrt(half / (s * root_2pi))
                 quarter = 0.25 / (s * s)
+                x0 = freqs[0] - om
+                e0 = pre * np.exp(-quarter * x0 * x0)
                 for j in range(m):
                     x = freqs[j] - om
-                    out[j, q] = Z[j, p] * (pre * np.exp(-quarter * x * x)) if abs(x) <= c else 0.0
+                    # The Bohr frequencies of a cluster agree to ~1e-12 cm^-1 (e.g. a Kramers pair's):
+                    # exp(-q x^2) = exp(-q x0^2) exp(u), u = -q (x - x0)(x + x0), and for |u| < 1e-8
+                    # exp(u) = 1 + u to 5e-17, so one exponential serves the cluster.
+                    u = -quarter * (x - x0) * (x + x0)
+                    g = e0 * (1.0 + u) if abs(u) < 1e-8 else pre * np.exp(-quarter * x * x)
+                    out[j, q] = Z[j, p] * g if abs(x) <= c else 0.0
             else:
                 for j in range(m):
                     x = freqs[j] - om
@@ -860,10 +882,8 @@ class SpinPhononRates:
                 progress(ch.cluster - done)
                 done = ch.cluster
             cl = self.clusters[ch.cluster]
-            W = ch.weights(self._w, cl.omega, T)
-            _accumulate_two(acc[ch.cluster], cl, ch, W)
-            if ch.cluster == c0:
-                _accumulate_dephasing(dephasing, pos[pa], pos[pb], ch, W)
+            _accumulate_pairs(acc[ch.cluster], cl, ch, self._w[ch.ia], self._w[ch.b0 : ch.b0 + ch.nb], T,
+                              *((dephasing, (pos[pa], pos[pb])) if ch.cluster == c0 else ()))
         if progress is not None and len(self.clusters) > done:
             progress(len(self.clusters) - done)
         return FourthOrderSums(part, T, tuple(acc), dephasing)
@@ -1003,6 +1023,80 @@ def _accumulate_two(out: np.ndarray, cl: _Cluster, ch: _Chunk, W: np.ndarray) ->
         np.multiply(Zs, s[t], out=U)
         G = U @ U.T  # symmetric: numpy calls syrk for a product of an array with its own transpose
         out[t] += (G[j, k] + G[m + j, m + k]) + 1j * (G[m + j, k] - G[j, m + k])
+
+
+def _accumulate_pairs(out: np.ndarray, cl: _Cluster, ch: _Chunk, wa: np.ndarray, wb: np.ndarray, T: np.ndarray,
+                      dephasing: np.ndarray | None = None, rows: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    """Fourth order: add a tile's pairs to the cluster's sums ``out`` (n_T, m(m+1)/2) and, for the
+    diagonal cluster, to the dephasing sums (``rows``: :func:`_accumulate_dephasing`'s ja, jb).
+
+    wa, wb: energies (cm^-1) of the tile's rows a and of its partners b0 .. b0 + nb - 1.
+    Small clusters (m < SYRK_MIN_ELEMENTS) at temperatures > 0 take one compiled pass over the kept
+    pairs that forms each pair's thermal weights and products Z_j conj(Z_j') and adds them, so that
+    neither the weights (P, n_T) nor the products (P, m(m+1)/2) are laid out in memory (a tile of a
+    small cluster holds ~1e7 pairs, whose arrays cost more to write and page in than to compute).
+    Otherwise the weights of :func:`_pair_weights_at` and :func:`_accumulate_two`. Both add the same
+    terms; only the order of the additions differs.
+    """
+    if cl.m < SYRK_MIN_ELEMENTS and dephasing is None:
+        factors = _mode_factors(ch.process, wa, wb, cl.omega, T)
+        if factors is not None:
+            _small_cluster_kernel()(ch.Z, ch.keep, ch.nb, *factors, _PROCESSES.index(ch.process), out.view(np.float64))
+            return
+    W = ch.weights_from(wa, wb, cl.omega, T)
+    _accumulate_two(out, cl, ch, W)
+    if dephasing is not None:
+        _accumulate_dephasing(dephasing, rows[0], rows[1], ch, W)
+
+
+@cache
+def _small_cluster_kernel():
+    """Compiled fused pass of :func:`_accumulate_pairs` for small clusters: for each kept pair p
+    (flat grid index keep[p] = r nb + b) with both shifted phonon energies > 0, the weights
+    W_t = num / ((1 - q1)(1 - q2)), q1 = f1a[r, t] f1b[b, t], q2 = f2a[r, t] f2b[b, t] (num = q1,
+    q1 q2 or 1 for kind 0, 1, 2: :func:`_pair_weights_at`), and out[t, (j, j')] += W_t Z_jp conj(Z_j'p)
+    (j <= j' in np.triu_indices order; out is the float64 view, real and imaginary parts interleaved)."""
+    from numba import njit
+
+    @njit(cache=True, fastmath=True)
+    def kernel(Z, keep, nb, e1a, e1b, e2a, e2b, f1a, f1b, f2a, f2b, kind, out):  # pragma: no cover - compiled
+        m, P = Z.shape
+        nT, n2 = out.shape
+        acc = np.zeros((nT, n2))  # own array: writing into ``out`` would keep the sum from vectorizing
+        w = np.empty(nT)
+        y = np.empty(n2)
+        for q in range(P):
+            r = keep[q] // nb
+            b = keep[q] - r * nb
+            if not (e1a[r] + e1b[b] > 0 and e2a[r] + e2b[b] > 0):
+                continue  # weight 0
+            if kind == 0:  # (one loop per process: a branch inside would keep it from vectorizing)
+                for t in range(nT):
+                    q1, q2 = f1a[r, t] * f1b[b, t], f2a[r, t] * f2b[b, t]
+                    w[t] = q1 / ((1.0 - q1) * (1.0 - q2))
+            elif kind == 1:
+                for t in range(nT):
+                    q1, q2 = f1a[r, t] * f1b[b, t], f2a[r, t] * f2b[b, t]
+                    w[t] = q1 * q2 / ((1.0 - q1) * (1.0 - q2))
+            else:
+                for t in range(nT):
+                    q1, q2 = f1a[r, t] * f1b[b, t], f2a[r, t] * f2b[b, t]
+                    w[t] = 1.0 / ((1.0 - q1) * (1.0 - q2))
+            k = 0
+            for j in range(m):
+                zr, zi = Z[j, q].real, Z[j, q].imag
+                for jj in range(j, m):
+                    ur, ui = Z[jj, q].real, Z[jj, q].imag
+                    y[k] = zr * ur + zi * ui  # Z_j conj(Z_j')
+                    y[k + 1] = zi * ur - zr * ui
+                    k += 2
+            for t in range(nT):
+                wt = w[t]
+                for k in range(n2):
+                    acc[t, k] += wt * y[k]
+        out += acc
+
+    return kernel
 
 
 @cache
