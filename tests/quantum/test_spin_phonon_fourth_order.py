@@ -282,3 +282,33 @@ def test_compiled_window_equals_the_truncated_lineshape(shape, common):
         got = scaled_k(Z, keep, wa, wb, sign, freqs, width, cut, _LINE_KINDS.index(shape), diag)
         np.testing.assert_allclose(got.real, want, rtol=1e-13, atol=0)
         assert keep.size > 0 and not np.any(got.imag)
+
+
+@pytest.mark.parametrize("process", ["AE", "AA", "EE"])
+def test_fused_small_cluster_pass_equals_weights_and_products(process):
+    # The compiled pass of small clusters (weights and products formed per pair, never laid out)
+    # adds the same terms as the thermal weights of _pair_weights_at contracted with the products
+    # (_accumulate_two), pairs with a non-positive shifted phonon energy (weight 0) included.
+    from spinbath.quantum.spin_phonon import (
+        SYRK_MIN_ELEMENTS, _accumulate_pairs, _accumulate_two, _Chunk, _Cluster, _pair_weights_at,
+    )
+
+    rng = np.random.default_rng(11)
+    m, A, B = 4, 7, 23
+    assert m < SYRK_MIN_ELEMENTS
+    wa, wb = np.sort(rng.uniform(5, 95, A)), np.sort(rng.uniform(5, 95, B))
+    omega = {"AE": 40.0, "AA": 20.0, "EE": -20.0}[process]
+    keep = np.sort(rng.choice(A * B, size=120, replace=False))
+    Z = rng.normal(size=(m, keep.size)) + 1j * rng.normal(size=(m, keep.size))
+    cl = _Cluster(f=np.arange(m), i=np.arange(m)[::-1].copy(), freqs=np.full(m, omega), iu=np.triu_indices(m),
+                  omega=omega)
+    ch = _Chunk(0, process, Z, np.arange(A), 0, B, keep)
+    T = np.array([3.0, 20.0, 77.0, 300.0])
+    ia, ib = np.divmod(keep, B)
+    W = _pair_weights_at(process, wa, wb, ia, ib, omega, T)
+    assert (W == 0).any(axis=1).any() and (W > 0).any()  # both kinds of pairs occur
+    want = np.zeros((T.size, m * (m + 1) // 2), dtype=complex)
+    _accumulate_two(want, cl, ch, W)
+    got = np.zeros_like(want)
+    _accumulate_pairs(got, cl, ch, wa, wb, T)
+    assert rel_diff(got, want) < 1e-13
