@@ -183,13 +183,13 @@ def _pair_weights_at(process: str, wa: np.ndarray, wb: np.ndarray, ia: np.ndarra
     hot = np.flatnonzero(T > 0)
     W = np.empty((ia.size, hot.size))  # the kernel writes every entry, zeros included
     if hot.size:
-        half_beta = 0.5 / (KB_CM * T[hot])  # (n_hot,)
-        exps = [x[:, None] * half_beta for x in (e1a, e1b, e2a, e2b)]  # (A or B, n_hot)
         kind = _PROCESSES.index(process)
-        if max(float(np.abs(x).max(initial=0.0)) for x in exps) < 700.0:
-            f1a, f1b, f2a, f2b = (np.exp(-x) for x in exps)
-            _pair_weight_kernel()(f1a, f1b, f2a, f2b, ia, ib, ok, kind, W)
+        factors = _mode_factors(process, wa, wb, omega, T[hot])
+        if factors is not None:
+            _pair_weight_kernel()(*factors[4:], ia, ib, ok, kind, W)
         else:  # exponents beyond the float range per mode: take them per pair
+            half_beta = 0.5 / (KB_CM * T[hot])  # (n_hot,)
+            exps = [x[:, None] * half_beta for x in (e1a, e1b, e2a, e2b)]  # (A or B, n_hot)
             with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
                 Q1 = np.exp(-(exps[0][ia] + exps[1][ib]))
                 Q2 = np.exp(-(exps[2][ia] + exps[3][ib]))
