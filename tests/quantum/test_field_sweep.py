@@ -1,7 +1,11 @@
 """Field-sweep master equation (spinbath.quantum.field_sweep) against laws with closed forms.
 
 - Landau-Zener: a two-level avoided crossing of full gap Delta swept at diabatic rate v_E, bath off,
-  ends in the upper adiabatic level with P = exp(-pi Delta^2 / (2 hbar v_E)) (within 1 %).
+  ends in the upper adiabatic level with P = exp(-pi Delta^2 / (2 hbar v_E)) (within 1 %), also when
+  the crossing sits off zero field between two coarse nodes (refine_nodes must find it); an exact
+  crossing adds no node.
+- Populations alone (Pauli equation): equal to the density matrix within the bound of
+  populations_suffice when it holds; wrong (adiabatic) at a resolved avoided crossing, where it fails.
 - Two-level rate equation: a doublet with relaxation rate Gamma = W_up + W_down independent of the
   field and W_up / W_down = exp(-dE / k_B T) at every field follows dm/dt = -Gamma (m - m_eq(B(t)))
   (integrated independently with solve_ivp); slow sweeps close onto m_eq = (g/2) tanh(g mu_B B / 2 k_B T);
@@ -33,8 +37,9 @@ def _lz_hamiltonian(B, gap, c=1.0):
     return np.array([[c * B / 2, gap / 2], [gap / 2, -c * B / 2]])
 
 
-@pytest.mark.parametrize("gap, v", [(1e-6, 0.1), (1e-6, 0.3), (2e-6, 1.0), (1e-6, 0.03)])
+@pytest.mark.parametrize("gap, v", [(1e-6, 0.1), (1e-6, 0.3), (2e-6, 1.0), (1e-6, 0.07)])
 def test_landau_zener_probability_within_one_percent(gap, v):
+    """P from 0.015 (nearly adiabatic) to 0.91 (nearly sudden), each within 1 % of itself."""
     c = 1.0  # cm^-1 per T: v_E = c v
     P = landau_zener_probability(gap, c * v)
     assert P == pytest.approx(np.exp(-np.pi * gap**2 * CM_TO_RAD_PER_S / (2 * c * v)))
@@ -43,8 +48,40 @@ def test_landau_zener_probability_within_one_percent(gap, v):
                           max_rotation=1e-5)
     nodes = [node_from_rates(b, *_eig(_lz_hamiltonian(b, gap)), None) for b in fields]
     rho, _ = propagate(nodes, (fields - fields[0]) / v, np.diag([1.0, 0.0]))
-    assert rho[0, 1, 1].real == pytest.approx(P, rel=1e-2, abs=1e-4)
+    assert P > 1e-2
+    assert rho[0, 1, 1].real == pytest.approx(P, rel=1e-2)
     assert np.trace(rho[0]).real == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("centre, n", [(0.3, 8), (-0.4123, 31)])
+def test_an_avoided_crossing_between_coarse_nodes_is_found_and_resolved(centre, n):
+    """The gap (1e-6 cm^-1 at B = ``centre``, off zero field and off the grid) is far narrower than the
+    coarse steps (2 / (n - 1) T): between two nodes the states only swap. refine_nodes must bisect,
+    find the rotation, keep the nodes that resolve it, and the sweep must then give Landau-Zener."""
+    gap, v = 1e-6, 0.1
+
+    def H(b):
+        return _lz_hamiltonian(b - centre, gap)
+
+    grid = np.linspace(-1.0, 1.0, n)
+    fields = refine_nodes(grid, lambda b: _eig(H(b))[1], max_rotation=1e-5)
+    inserted = np.setdiff1d(fields, grid)
+    assert inserted.size > 10
+    assert np.all(np.abs(inserted - centre) < 2.0 / (n - 1))  # only in the step that holds the gap
+    nodes = [node_from_rates(b, *_eig(H(b)), None) for b in fields]
+    rho, _ = propagate(nodes, (fields - fields[0]) / v, np.diag([1.0, 0.0]))
+    assert rho[0, 1, 1].real == pytest.approx(landau_zener_probability(gap, v), rel=1e-2)
+
+
+def test_an_exact_crossing_adds_no_node():
+    """No gap: the overlap of the two neighbours is a permutation at every depth, which passes each
+    population exactly, so the grid is returned unchanged (and the state keeps its moment)."""
+    grid = np.linspace(-1.0, 1.0, 8)
+    fields = refine_nodes(grid, lambda b: _eig(_lz_hamiltonian(b - 0.3, 0.0))[1], max_rotation=1e-5)
+    np.testing.assert_array_equal(fields, grid)
+    nodes = [node_from_rates(b, *_eig(_lz_hamiltonian(b - 0.3, 0.0)), None) for b in fields]
+    rho, _ = propagate(nodes, (fields - fields[0]) / 0.1, np.diag([1.0, 0.0]))
+    assert rho[0, 1, 1].real == pytest.approx(1.0, abs=1e-12)
 
 
 def test_the_convention_is_the_full_gap():
@@ -170,3 +207,74 @@ def test_block_propagator_keeps_round_trips_slow():
         P = block_propagator(G, dt)
         np.testing.assert_allclose(P.sum(axis=0), 1.0, atol=1e-12)  # trace kept
         np.testing.assert_allclose(P, expm(G * dt), atol=1e-3)
+
+
+# --- populations alone (Pauli equation) ---------------------------------------------------------------
+
+def _tilted_doublet_nodes(fields, delta, T=T_K, gamma=GAMMA):
+    """H = g mu_B B S_z + delta S_x (cm^-1): the eigenvectors turn by ~ delta / (g mu_B B) as B changes;
+    the same two-level rates as :func:`_doublet_nodes`, defined in the eigenbasis."""
+    Sz, Sx = np.diag([0.5, -0.5]), np.array([[0.0, 0.5], [0.5, 0.0]])
+    nodes = []
+    for b in fields:
+        E, U = _eig(G * MUB_CM * b * Sz + delta * Sx)
+        x = (E[1] - E[0]) / (KB_CM * T)
+        down, up = gamma / (1 + np.exp(-x)), gamma * np.exp(-x) / (1 + np.exp(-x))
+        R = (lindblad_dissipator(np.array([[0, 1], [0, 0]]), down)
+             + lindblad_dissipator(np.array([[0, 0], [1, 0]]), up))
+        nodes.append(node_from_rates(b, E, U, R))
+    return nodes, -G * Sz
+
+
+@pytest.mark.parametrize("delta", [0.0, 2e-4])
+def test_populations_alone_give_the_density_matrix_loop_when_the_criterion_holds(delta):
+    """Away from zero field, with eigenvectors that turn by < 1e-3 rad in all: the criterion holds
+    (its bound (sum_k sqrt(r_k))^2 <= 1e-6), and the Pauli equation gives the moment of the
+    density-matrix sweep within that bound, at every node of an open (lagging) branch."""
+    from spinbath.quantum.field_sweep import populations_suffice, propagate_populations
+
+    path = np.linspace(1.0, 0.2, 120)
+    nodes, moment = _tilted_doublet_nodes(path, delta)
+    t = (path[0] - path) / 0.02
+    assert populations_suffice(nodes, tol=1e-6)
+    p0 = thermal_state(nodes[0].energies, 20.0)[0]  # hot start: the branch relaxes while it is swept
+    _, m_rho = propagate(nodes, t, np.diag(p0), observable=moment)
+    p_end, m_p = propagate_populations(nodes, t, p0, observable=moment)
+    assert np.max(np.abs(m_rho - m_p)) <= 1e-6 * (G / 2)
+    assert abs(m_p[-1, 0] - m_p[0, 0]) > 0.1  # the moment really moved
+    assert p_end.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_populations_alone_fail_at_a_resolved_avoided_crossing():
+    """Landau-Zener with P = 0.4: the density matrix gives P; the Pauli equation, which drops the
+    coherences that a rotation creates, follows the adiabatic state (P ~ 0). The criterion says so."""
+    from spinbath.quantum.field_sweep import populations_suffice, propagate_populations
+
+    gap = 1e-6
+    v = -np.pi * gap**2 * CM_TO_RAD_PER_S / (2 * np.log(0.4))  # P_LZ = 0.4
+    fields = refine_nodes(np.linspace(-1e-4, 1e-4, 41), lambda b: _eig(_lz_hamiltonian(b, gap))[1], 1e-5)
+    nodes = [node_from_rates(b, *_eig(_lz_hamiltonian(b, gap)), None) for b in fields]
+    t = (fields - fields[0]) / v
+    assert not populations_suffice(nodes)
+    rho, _ = propagate(nodes, t, np.diag([1.0, 0.0]))
+    p, _ = propagate_populations(nodes, t, np.array([1.0, 0.0]))
+    assert rho[0, 1, 1].real == pytest.approx(0.4, rel=1e-2)
+    assert p[0, 1] < 0.05
+
+
+def test_degenerate_levels_fail_the_populations_criterion():
+    """Two levels within the secular tolerance: the secular rates couple their populations to their
+    coherence, so populations alone do not suffice even without any rotation."""
+    from spinbath.quantum.field_sweep import populations_suffice
+
+    nodes, _ = _doublet_nodes([1e-6, 2e-6])  # splitting ~ 1e-6 cm^-1
+    assert not populations_suffice(nodes, degenerate_cm=1e-4)
+    assert populations_suffice(nodes, degenerate_cm=1e-9)
+
+
+def test_refinement_that_hits_its_cap_says_so():
+    gap = 1e-6
+    with pytest.warns(RuntimeWarning, match="max_nodes = 50"):
+        fields = refine_nodes(np.linspace(-1e-4, 1e-4, 41), lambda b: _eig(_lz_hamiltonian(b, gap))[1], 1e-5,
+                              max_nodes=50)
+    assert fields.size == 50

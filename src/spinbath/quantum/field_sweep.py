@@ -11,7 +11,7 @@ B_0, B_1, ... In the eigenbasis U_k of H(B_k) the generator is L_k = -i omega_ab
 the symmetric (Strang / trapezoid) product
 
     rho  <-  exp(L_k dt/2) rho                       (basis k)
-    rho  <-  O^H rho O,   O = U_k^H U_{k+1}           (basis change: exact)
+    rho  <-  O^H rho O,   O = U_k^H U_{k+1}           (basis change; see below)
     rho  <-  exp(L_{k+1} dt/2) rho                   (basis k + 1)
 
 which is exp(L(t_{k+1}) dt/2) exp(L(t_k) dt/2) written in the lab frame: second order in dt. The
@@ -22,10 +22,19 @@ then turns; resolving the rotation is what :func:`refine_nodes` does (Landau-Zen
 tests/quantum/test_field_sweep.py).
 
 Why the whole density matrix and not the populations: populations alone (a Pauli equation with
-|O_ab|^2 as the transfer) are exact only when every step's O is a permutation with phases (no
-avoided crossing is resolved on the grid) and no two levels are degenerate within the secular
-tolerance; :func:`populations_suffice` states the criterion, but the density matrix is always
-carried (d^2 = 256 for J = 15/2 costs milliseconds per step).
+|O_ab|^2 as the transfer, :func:`propagate_populations`) give the same loop only when no two levels
+are degenerate within the secular tolerance (else the secular rates couple the populations to the
+coherences inside a degenerate level) and the eigenvectors hardly rotate along the path (a rotation
+turns populations into coherences, which the Pauli equation drops). :func:`populations_suffice`
+states the criterion with a bound on the error; the study records it, but always carries the
+density matrix (d^2 = 256 for J = 15/2 costs milliseconds per step), which is exact in both cases.
+
+How exact the basis change is: a crossing, or no change (O a permutation with phases), is passed
+exactly. A rotation of the eigenvectors within one step is applied as
+:func:`phase_averaged_transport`, the overlap with its rotation averaged over the step's Bohr phases
+(first order in the rotation angle, Magnus); :func:`refine_nodes` bisects the grid until every
+step's rotation is below ``max_rotation``, so that this first-order step is accurate (the
+Landau-Zener tests, tests/quantum/test_field_sweep.py, measure the result to 1 %).
 
 Each exponential is taken per secular block: R couples only elements of equal Bohr frequency, so
 L is block diagonal (connected components of the pattern of R); the fast phase exp(-i omega_c dt)
@@ -34,6 +43,7 @@ of a block is factored out exactly and expm is applied to the slow rest.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as _field
@@ -47,7 +57,7 @@ from ..units import CM_TO_RAD_PER_S
 from .blas import single_threaded_blas
 
 __all__ = ["SweepNode", "secular_blocks", "node_from_rates", "transport", "phase_averaged_transport", "rotation", "refine_nodes",
-           "populations_suffice", "propagate", "block_propagator", "thermal_state", "equilibrium_moment",
+           "populations_suffice", "propagate", "propagate_populations", "block_propagator", "thermal_state", "equilibrium_moment",
            "landau_zener_probability"]
 
 
@@ -135,10 +145,14 @@ def refine_nodes(fields: Sequence[float], basis_at: Callable[[float], np.ndarray
       some depth, and the nodes down to it are kept; an exact crossing (a permutation at every
       depth) needs no node, since the overlap passes each population exactly, and none is kept.
 
+    At most ``max_nodes`` nodes in all: past that, no more are inserted and a RuntimeWarning says
+    so (the sweep then passes the unresolved rotations as sudden basis changes).
+
     Returns the field path (T) in the order given, with the inserted nodes.
     """
     cache: dict[float, np.ndarray] = {}
     count = [len(fields)]
+    capped = [False]
 
     def U(b):
         if b not in cache:
@@ -147,7 +161,10 @@ def refine_nodes(fields: Sequence[float], basis_at: Callable[[float], np.ndarray
 
     def inner(b0: float, b1: float) -> list[float]:
         step = abs(b1 - b0)
-        if count[0] >= max_nodes or step <= 1e-15 * max(abs(b0), abs(b1), 1.0):
+        if step <= 1e-15 * max(abs(b0), abs(b1), 1.0):
+            return []
+        if count[0] >= max_nodes:
+            capped[0] = True
             return []
         O = transport(U(b0), U(b1))
         rotated = rotation(O) > max_rotation and step > min_step
@@ -155,16 +172,21 @@ def refine_nodes(fields: Sequence[float], basis_at: Callable[[float], np.ndarray
         if not (rotated or crossing):
             return []
         m = 0.5 * (b0 + b1)
+        count[0] += 1  # the midpoint, reserved before its children so the cap holds
         left, right = inner(b0, m), inner(m, b1)
         if crossing and not left and not right:
+            count[0] -= 1
             return []  # an exact crossing all the way down: the overlap is exact, no node needed
-        count[0] += 1
         return left + [m] + right
 
     fields = [float(b) for b in fields]
     out = [fields[0]]
     for b0, b1 in zip(fields[:-1], fields[1:]):
         out += inner(b0, b1) + [b1]
+    if capped[0]:
+        warnings.warn(f"refine_nodes: stopped at max_nodes = {max_nodes} field nodes; some rotations of the "
+                      f"eigenvectors are larger than max_rotation = {max_rotation:g} (raise max_rotation, or "
+                      f"max_nodes)", RuntimeWarning, stacklevel=2)
     return np.asarray(out)
 
 
@@ -206,14 +228,85 @@ def phase_averaged_transport(a: SweepNode, b: SweepNode, dt: float) -> np.ndarra
     return P @ ((V * np.exp(-1j * lam)) @ V.conj().T)
 
 
-def populations_suffice(nodes: Sequence[SweepNode], tol: float = 1e-10, degenerate_cm: float = 1e-4) -> bool:
-    """True if a Pauli (populations only) equation would give the same loop: every overlap of
-    neighbouring nodes is a permutation with phases within ``tol`` (:func:`rotation`) and no two
-    levels at any node lie within ``degenerate_cm`` (cm^-1) of each other."""
+def populations_suffice(nodes: Sequence[SweepNode], tol: float = 1e-6, degenerate_cm: float = 1e-4) -> bool:
+    r"""True if the Pauli equation (:func:`propagate_populations`) gives the populations of the
+    density-matrix sweep (:func:`propagate`) to within about ``tol`` (absolute, probability):
+
+    - no two levels at any node lie within ``degenerate_cm`` (cm^-1; pass the secular tolerance of
+      the rates): otherwise the secular rates couple the populations to the coherences inside the
+      degenerate level, which the Pauli equation does not carry; and
+    - the eigenvectors rotate little along the whole path: :math:`(\sum_k \sqrt{r_k})^2 \le`
+      ``tol``, with :math:`r_k` = :func:`rotation` of the overlap of nodes k and k + 1. A step
+      moves an amplitude of at most :math:`\sqrt{r_k}` out of each state; amplitudes add at worst
+      coherently (a sudden passage), so no population can move by more than the bound, whatever
+      the phases and the rates do with the coherences in between.
+
+    Exact crossings (permutations, r = 0) are allowed: both equations pass them exactly.
+    """
+    amplitude = 0.0
     for a, b in zip(nodes[:-1], nodes[1:]):
-        if rotation(transport(a, b)) > tol:
-            return False
-    return all(np.min(np.diff(n.energies)) > degenerate_cm for n in nodes)
+        amplitude += np.sqrt(max(rotation(transport(a, b)), 0.0))
+    if amplitude**2 > tol:
+        return False
+    return all(n.dim < 2 or np.min(np.diff(n.energies)) > degenerate_cm for n in nodes)
+
+
+def _population_rates(node: SweepNode) -> np.ndarray:
+    """W (n, d, d), s^-1: the rates among the populations, W_ab = R_{aa,bb} (Liouville index a + d a);
+    n = the number of rate channels stored (1 when no bath)."""
+    d = node.dim
+    n = max([Rb.shape[0] for _, Rb in node.blocks] + [1])
+    W = np.zeros((n, d, d))
+    for idx, Rb in node.blocks:
+        rows = np.flatnonzero(idx % (d + 1) == 0)  # the populations of this block
+        if rows.size:
+            states = idx[rows] // (d + 1)
+            W[:, states[:, None], states[None, :]] = Rb[:, rows[:, None], rows[None, :]].real
+    return W
+
+
+def propagate_populations(nodes: Sequence[SweepNode], times: Sequence[float], p0: np.ndarray,
+                          observable: np.ndarray | None = None):
+    """The Pauli equation along the path: dp/dt = W(B(t)) p with W_ab = R_{aa,bb} (s^-1), and at each
+    basis change p_b = sum_a |O_ab|^2 p_a (O = U_k^H U_{k+1}); the same symmetric split as
+    :func:`propagate`. It agrees with :func:`propagate` when :func:`populations_suffice` holds.
+
+    p0 : (n_T, d) or (d,) populations in the basis of ``nodes[0]``; times in s, one per node.
+    observable : (d, d) lab-basis operator A; sum_a p_a (U^H A U)_aa is recorded at every node.
+
+    Returns (p_end (n_T, d), values (n_nodes, n_T) or None).
+    """
+    p = np.array(p0, dtype=float, copy=True)
+    if p.ndim == 1:
+        p = p[None]
+    times = np.asarray(times, float)
+    if times.size != len(nodes) or np.any(np.diff(times) < 0):
+        raise ValueError("times must be non-decreasing, one per node")
+
+    def value(node):
+        A = np.real(np.einsum("ia,ij,ja->a", node.basis.conj(), observable, node.basis))
+        return p @ A
+
+    def half(node, W, dt):
+        if dt == 0.0:
+            return p
+        return np.stack([block_propagator(W[t if W.shape[0] > 1 else 0], dt).real @ p[t] for t in range(p.shape[0])])
+
+    values = [value(nodes[0])] if observable is not None else None
+    W_a = _population_rates(nodes[0])
+    with single_threaded_blas():
+        for k in range(len(nodes) - 1):
+            a, b = nodes[k], nodes[k + 1]
+            dt = 0.5 * (times[k + 1] - times[k])
+            W_b = _population_rates(b)
+            p = half(a, W_a, dt)
+            if a.basis is not b.basis:
+                p = p @ (np.abs(transport(a, b)) ** 2)
+            p = half(b, W_b, dt)
+            W_a = W_b
+            if values is not None:
+                values.append(value(b))
+    return p, (np.array(values) if values is not None else None)
 
 
 #: An element is eliminated adiabatically when its decay rate times the step exceeds this.
