@@ -56,14 +56,17 @@ def tau_blocking_temperature(T, tau, tau_block: float = 100.0) -> float:
 
 
 def zfc_peak_temperature(T, m_zfc) -> float:
-    """Temperature (K) of the maximum of the ZFC curve (vertex of the parabola through the largest
-    sample and its neighbours; the sample itself at an end of the grid)."""
+    """Temperature (K) of the maximum of the ZFC curve: the vertex of the parabola through the largest
+    sample and its two neighbours. NaN when the largest sample is at an end of the grid (the maximum
+    lies outside the temperatures computed, or there is none) or the three samples are flat."""
     T, m = np.asarray(T, float), np.asarray(m_zfc, float)
+    if T.size < 3 or not np.any(np.isfinite(m)):
+        return float("nan")
     k = int(np.nanargmax(m))
     if k == 0 or k == T.size - 1:
-        return float(T[k])
+        return float("nan")
     c = np.polyfit(T[k - 1:k + 2], m[k - 1:k + 2], 2)
-    return float(-c[1] / (2 * c[0])) if c[0] < 0 else float(T[k])
+    return float(-c[1] / (2 * c[0])) if c[0] < 0 else float("nan")
 
 
 def loop_closing_temperature(T, opening, threshold: float) -> tuple[float, float, float]:
