@@ -1,10 +1,12 @@
 """Study ``hysteresis`` as users run it (spinbath run, spinbath.run), on the DyCp model bath.
 
-Laws checked: detailed balance of R(B) at every field node; R(-B) from time reversal equals R(-B)
-computed directly; |M| never above saturation; ZFC below FC; an open loop at 2 K and a closed one
-well above the temperature where tau equals the sweep time; the blocking temperature from
-the loop opening against the linear lag law 2 v tau dM_eq/dB (slow, order 2+4). Fast tests use order 2 (the
-one-phonon rates: 0.05 s per field node instead of ~2 s for 2+4).
+Laws checked: detailed balance of R(B) at every field node (orders 2 and 2+4); R(-B) from time
+reversal equals R(-B) computed directly; |M| never above saturation; ZFC below FC; the ZFC maximum
+where the two-level rate equation dM/dT = (M_eq - M) / (r tau) puts it; an open loop at 2 K and a
+closed one well above the temperature where tau equals the sweep time; the coercive field converged
+in the number of field nodes; the blocking temperature from the loop opening against the linear lag
+law 2 v tau dM_eq/dB (slow, order 2+4). Fast tests use order 2 (the one-phonon rates: 0.05 s per
+field node instead of ~2 s for 2+4).
 """
 
 from __future__ import annotations
@@ -48,9 +50,10 @@ def _provider(order="2", temps=(5.0, 40.0)):
                             width=10.0)
 
 
-@pytest.mark.parametrize("b", [-3.0, -0.05, 0.05, 1.0, 7.0])
-def test_detailed_balance_at_every_field(b):
-    pr = _provider()
+@pytest.mark.parametrize("order, b", [("2", -3.0), ("2", -0.05), ("2", 0.05), ("2", 1.0), ("2", 7.0),
+                                      ("2+4", -0.05), ("2+4", 1.0)])
+def test_detailed_balance_at_every_field(order, b):
+    pr = _provider(order)
     node = pr.node(b)
     d = node.dim
     R = dense_rates(node)
@@ -108,6 +111,34 @@ def test_loop_open_at_2_K_and_closed_far_above_tau_equal_sweep_time(small_ds):
     # The loop follows the equilibrium curve there.
     j = int(np.flatnonzero(far)[-1])
     assert np.abs(ds.magnetization[j] - ds.equilibrium_magnetization[j]).max() < 0.01 * float(ds.attrs["saturation_mu_B"])
+
+
+def test_zfc_maximum_is_where_the_two_level_rate_equation_puts_it(small_ds):
+    """Independent reduction: warming at r K/s, the ground doublet's moment obeys
+    dM/dT = (M_eq(T) - M) / (r tau(T)) from M = 0 (zero-field tau and equilibrium moment of the run,
+    integrated by solve_ivp). Its maximum and the master equation's ZFC maximum agree to 1 K (the
+    ZFC grid has 6 K steps)."""
+    from scipy.integrate import solve_ivp
+
+    from spinbath.analysis.blocking import zfc_peak_temperature
+
+    ds = small_ds
+    TZ, r = ds.zfc_temperature.values, float(ds.attrs["zfc_rate_K_per_s"])
+    log_tau, M_eq = np.log(ds.tau_zero_field.values), ds.M_eq_zfc.values
+    sol = solve_ivp(lambda T, m: (np.interp(T, TZ, M_eq) - m) / (r * np.exp(np.interp(T, TZ, log_tau))),
+                    (TZ[0], TZ[-1]), [0.0], t_eval=TZ, rtol=1e-9, atol=1e-12, method="LSODA")
+    T_peak = zfc_peak_temperature(TZ, sol.y[0])
+    assert TZ[0] < T_peak < TZ[-1]
+    assert float(ds.attrs["T_B_zfc_K"]) == pytest.approx(T_peak, abs=1.0)
+
+
+def test_coercive_field_converges_with_the_field_nodes():
+    """Order 2, 2 K (coercive field ~3.5 T): doubling the nodes per branch from 32 to 64 to 128 changes
+    the coercive field by less each time, and by < 0.1 % at the last doubling."""
+    bc = [float(spinbath.run(_small(points=n, temps=(2.0,), zfc=4), quiet=True).coercive_field[0])
+          for n in (32, 64, 128)]
+    assert abs(bc[2] - bc[1]) < abs(bc[1] - bc[0])
+    assert abs(bc[2] - bc[1]) < 1e-3 * bc[2]
 
 
 def test_cli_writes_results_and_figure_with_units(tmp_path):

@@ -69,8 +69,8 @@ class LoopConfig(StrictModel):
     """[loop]: the field swept from +max to -max and back along ``direction`` at ``rate``.
 
     points: field nodes per branch (a 400-point loop has 200), where the rates are computed;
-    spacing "cubic" puts them at B = max (s + 2 s^3) / 3, s even in [-1, 1] (three times denser at zero
-    field than at the ends), "linear" evenly. More nodes are inserted (rates computed there too)
+    spacing "cubic" puts them at B = max (s + 2 s^3) / 3, s even in [-1, 1] (seven times denser at zero
+    field than at the ends, three times denser there than "linear"), "linear" evenly. More nodes are inserted (rates computed there too)
     wherever the eigenvectors of neighbouring fields are rotated by more than ``max_rotation`` of
     [method] (avoided crossings: transverse field, tunnel splitting). transverse: a constant field
     (T) along ``transverse_direction`` (perpendicular to ``direction``). tunnel_splitting: an added

@@ -204,7 +204,7 @@ def run(cfg: HysteresisConfig) -> xr.Dataset:
             "zfc_field_T": cfg.zfc_fc.field, "zfc_rate_K_per_s": cfg.zfc_fc.rate,
             "saturation_mu_B": saturation, "field_nodes": int(down.size),
             "refined_nodes": int(down.size - cfg.loop.points),
-            "populations_suffice": int(populations_suffice(nodes)),
+            "populations_suffice": int(populations_suffice(nodes, degenerate_cm=cfg.method.secular_tol)),
             "tau_block_s": cfg.blocking.tau, "closed_below": cfg.blocking.closed_below,
             "T_B_tau_K": T_tau, "T_B_zfc_K": T_zfc, "T_B_loop_K": T_loop,
             "T_B_loop_bracket_K": [T_open, T_closed],
@@ -276,6 +276,9 @@ def plot(ds: xr.Dataset, path) -> None:
         d.set_ylabel(r"$\tau$ (s)")
         d.set_title("relaxation time at zero field", fontsize=7)
         legend_beside(d, fontsize=6)
+        if "MODEL" in str(ds.attrs.get("bath_source", "")):  # say it on the figure, not only in the docs
+            fig.suptitle("model phonon bath, not ab initio: the method demonstrated, not a prediction for this molecule",
+                         fontsize=7, color="0.35")
         save_figure(fig, path)
 
 
