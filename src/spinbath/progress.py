@@ -68,16 +68,23 @@ def _duration(seconds: float) -> str:
 
 
 @contextlib.contextmanager
-def work(description: str, total: int, unit: str) -> Iterator[Callable[[int], None]]:
-    """A progress bar over ``total`` units of work named ``unit`` ("bias points"); yields ``advance(n=1)``.
+def work(description: str, total: int, unit: str,
+         total_weight: float | None = None) -> Iterator[Callable[..., None]]:
+    """A progress bar over ``total`` units of work named ``unit`` ("bias points"); yields
+    ``advance(n=1, weight=None)``.
 
     On a terminal or in Jupyter: a transient rich bar "description  [bar]  12/41 bias points  0:00:03
     0:00:07". Elsewhere (not quiet): "description: 41 bias points" on stderr before the work, and
     "description: about 2 min in total" after the first unit when the run will take longer than
     ESTIMATE_AFTER_S (an extrapolation from the first units, printed once).
+
+    Units of unequal cost (chunks of a pair sum): give ``total_weight`` (their summed cost, any unit)
+    and ``advance(n, weight=...)`` the cost of the units just finished; the estimate then extrapolates
+    the fraction of the cost done, not of the units. Units advanced with weight 0 (reused from an
+    earlier run) count on the bar but not in the estimate.
     """
     if _QUIET:
-        yield lambda n=1: None
+        yield lambda n=1, weight=None: None
         return
     console = progress_console()
     total = max(int(total), 0)
@@ -89,19 +96,23 @@ def work(description: str, total: int, unit: str) -> Iterator[Callable[[int], No
                    TimeElapsedColumn(), TimeRemainingColumn())
         with Progress(*columns, console=console, transient=True) as progress:
             task = progress.add_task(description, total=total)
-            yield lambda n=1: progress.advance(task, n)
+            yield lambda n=1, weight=None: progress.advance(task, n)
         return
     print(f"{description}: {total} {unit}", file=sys.stderr, flush=True)
-    start, done, told = _clock(), 0, False
+    start, done, done_weight, told = _clock(), 0, 0.0, False
 
-    def advance(n: int = 1) -> None:
-        nonlocal done, told
+    def advance(n: int = 1, weight: float | None = None) -> None:
+        nonlocal done, done_weight, told
         done += n
+        done_weight += n if weight is None else float(weight)
         if told or done <= 0 or done >= total:
             return
+        fraction = done / total if total_weight is None else done_weight / max(float(total_weight), 1e-300)
+        if fraction <= 0:
+            return
         elapsed = _clock() - start
-        estimate = elapsed * total / done
-        if elapsed >= 0.5 or done * 10 >= total:  # enough of the run seen to extrapolate
+        estimate = elapsed / fraction
+        if elapsed >= 0.5 or fraction >= 0.1:  # enough of the run seen to extrapolate
             told = True
             if estimate > ESTIMATE_AFTER_S:
                 print(f"{description}: about {_duration(estimate)} in total "

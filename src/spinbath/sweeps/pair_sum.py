@@ -218,8 +218,8 @@ def fourth_order_sums(model: SpinPhononRates, temperatures, part: str = "virtual
                     "backend": backend.describe()}
         rd.write_json(rd.path / _MANIFEST, {**manifest, "state": "running"})
         rd.log("start", chunks=len(plans), reused=result.reused, backend=backend.describe())
-        with work(label, len(plans), "chunks") as advance:
-            advance(result.reused)
+        with work(label, len(plans), "chunks", total_weight=sum(by_key[k].work for k in missing)) as advance:
+            advance(result.reused, weight=0.0)  # reused: on the bar, not in the time estimate
             if missing:
                 items = ((k, (chunk_payload(model, by_key[k], part), T)) for k in missing)
                 for outcome in executor.map_unordered(compute, items):
@@ -240,7 +240,7 @@ def fourth_order_sums(model: SpinPhononRates, temperatures, part: str = "virtual
                         rd.record_failure(outcome.key, {"chunk": plan.index, "cluster": plan.cluster,
                                                         "process": plan.process}, outcome.error, outcome.traceback)
                         rd.log("failed", key=outcome.key, error=outcome.error)
-                    advance(1)
+                    advance(1, weight=plan.work)
         executor.__exit__(None, None, None)  # free the workers before the reduction
         acc, dephasing = model.empty_fourth_order_sums(T.size)
         if not failures:
