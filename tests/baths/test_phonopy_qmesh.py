@@ -1,8 +1,9 @@
 """The q-mesh bath from phonopy (spinbath.baths.phonopy_qmesh): its 1x1x1 limit is the Gamma route,
 flat bands give mesh-independent rates, a monatomic chain has closed-form couplings, the couplings
 obey the completeness sum rule of the Born-von Karman crystal (which fails if either mode of a
-(q, -q) pair is lost or the eigenvector phases are mixed up), and tau does not depend on the
-arbitrary phases and degenerate bases of the eigenvectors."""
+(q, -q) pair is lost), a mesh equals the Gamma route of the equivalent supercell (which fails if the
+Bloch phase has the wrong sign or the eigenvector phases are mixed up), and tau does not depend on
+the arbitrary phases and degenerate bases of the eigenvectors."""
 
 from __future__ import annotations
 
@@ -71,6 +72,48 @@ def test_one_by_one_mesh_is_the_gamma_route(crystal):
     # amplifies (measured 1.8e-10).
     T = [20.0, 40.0]
     np.testing.assert_allclose(taus(mesh, T), taus(gamma, T), rtol=1e-9)
+
+
+# ----------------------------------------------------------------------------- supercell at Gamma
+def supercell_at_gamma(ph, cf):
+    """The Born-von Karman supercell of ``ph`` as a phonopy object whose *primitive* cell is the
+    whole supercell (its Gamma modes are the modes of the mesh n1 x n2 x n3 of ``ph``), full force
+    constants, and ``cf`` with each displaced (atom, cell) mapped to its row of the supercell."""
+    from phonopy.harmonic.force_constants import compact_fc_to_full_fc
+
+    sc = ph.supercell
+    big = Phonopy(sc, supercell_matrix=np.eye(3, dtype=int), primitive_matrix=np.eye(3))
+    fc = ph.force_constants
+    if fc.shape[0] != fc.shape[1]:
+        fc = compact_fc_to_full_fc(ph.primitive, fc)
+    big.force_constants = fc
+    n = np.diag(ph.supercell_matrix).astype(int)
+    assert np.array_equal(np.diag(n), ph.supercell_matrix)  # diagonal: supercell = mesh
+    x = np.array(ph.primitive.scaled_positions)
+    p2s = list(ph.primitive.p2s_map)
+    kind = np.array([p2s.index(s) for s in ph.primitive.s2p_map])  # primitive atom of each supercell atom
+    frac = np.array(sc.positions) @ np.linalg.inv(np.array(ph.primitive.cell))
+    cells = np.round(frac - x[kind]).astype(int)
+    row = {(int(k), *map(int, np.mod(c, n))): i for i, (k, c) in enumerate(zip(kind, cells))}
+    atoms = [row[(int(a), *map(int, np.mod(c, n)))] for a, c in zip(cf.atoms, cf.cells)]
+    assert len(set(atoms)) == len(atoms)  # the displaced atoms are distinct modulo the supercell
+    return big, CFDisplacements(cf.B_plus, cf.B_minus, cf.keys, cf.step_A, cf.J, np.array(atoms)), tuple(n)
+
+
+def test_mesh_equals_the_gamma_route_of_the_equivalent_supercell(crystal):
+    """The 3x3x3 mesh of the test crystal and the Gamma modes of its 3x3x3 supercell (54 atoms, the
+    derivatives on the supercell's atoms, no Bloch phase anywhere) are the same 159 modes (162 less the
+    three translations) and give the same tau: this pins the sign of the Bloch phase
+    exp(+2 pi i q . n_l) and the cell convention of the eigenvectors (exp(-2 pi i ...) changes tau by
+    15-25 %; measured agreement 3e-9)."""
+    ph, cf = crystal
+    big, cfs, mesh = supercell_at_gamma(ph, cf)
+    assert mesh == (3, 3, 3) and len(big.primitive.masses) == 54
+    gamma, qmesh = bath_from_phonopy(big, cfs), bath_from_phonopy_mesh(ph, cf, mesh)
+    assert gamma.n_modes == qmesh.n_modes == 6 * 27 - 3
+    np.testing.assert_allclose(np.sort(qmesh.energies_cm), np.sort(gamma.energies_cm), rtol=1e-11, atol=1e-9)
+    T = [14.2, 30.0]
+    np.testing.assert_allclose(taus(qmesh, T), taus(gamma, T), rtol=1e-7)
 
 
 # ----------------------------------------------------------------------------- flat bands
@@ -188,9 +231,10 @@ def test_couplings_obey_the_completeness_sum_rule(crystal, mesh):
     """The modes of the mesh are a complete orthonormal set of the Born-von Karman crystal, so
     sum_a w_a dB_a dB_a^T = (hbar/2) sum_{lk} G_lk G_lk^T / m_k whenever the displaced atoms are
     distinct modulo the mesh (here cells -1..1: meshes >= 3); the three acoustic modes at Gamma,
-    dropped, carry nothing (translation sum rule). Losing either mode of a (q, -q) pair, or giving
-    the atoms of one cell the phases of phonopy's convention instead of the cell convention, breaks
-    it (both checked)."""
+    dropped, carry nothing (translation sum rule). Losing either mode of a (q, -q) pair breaks it
+    (checked). The sum rule is blind to the phase convention of the eigenvectors and to the sign of
+    the Bloch phase (any unitary basis satisfies it); those are pinned by
+    test_mesh_equals_the_gamma_route_of_the_equivalent_supercell."""
     ph, cf = crystal
     c = qmesh_couplings(mesh_modes(ph, mesh), cf)
     assert c.energies_cm.size == 6 * int(np.prod(mesh)) - 3
@@ -204,16 +248,6 @@ def test_couplings_obey_the_completeness_sum_rule(crystal, mesh):
     keep[drop] = False
     bad = np.einsum("a,ak,al->kl", c.energies_cm[keep], c.dB[keep], c.dB[keep])
     assert np.abs(bad - want).max() > 1e-4 * np.abs(want).max()
-    modes = mesh_modes(ph, mesh)  # phonopy's phase convention (e~ = P^+ e) with the cell phases
-    x = mc.SCALED_POSITIONS
-    P = np.exp(-2j * np.pi * np.einsum("qx,kx->qk", modes.qpoints, x))
-    wrong = MeshModes(modes.qpoints, modes.trim, modes.energies_cm,
-                      modes.eigenvectors * P[:, None, :, None], modes.masses_amu, modes.mesh, modes.n_q)
-    trimless = MeshModes(wrong.qpoints, np.zeros_like(wrong.trim), wrong.energies_cm, wrong.eigenvectors,
-                         wrong.masses_amu, wrong.mesh, wrong.n_q)
-    cw = qmesh_couplings(trimless, cf)
-    bad = np.einsum("a,ak,al->kl", cw.energies_cm, cw.dB, cw.dB)
-    assert np.abs(bad - want).max() > 1e-3 * np.abs(want).max()
 
 
 def test_every_coupling_is_hermitian_and_pairs_are_closed(crystal):
@@ -230,6 +264,43 @@ def test_every_coupling_is_hermitian_and_pairs_are_closed(crystal):
     # 6 branches at each of 24 q-points, 3 acoustic at Gamma dropped: pairs give 2 modes per q of a pair
     assert bath.n_modes == 6 * 24 - 3
     assert "4x3x2" in bath.source and f"{bath.n_modes} of 144 modes" in bath.source
+
+
+
+def brute_force_partners(q):
+    """The former O(n_q^2) search: j with q_i + q_j a reciprocal lattice vector."""
+    diff = q[:, None, :] + q[None, :, :]
+    hit = np.all(np.abs(diff - np.round(diff)) < 1e-8, axis=2)
+    assert np.all(hit.sum(axis=1) == 1)
+    return np.argmax(hit, axis=1)
+
+
+def test_partner_map_is_an_involution_equal_to_the_brute_force_search(crystal):
+    """Integer arithmetic on the mesh addresses (-i mod n) gives the pairs of the former all-pairs
+    search: on phonopy's meshes (odd, even, mixed), on a shuffled mesh with other representatives of
+    q modulo 1, and on a 60x60x60 mesh (216000 q-points, where the search needed ~1 TiB) the map is an
+    involution with q + q_partner integer; an incomplete mesh is refused."""
+    ph, _ = crystal
+    rng = np.random.default_rng(11)
+    for mesh in ((1, 1, 1), (2, 1, 1), (3, 3, 3), (4, 3, 2), (5, 2, 4)):
+        qs = mesh_qpoints(ph, mesh)
+        p = partner_indices(qs, mesh)
+        assert np.array_equal(p, brute_force_partners(qs)) and np.array_equal(p, partner_indices(qs))
+        perm = rng.permutation(qs.shape[0])
+        shuffled = qs[perm] + rng.integers(-2, 3, size=qs.shape)  # other representatives of each q
+        assert np.array_equal(partner_indices(shuffled, mesh), brute_force_partners(shuffled))
+    n = np.array([60, 60, 60])
+    addr = np.stack(np.unravel_index(np.arange(int(np.prod(n))), tuple(n)), axis=1)
+    qs = (addr - n * (addr >= (n + 1) // 2)) / n  # phonopy's representatives, -n/2 < i <= n/2
+    p = partner_indices(qs, tuple(n))
+    assert np.array_equal(p[p], np.arange(qs.shape[0]))
+    s = qs + qs[p]
+    assert np.abs(s - np.round(s)).max() < 1e-12
+    assert (p == np.arange(qs.shape[0])).sum() == 8  # 2q integer: 2 x 2 x 2 points on an even mesh
+    with pytest.raises(ValueError, match="not closed under q -> -q"):
+        partner_indices(mesh_qpoints(ph, (4, 3, 2))[:-1], (4, 3, 2))
+    with pytest.raises(ValueError, match="not closed under q -> -q"):
+        partner_indices(np.array([[0.0, 0.0, 0.0], [0.3, 0.0, 0.0]]))
 
 
 def test_tau_does_not_depend_on_eigenvector_phases_or_degenerate_bases(crystal):
@@ -286,6 +357,9 @@ def test_non_analytic_correction_is_phonopys(crystal):
     np.testing.assert_allclose(modes.energies_cm[nonzero], ref[nonzero], rtol=1e-9, atol=1e-6)
     np.testing.assert_allclose(modes.energies_cm[~nonzero], plain.energies_cm[~nonzero], atol=1e-6)
     assert np.abs(modes.energies_cm[nonzero] - plain.energies_cm[nonzero]).max() > 1.0  # cm^-1
+    _, cf = crystal  # the bath's source says whether the correction was applied
+    assert "; non-analytic correction (Born charges) at q != 0;" in bath_from_phonopy_mesh(ph, cf, (2, 1, 1)).source
+    assert "; no non-analytic correction;" in bath_from_phonopy_mesh(mc.phonopy_crystal(), cf, (2, 1, 1)).source
 
 
 # ----------------------------------------------------------------------------- errors
@@ -303,6 +377,51 @@ def test_bad_mesh_and_unstable_crystals_are_named(crystal):
     wrong = CFDisplacements(cf.B_plus, cf.B_minus, cf.keys, cf.step_A, cf.J, cf.atoms + 5, cf.cells)
     with pytest.raises(ValueError, match="outside the 2-atom primitive cell"):
         bath_from_phonopy_mesh(ph, wrong, (2, 1, 1))
+
+
+
+def broken_sum_rule(onsite):
+    """The test crystal with a small on-site spring on Dy (eV/A^2, one per axis): the force constants
+    break the acoustic sum rule, so the acoustic modes at Gamma have hbar w = sqrt(onsite / M) (M the
+    mass of the cell), ~1-2 cm^-1 here, imaginary for a negative spring."""
+    ph = mc.phonopy_crystal()
+    fc = ph.force_constants.copy()
+    fc[0, 0] += np.diag(onsite)
+    ph.force_constants = fc
+    return ph
+
+
+def test_gamma_drops_exactly_its_three_acoustic_modes_when_the_sum_rule_is_broken(crystal):
+    """Acoustic modes at 1.2-2.1 cm^-1 (above a threshold of 0.5 cm^-1, which keeps every other mode)
+    or at -1.2..-2.1 cm^-1 (imaginary, above -min_energy_cm = -5): exactly the three lowest modes at
+    q = 0 are dropped, on the mesh and on the Gamma route, and the source records them. An imaginary
+    acoustic mode at or below -min_energy_cm is an error that names the threshold's config key."""
+    _, cf = crystal
+    eps = 1e-3 * np.array([1.0, 2.0, 3.0])
+    M = sum(mc.MASSES_AMU)
+    want = np.sqrt(eps / M) * EV_A2_AMU_TO_CM
+    assert np.all((want > 1.0) & (want < 3.0))
+    for sign, thr in ((1.0, 0.5), (1.0, 5.0), (-1.0, 5.0)):
+        ph = broken_sum_rule(sign * eps)
+        modes = mesh_modes(ph, (2, 2, 2))
+        gamma = np.flatnonzero(np.all(modes.qpoints == 0, axis=1))[0]
+        np.testing.assert_allclose(modes.energies_cm[gamma, :3], np.sort(sign * want), rtol=1e-3)
+        c = qmesh_couplings(modes, cf, min_energy_cm=thr)
+        at_gamma = np.all(c.qpoint == 0, axis=1)
+        assert sorted(c.branch[at_gamma].tolist()) == [3, 4, 5]  # exactly the three acoustic modes go
+        assert c.energies_cm.size == 6 * 8 - 3 and np.abs(c.energies_cm).min() > 30  # nothing else
+        np.testing.assert_allclose(c.acoustic_cm, np.sort(sign * want), rtol=1e-3)
+        mesh = bath_from_phonopy_mesh(ph, cf, (2, 2, 2), min_energy_cm=thr)
+        one = bath_from_phonopy(ph, cf, min_energy_cm=thr)
+        assert mesh.n_modes == 45 and one.n_modes == 3
+        assert f"3 acoustic modes at Gamma dropped, |E| <= {want.max():.2g} cm^-1" in mesh.source
+        assert "3 acoustic modes at Gamma dropped" in one.source
+    ph = broken_sum_rule(-eps)
+    with pytest.raises(ValueError, match=r"branch 0 at q = \[0\.0, 0\.0, 0\.0\] has an imaginary .*"
+                                         r"\[bath\] min_energy"):
+        bath_from_phonopy_mesh(ph, cf, (2, 2, 2), min_energy_cm=1.0)
+    with pytest.raises(ValueError, match=r"mode 0 has an imaginary frequency .*\[bath\] min_energy"):
+        bath_from_phonopy(ph, cf, min_energy_cm=1.0)
 
 
 # ----------------------------------------------------------------------------- the file with cells

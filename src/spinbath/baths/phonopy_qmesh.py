@@ -53,10 +53,14 @@ mu_B B . (dg/dQ) . J. Units: m in amu, hbar w in cm^-1, dB/du in cm^-1/Angstrom,
 
 A 1x1x1 mesh is the Gamma route: the same modes, eigenvectors and couplings.
 
-**Near Gamma.** At q = 0 the three acoustic modes (w = 0) are dropped, and with them every mode with
-|hbar w| < ``min_energy_cm`` at any q (rotations of a molecule in a box; the lowest acoustic modes
-of fine meshes, whose energy is below the line width of the rates). A mode with
-hbar w <= -``min_energy_cm`` (phonopy's imaginary frequency) is an error naming q and the branch.
+**Near Gamma.** At q = 0 exactly the three lowest modes, the acoustic ones (w = 0), are dropped,
+whatever energy force constants that break the acoustic sum rule slightly give them (a few cm^-1,
+or imaginary above -``min_energy_cm``; the ``source`` records their largest |hbar w|). With them
+every other mode with |hbar w| < ``min_energy_cm`` at any q is dropped (default 5 cm^-1,
+``[bath] min_energy`` in a config: rotations of a molecule in a box; the lowest acoustic modes of
+fine meshes, whose energy is below the line width of the rates). A mode with
+hbar w <= -``min_energy_cm`` (phonopy's imaginary frequency), acoustic or not, is an error naming q
+and the branch.
 At q = 0 phonopy's dynamical matrix has no non-analytic term (it depends on the direction of
 approach); at q != 0 it is included when the phonopy file has Born charges. The coupling of an
 acoustic mode vanishes as q -> 0 only if a rigid translation of the whole environment does not
@@ -78,7 +82,9 @@ import numpy as np
 from ..units import THZ_TO_CM
 from .cf_couplings import couplings_from_cf_derivatives
 from .phonons import PhononBath
-from .phonopy_route import CFDisplacements, load_cf_displacements, load_phonopy, zero_point_length_A
+from .phonopy_route import (
+    _IMAGINARY_ADVICE, CFDisplacements, _acoustic_note, load_cf_displacements, load_phonopy, zero_point_length_A,
+)
 
 __all__ = ["check_mesh", "mesh_qpoints", "partner_indices", "MeshModes", "mesh_modes", "QMeshCouplings",
            "qmesh_couplings", "translation_residual", "bath_from_phonopy_mesh"]
@@ -110,14 +116,33 @@ def mesh_qpoints(phonopy_source, mesh: Sequence[int]) -> np.ndarray:
     return q
 
 
-def partner_indices(qpoints: np.ndarray) -> np.ndarray:
-    """Index of -q (modulo a reciprocal lattice vector) for every q of a mesh; ValueError if absent."""
+def partner_indices(qpoints: np.ndarray, mesh: Sequence[int] | None = None) -> np.ndarray:
+    """Index of -q (modulo a reciprocal lattice vector) for every q of a full Gamma-centred mesh.
+
+    Integer arithmetic on the mesh addresses, O(n_q) memory: q = (i1/n1, i2/n2, i3/n3) in any order
+    and with any representative of each i_a modulo n_a, and the partner of (i1, i2, i3) is
+    (-i1 mod n1, -i2 mod n2, -i3 mod n3). ``mesh`` (n1, n2, n3): the mesh; None takes n_a as the
+    number of distinct values of q_a modulo 1 (a full mesh has n_a of them). ValueError when the
+    q-points are not the full mesh (each address once), so that some -q may be absent.
+    """
     q = np.asarray(qpoints, dtype=float)
-    diff = q[:, None, :] + q[None, :, :]  # q_i + q_j is a lattice vector when q_j = -q_i
-    hit = np.all(np.abs(diff - np.round(diff)) < 1e-8, axis=2)
-    if not np.all(hit.sum(axis=1) == 1):
-        raise ValueError("the q-points are not closed under q -> -q")
-    return np.argmax(hit, axis=1)
+    if q.ndim != 2 or q.shape[1] != 3 or q.shape[0] == 0:
+        raise ValueError(f"qpoints must have shape (n_q, 3), got {q.shape}")
+    if mesh is None:
+        frac = np.round(np.mod(q, 1.0), 9) % 1.0
+        n = np.array([np.unique(frac[:, a]).size for a in range(3)])
+    else:
+        n = np.array(check_mesh(mesh))
+    addr = q * n
+    ok = np.abs(addr - np.round(addr)).max() < 1e-6 and q.shape[0] == int(np.prod(n))
+    idx = np.ravel_multi_index(tuple(np.mod(np.round(addr).astype(np.int64), n).T), tuple(n))
+    where = np.full(int(np.prod(n)), -1, dtype=np.int64)  # position in `qpoints` of each address
+    where[idx] = np.arange(q.shape[0])
+    if not ok or np.any(where < 0):
+        raise ValueError(f"the q-points are not closed under q -> -q (not the full {'x'.join(map(str, n))} "
+                         "Gamma-centred mesh)")
+    minus = np.ravel_multi_index(tuple(np.mod(-np.round(addr).astype(np.int64), n).T), tuple(n))
+    return where[minus]
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,7 +176,7 @@ def _iter_modes(ph, mesh: Sequence[int]):
     """(q, trim, energies (3N,), eigenvectors (3N, N, 3)) at one q of each pair (q, -q), one q at a
     time (a large cell on a fine mesh never holds all eigenvectors at once)."""
     qs = mesh_qpoints(ph, mesh)
-    partner = partner_indices(qs)
+    partner = partner_indices(qs, mesh)
     x = np.array(ph.primitive.scaled_positions, dtype=float)
     n = x.shape[0]
     dm = ph.dynamical_matrix
@@ -188,7 +213,9 @@ class QMeshCouplings:
     """Real modes of a mesh: ``energies_cm`` (n,) cm^-1, ``dB`` (n, n_keys) dB_k^q/dQ (cm^-1 per unit
     Q = a + a^+), and for each mode its ``qpoint`` (n, 3), ``branch`` (n,) and ``part`` (n,): 0 for a
     time-reversal-invariant q, 1 (sqrt(2) Re V) and 2 (sqrt(2) Im V) for the two modes of a pair;
-    ``dg`` (n, 3, 3) dg/dQ (per unit Q) when the CF file has g tensors, else None."""
+    ``dg`` (n, 3, 3) dg/dQ (per unit Q) when the CF file has g tensors, else None;
+    ``acoustic_cm`` (3,) hbar w (cm^-1) of the three acoustic modes dropped at q = 0 (None if the
+    mesh has no q = 0)."""
 
     energies_cm: np.ndarray
     dB: np.ndarray
@@ -196,6 +223,7 @@ class QMeshCouplings:
     branch: np.ndarray
     part: np.ndarray
     dg: np.ndarray | None = None
+    acoustic_cm: np.ndarray | None = None
 
 
 def _displaced(cf: CFDisplacements, n_atoms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -234,13 +262,16 @@ def _couplings(entries, masses_amu: np.ndarray, n_q: int, cf: CFDisplacements,
         raise ValueError(f"min_energy_cm must be finite and >= 0, got {min_energy_cm!r}")
     atoms, cells, g = _displaced(cf, masses_amu.size)
     out_e, out_dB, out_q, out_b, out_p = [], [], [], [], []
+    acoustic = None  # energies of the acoustic modes dropped at q = 0
     for q, trim, w, vecs in entries:
         bad = np.flatnonzero(w <= -thr)
         if bad.size:
             raise ValueError(f"branch {bad[0]} at q = {np.round(q, 6).tolist()} has an imaginary frequency "
-                             f"({w[bad[0]]:.4g} cm^-1 in phonopy's sign convention); relax the structure "
-                             "or raise min_energy_cm")
+                             f"({w[bad[0]]:.4g} cm^-1 in phonopy's sign convention); {_IMAGINARY_ADVICE}")
         kept = np.flatnonzero(np.abs(w) >= thr) if thr > 0 else np.flatnonzero(w > 0)
+        if np.all(np.abs(q - np.round(q)) < _TRIM_TOL):  # q = 0: exactly the three acoustic modes go
+            acoustic = w[:3].copy()
+            kept = kept[kept >= 3]
         if not kept.size:
             continue
         # L_{k,qj} / sqrt(N_q) exp(2 pi i q . n_l) e_{qj,k} . dB/du_{lk}, summed over displaced (l, k)
@@ -262,7 +293,8 @@ def _couplings(entries, masses_amu: np.ndarray, n_q: int, cf: CFDisplacements,
     d = np.array(out_dB)
     nk = len(cf.keys)
     dg = d[:, nk:].reshape(-1, 3, 3) if cf.g_plus is not None else None
-    return QMeshCouplings(np.array(out_e), d[:, :nk], np.array(out_q), np.array(out_b), np.array(out_p), dg)
+    return QMeshCouplings(np.array(out_e), d[:, :nk], np.array(out_q), np.array(out_b), np.array(out_p), dg,
+                          acoustic)
 
 
 def bath_from_phonopy_mesh(phonopy_source, cf: CFDisplacements | str | os.PathLike, mesh: Sequence[int],
@@ -276,8 +308,9 @@ def bath_from_phonopy_mesh(phonopy_source, cf: CFDisplacements | str | os.PathLi
     ``cells``) or the path of its .npz. ``mesh``: (n1, n2, n3). ``linewidths_cm``: None or one width
     (cm^-1) for every mode. Energies cm^-1; couplings (n_modes, 2J+1, 2J+1) cm^-1 per unit
     Q = a + a^+ in |J, M>, M descending; with g tensors in ``cf``, mu_B B . (dg/dQ_a) . J is added
-    (``field_T``, T). The ``source`` text names the mesh, the number of modes and
-    the translation sum-rule residual of the derivatives.
+    (``field_T``, T). The ``source`` text names the mesh, the number of modes, the threshold, the
+    dropped acoustic modes, whether phonopy's non-analytic correction was applied and the translation
+    sum-rule residual of the derivatives.
     """
     if not isinstance(cf, CFDisplacements):
         cf = load_cf_displacements(cf)
@@ -291,7 +324,10 @@ def bath_from_phonopy_mesh(phonopy_source, cf: CFDisplacements | str | os.PathLi
         lw = np.full(c.energies_cm.size, float(linewidths_cm))
     V = couplings_from_cf_derivatives(cf.J, c.dB, cf.keys, c.dg, field_T)
     total = 3 * masses.size * n_q
+    nac = ("non-analytic correction (Born charges) at q != 0" if getattr(ph, "nac_params", None) is not None
+           else "no non-analytic correction")
     return PhononBath(c.energies_cm, V, lw, source=(
         f"phonopy q-mesh {mesh[0]}x{mesh[1]}x{mesh[2]} ({c.energies_cm.size} of {total} modes kept, "
-        f"|E| >= {min_energy_cm} cm^-1) + CF central differences, step {cf.step_A} A; translation "
+        f"|E| >= {min_energy_cm} cm^-1; {_acoustic_note(c.acoustic_cm)}) + CF central differences, "
+        f"step {cf.step_A} A; {nac}; translation "
         f"sum-rule residual of dB/du {translation_residual(cf):.2g}"))

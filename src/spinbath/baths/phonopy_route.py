@@ -27,10 +27,15 @@ The "ab initio route" to a :class:`~spinbath.baths.phonons.PhononBath`:
    projected like dB/dQ] in |J, M> (M descending) by
    :func:`~spinbath.baths.cf_couplings.couplings_from_cf_derivatives` (:func:`bath_from_phonopy`).
 
-Modes with |hbar w_a| < ``min_energy_cm`` (translations; rotations of a molecule in a box) are
-dropped. phonopy reports an imaginary frequency as a negative number; one at or below
--``min_energy_cm`` is an error. Only Gamma is used here (no non-analytic correction at q = 0); the modes of a
-q-mesh across the Brillouin zone are built by :mod:`spinbath.baths.phonopy_qmesh`.
+The three lowest Gamma modes are the acoustic ones (rigid translations, w = 0 when the force
+constants obey the acoustic sum rule) and are always dropped, whatever energy force constants that
+break the sum rule slightly give them (a few cm^-1, or imaginary above -``min_energy_cm``); the
+``source`` of the bath records their largest |hbar w|. Of the other modes, those with
+|hbar w_a| < ``min_energy_cm`` (default 5 cm^-1; ``[bath] min_energy`` in a config; rotations of
+a molecule in a box) are dropped too. phonopy reports an imaginary frequency as a negative number;
+one at or below -``min_energy_cm`` is an error, acoustic or not. Only Gamma is used here (no
+non-analytic correction at q = 0); the modes of a q-mesh across the Brillouin zone are built by
+:mod:`spinbath.baths.phonopy_qmesh`.
 
 File format of the displaced-geometry CF parameters (NumPy .npz, no pickles;
 ``CFDisplacements.save_npz``, :func:`load_cf_displacements`):
@@ -173,9 +178,14 @@ def gamma_modes(phonopy_source) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return thz * THZ_TO_CM, vec.T.reshape(lam.size, masses.size, 3), masses
 
 
+#: What to do about an imaginary mode (the end of the error message).
+_IMAGINARY_ADVICE = ("relax the structure, or raise the threshold below which modes are dropped "
+                    "(min_energy_cm; in a config: [bath] min_energy, default 5 cm^-1)")
+
+
 def project_on_modes(gradient: np.ndarray, eigenvectors: np.ndarray, masses_amu: np.ndarray,
                      energies_cm: np.ndarray, min_energy_cm: float = 5.0,
-                     atoms: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     atoms: Sequence[int] | None = None, n_acoustic: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """dB/dQ_a = sum_{i,alpha} sqrt(hbar/(2 m_i w_a)) e^a_{i,alpha} dB/du_{i,alpha} (module docstring).
 
     Parameters
@@ -185,6 +195,8 @@ def project_on_modes(gradient: np.ndarray, eigenvectors: np.ndarray, masses_amu:
     masses_amu : (N,) masses, amu.  energies_cm : (n_modes,) hbar w_a, cm^-1 (negative = imaginary).
     min_energy_cm : modes with |hbar w_a| below this are dropped; one <= -min_energy_cm is an error.
     atoms : primitive-cell indices of the rows of ``gradient`` (default: all N, in order).
+    n_acoustic : the first ``n_acoustic`` modes (energies ascending: 3 for the acoustic modes at
+        Gamma) are dropped whatever their energy, unless imaginary at or below -min_energy_cm.
 
     Returns
     -------
@@ -210,11 +222,15 @@ def project_on_modes(gradient: np.ndarray, eigenvectors: np.ndarray, masses_amu:
     thr = float(min_energy_cm)
     if not np.isfinite(thr) or thr < 0:
         raise ValueError(f"min_energy_cm must be finite and >= 0, got {min_energy_cm!r}")
+    n_ac = int(n_acoustic)
+    if not 0 <= n_ac <= w.size or (n_ac and np.any(np.diff(w[: n_ac + 1]) < 0)):
+        raise ValueError(f"n_acoustic must be in 0..{w.size} with the energies ascending, got {n_acoustic!r}")
     bad = np.flatnonzero(w <= -thr)
     if bad.size:
         raise ValueError(f"mode {bad[0]} has an imaginary frequency ({w[bad[0]]:.4g} cm^-1 in phonopy's "
-                         f"sign convention); relax the structure or raise min_energy_cm")
+                         f"sign convention); {_IMAGINARY_ADVICE}")
     kept = np.flatnonzero(np.abs(w) >= thr) if thr > 0 else np.flatnonzero(w > 0)
+    kept = kept[kept >= n_ac]
     full = np.zeros((n_at, 3, g.shape[1]))
     full[idx] = g.reshape(idx.size, 3, -1)
     L = zero_point_length_A(m[None, :], w[kept][:, None])  # (n_kept, N), Angstrom per unit Q
@@ -370,7 +386,9 @@ def load_cf_displacements(path: str | os.PathLike) -> CFDisplacements:
 def bath_from_phonopy(phonopy_source, cf: CFDisplacements | str | os.PathLike,
                       linewidths_cm: float | np.ndarray | None = None,
                       min_energy_cm: float = 5.0, field_T: Sequence[float] = (0.0, 0.0, 0.0)) -> PhononBath:
-    """PhononBath of the Gamma modes above ``min_energy_cm`` with V^a = sum_kq dB_k^q/dQ_a O_k^q.
+    """PhononBath of the Gamma modes with V^a = sum_kq dB_k^q/dQ_a O_k^q: all but the three acoustic
+    modes (the lowest three, always dropped) and modes with |hbar w| < ``min_energy_cm`` (cm^-1;
+    module docstring).
 
     ``phonopy_source``: a ``phonopy.Phonopy`` object with force constants or a phonopy yaml path.
     ``cf``: a :class:`CFDisplacements` or the path of its .npz (displaced atoms of other cells, if any,
@@ -384,7 +402,8 @@ def bath_from_phonopy(phonopy_source, cf: CFDisplacements | str | os.PathLike,
         cf = load_cf_displacements(cf)
     w, e, m = gamma_modes(phonopy_source)
     atoms, gradient = cf.folded_to_gamma(m.size)
-    dQ, kept = project_on_modes(gradient, e, m, w, min_energy_cm, None if cf.atoms is None else atoms)
+    dQ, kept = project_on_modes(gradient, e, m, w, min_energy_cm, None if cf.atoms is None else atoms,
+                                n_acoustic=min(3, w.size))
     nk = len(cf.keys)
     dBdQ, dgdQ = dQ[:, :nk], (dQ[:, nk:].reshape(-1, 3, 3) if cf.g_plus is not None else None)
     lw = None
@@ -396,4 +415,13 @@ def bath_from_phonopy(phonopy_source, cf: CFDisplacements | str | os.PathLike,
         lw = lw[kept]
     V = couplings_from_cf_derivatives(cf.J, dBdQ, cf.keys, dgdQ, field_T)
     return PhononBath(w[kept], V, lw, source=f"phonopy Gamma modes ({kept.size} of {w.size} kept, "
-                      f"|E| >= {min_energy_cm} cm^-1) + CF central differences, step {cf.step_A} A")
+                      f"|E| >= {min_energy_cm} cm^-1; {_acoustic_note(w[:3])}) + CF central differences, "
+                      f"step {cf.step_A} A")
+
+
+def _acoustic_note(w_acoustic_cm: np.ndarray) -> str:
+    """The part of a bath's ``source`` that records the acoustic modes dropped at Gamma."""
+    if w_acoustic_cm is None:
+        return "no q = 0 in the modes"
+    w = np.asarray(w_acoustic_cm, dtype=float)
+    return f"{w.size} acoustic modes at Gamma dropped, |E| <= {np.abs(w).max():.2g} cm^-1"

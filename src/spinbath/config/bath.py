@@ -6,7 +6,10 @@ Exactly one source:
     phonopy = "phonopy_params.yaml"    phonopy force constants + cf_displacements = "cf.npz"
                                        (crystal-field parameters at displaced geometries); Gamma
                                        modes, or with mesh = [n1, n2, n3] the modes of a q-mesh
-                                       (spinbath.baths.phonopy_qmesh)
+                                       (spinbath.baths.phonopy_qmesh); min_energy = "5 cm^-1" (the
+                                       default): modes with |hbar w| below it are dropped and an
+                                       imaginary one at or below -min_energy is an error (the three
+                                       acoustic modes at Gamma are always dropped)
     [[bath.modes]]                     inline modes: energy, dB2/dB4/dB6 tables, optional dg, linewidth
 
 Relative paths are resolved against the folder of the config file (or of the results file for
@@ -94,6 +97,9 @@ class PhononBathConfig(StrictModel):
     phonopy: str | None = None
     cf_displacements: str | None = None
     mesh: list[int] | None = Field(default=None, description="q-mesh n1 x n2 x n3 of the phonopy route")
+    min_energy: EnergyCm | None = Field(default=None, description="phonopy route: modes with |hbar w| "
+                                        "below this (cm^-1, default 5) are dropped, imaginary ones at or "
+                                        "below -min_energy are an error")
     modes: list[InlineModeConfig] | None = None
 
     @field_validator("model")
@@ -122,6 +128,13 @@ class PhononBathConfig(StrictModel):
             raise ValueError(f"mesh must be three positive integers [n1, n2, n3], got {v!r}")
         return list(v)
 
+    @field_validator("min_energy")
+    @classmethod
+    def _min_energy(cls, v):
+        if v is not None and not (np.isfinite(v) and v >= 0):
+            raise ValueError(f"min_energy must be a finite energy >= 0 (cm^-1), got {v!r}")
+        return v
+
     @model_validator(mode="after")
     def _one_source(self):
         given = [k for k in ("model", "file", "phonopy", "modes") if getattr(self, k) is not None]
@@ -134,6 +147,8 @@ class PhononBathConfig(StrictModel):
             raise ValueError("phonopy and cf_displacements go together (modes + crystal field at displaced geometries)")
         if self.mesh is not None and self.phonopy is None:
             raise ValueError("mesh applies only to the phonopy route (phonopy = ..., cf_displacements = ...)")
+        if self.min_energy is not None and self.phonopy is None:
+            raise ValueError("min_energy applies only to the phonopy route (phonopy = ..., cf_displacements = ...)")
         if self.modes is not None and not self.modes:
             raise ValueError("[[bath.modes]] is empty")
         return self
@@ -171,13 +186,14 @@ class PhononBathConfig(StrictModel):
             if abs(float(cf.J) - J) > 1e-9:
                 raise ValueError(f"bath.cf_displacements holds crystal fields for J = {float(cf.J):g}, "
                                  f"but the spin has J = {J:g}")
+            kw = {} if self.min_energy is None else {"min_energy_cm": self.min_energy}
             if self.mesh is not None:
                 from ..baths.phonopy_qmesh import bath_from_phonopy_mesh
 
                 with _reading("bath.phonopy", self.phonopy):
-                    return bath_from_phonopy_mesh(self.phonopy, cf, self.mesh, field_T=field_T)
+                    return bath_from_phonopy_mesh(self.phonopy, cf, self.mesh, field_T=field_T, **kw)
             with _reading("bath.phonopy", self.phonopy):
-                return bath_from_phonopy(self.phonopy, cf, field_T=field_T)
+                return bath_from_phonopy(self.phonopy, cf, field_T=field_T, **kw)
         keys = sorted({kq for m in self.modes for kq in m.derivatives()})
         dB = np.array([[m.derivatives().get(kq, 0.0) for kq in keys] for m in self.modes]).reshape(len(self.modes), len(keys))
         dg = None
