@@ -95,3 +95,35 @@ def test_spin_phonon_progress_counts_every_transition_group():
         rates.superoperator(np.array([20.0, 40.0]), order, progress=told.append)
         assert sum(told) == rates.work_units(order) > 0
         assert all(n > 0 for n in told)
+
+
+def test_terminal_bar_counts_units_and_runs_on_the_weights(monkeypatch):
+    """On a terminal the text counts the chunks while the bar (and rich's remaining time) follows
+    their work: the bar's total is the total weight and each chunk advances it by its own weight."""
+    import io
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    updates = []
+    real_update = Progress.update
+
+    def update(self, task_id, **kw):
+        updates.append((kw.get("advance"), kw.get("units")))
+        return real_update(self, task_id, **kw)
+
+    monkeypatch.setattr(Progress, "update", update)
+    monkeypatch.setattr(progress, "_QUIET", False)
+    monkeypatch.setattr(progress, "progress_console",
+                        lambda: Console(file=io.StringIO(), force_terminal=True, width=120))
+    monkeypatch.setattr(progress, "bars_visible", lambda console, quiet=None: True)
+    with work("pair sum", 4, "chunks", total_weight=100.0) as advance:
+        advance(1, weight=0.0)  # reused
+        advance(1, weight=90.0)
+        advance(2, weight=10.0)
+    assert updates == [(0.0, 1), (90.0, 2), (10.0, 4)]
+    updates.clear()
+    with work("plain", 3, "temperatures") as advance:  # unweighted: the bar counts the units
+        advance()
+        advance(2)
+    assert updates == [(1, 1), (2, 3)]

@@ -91,12 +91,21 @@ def work(description: str, total: int, unit: str,
     if bars_visible(console):
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+        # The bar (and rich's remaining-time column) runs on the weights when given, the text on the units.
         columns = (TextColumn("{task.description}"), BarColumn(),
-                   TextColumn("{task.completed:.0f}/{task.total:.0f} " + unit.replace("[", r"\[")),
+                   TextColumn("{task.fields[units]}/" + str(total) + " " + unit.replace("[", r"\[")),
                    TimeElapsedColumn(), TimeRemainingColumn())
         with Progress(*columns, console=console, transient=True) as progress:
-            task = progress.add_task(description, total=total)
-            yield lambda n=1, weight=None: progress.advance(task, n)
+            weighted = total_weight is not None
+            task = progress.add_task(description, total=float(total_weight) if weighted else total, units=0)
+            count = [0]
+
+            def advance_bar(n: int = 1, weight: float | None = None) -> None:
+                count[0] += n
+                step = (n if weight is None else float(weight)) if weighted else n
+                progress.update(task, advance=step, units=count[0])
+
+            yield advance_bar
         return
     print(f"{description}: {total} {unit}", file=sys.stderr, flush=True)
     start, done, done_weight, told = _clock(), 0, 0.0, False
