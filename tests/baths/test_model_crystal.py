@@ -156,13 +156,15 @@ def test_bad_mesh_is_one_clear_error(tmp_path, capsys, mesh, needles):
     assert_bad_input(tmp_path, capsys, example_text(tmp_path, mesh), needles)
 
 
-def test_mesh_without_phonopy_is_refused(tmp_path, capsys):
-    text = """study = "spin-phonon"
+@pytest.mark.parametrize("line, needle", [("mesh = [2, 2, 2]", "mesh applies only to the phonopy route"),
+                                          ('min_energy = "5 cm^-1"', "min_energy applies only to the phonopy route")])
+def test_phonopy_keys_without_phonopy_are_refused(tmp_path, capsys, line, needle):
+    text = f"""study = "spin-phonon"
 temperatures = [10.0]
 [spin]
 J = "15/2"
 [bath]
 model = "dycp-model"
-mesh = [2, 2, 2]
+{line}
 """
-    assert_bad_input(tmp_path, capsys, text, ["mesh applies only to the phonopy route"])
+    assert_bad_input(tmp_path, capsys, text, [needle])

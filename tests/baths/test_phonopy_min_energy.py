@@ -52,15 +52,3 @@ def test_min_energy_drops_modes_and_is_recorded(tmp_path):
 ])
 def test_bad_min_energy_is_one_clear_error(tmp_path, capsys, value, needles):
     assert_bad_input(tmp_path, capsys, example_text(f"min_energy = {value}\n"), needles)
-
-
-def test_min_energy_without_phonopy_is_refused(tmp_path, capsys):
-    text = """study = "spin-phonon"
-temperatures = [10.0]
-[spin]
-J = "15/2"
-[bath]
-model = "dycp-model"
-min_energy = "5 cm^-1"
-"""
-    assert_bad_input(tmp_path, capsys, text, ["min_energy applies only to the phonopy route"])

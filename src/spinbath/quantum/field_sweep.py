@@ -251,6 +251,18 @@ def populations_suffice(nodes: Sequence[SweepNode], tol: float = 1e-6, degenerat
     return all(n.dim < 2 or np.min(np.diff(n.energies)) > degenerate_cm for n in nodes)
 
 
+def _start(state0, dtype, ndim_single: int, times, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """A copy of the initial state with a leading channel axis (added when it has ``ndim_single``
+    dimensions), and the node times (s), checked: non-decreasing, one per node."""
+    x = np.array(state0, dtype=dtype, copy=True)
+    if x.ndim == ndim_single:
+        x = x[None]
+    t = np.asarray(times, float)
+    if t.size != n_nodes or np.any(np.diff(t) < 0):
+        raise ValueError("times must be non-decreasing, one per node")
+    return x, t
+
+
 def _population_rates(node: SweepNode) -> np.ndarray:
     """W (n, d, d), s^-1: the rates among the populations, W_ab = R_{aa,bb} (Liouville index a + d a);
     n = the number of rate channels stored (1 when no bath)."""
@@ -276,12 +288,7 @@ def propagate_populations(nodes: Sequence[SweepNode], times: Sequence[float], p0
 
     Returns (p_end (n_T, d), values (n_nodes, n_T) or None).
     """
-    p = np.array(p0, dtype=float, copy=True)
-    if p.ndim == 1:
-        p = p[None]
-    times = np.asarray(times, float)
-    if times.size != len(nodes) or np.any(np.diff(times) < 0):
-        raise ValueError("times must be non-decreasing, one per node")
+    p, times = _start(p0, float, 1, times, len(nodes))
 
     def value(node):
         A = np.real(np.einsum("ia,ij,ja->a", node.basis.conj(), observable, node.basis))
@@ -397,12 +404,7 @@ def propagate(nodes: Sequence[SweepNode], times: Sequence[float], rho0: np.ndarr
 
     Returns (rho_end in the basis of the last node (n_T, d, d), values (n_nodes, n_T) or None).
     """
-    rho = np.array(rho0, dtype=complex, copy=True)
-    if rho.ndim == 2:
-        rho = rho[None]
-    times = np.asarray(times, float)
-    if times.size != len(nodes) or np.any(np.diff(times) < 0):
-        raise ValueError("times must be non-decreasing, one per node")
+    rho, times = _start(rho0, complex, 2, times, len(nodes))
 
     def value(node, r):
         if observable is None:
