@@ -46,7 +46,8 @@ def test_min_energy_drops_modes_and_is_recorded(tmp_path):
 
 
 @pytest.mark.parametrize("value, needles", [
-    ('"-1 cm^-1"', ["bath.min_energy", ">= 0", "-1"]),
+    ('"-1 cm^-1"', ["bath.min_energy", "> 0", "-1"]),
+    ("0", ["bath.min_energy", "> 0", "imaginary"]),  # acoustic round-off would count as imaginary
     ('"lots"', ["bath.min_energy", "lots"]),
     ("[1, 2]", ["bath.min_energy", "single value"]),
 ])

@@ -83,7 +83,7 @@ from ..units import THZ_TO_CM
 from .cf_couplings import couplings_from_cf_derivatives
 from .phonons import PhononBath
 from .phonopy_route import (
-    _IMAGINARY_ADVICE, CFDisplacements, _acoustic_note, load_cf_displacements, load_phonopy, zero_point_length_A,
+    _IMAGINARY_ADVICE, CFDisplacements, _acoustic_note, _warn_if_acoustic_above, load_cf_displacements, load_phonopy, zero_point_length_A,
 )
 
 __all__ = ["check_mesh", "mesh_qpoints", "partner_indices", "MeshModes", "mesh_modes", "QMeshCouplings",
@@ -139,8 +139,8 @@ def partner_indices(qpoints: np.ndarray, mesh: Sequence[int] | None = None) -> n
     where = np.full(int(np.prod(n)), -1, dtype=np.int64)  # position in `qpoints` of each address
     where[idx] = np.arange(q.shape[0])
     if not ok or np.any(where < 0):
-        raise ValueError(f"the q-points are not closed under q -> -q (not the full {'x'.join(map(str, n))} "
-                         "Gamma-centred mesh)")
+        raise ValueError(f"the q-points are not the full {'x'.join(map(str, n))} Gamma-centred mesh "
+                         "(each address i_a / n_a once)")
     minus = np.ravel_multi_index(tuple(np.mod(-np.round(addr).astype(np.int64), n).T), tuple(n))
     return where[minus]
 
@@ -271,6 +271,7 @@ def _couplings(entries, masses_amu: np.ndarray, n_q: int, cf: CFDisplacements,
         kept = np.flatnonzero(np.abs(w) >= thr) if thr > 0 else np.flatnonzero(w > 0)
         if np.all(np.abs(q - np.round(q)) < _TRIM_TOL):  # q = 0: exactly the three acoustic modes go
             acoustic = w[:3].copy()
+            _warn_if_acoustic_above(acoustic, thr)
             kept = kept[kept >= 3]
         if not kept.size:
             continue
@@ -289,7 +290,8 @@ def _couplings(entries, masses_amu: np.ndarray, n_q: int, cf: CFDisplacements,
                 out_b.append(j)
                 out_p.append(p)
     if not out_e:
-        raise ValueError(f"no mode of the mesh has |hbar w| >= min_energy_cm = {thr:g} cm^-1")
+        raise ValueError(f"no mode of the mesh has |hbar w| >= min_energy_cm = {thr:g} cm^-1 (lower it; in a "
+                         "config: [bath] min_energy)")
     d = np.array(out_dB)
     nk = len(cf.keys)
     dg = d[:, nk:].reshape(-1, 3, 3) if cf.g_plus is not None else None

@@ -67,6 +67,8 @@ them the Bloch phases exp(2 pi i q . cells[j]).
 
 from __future__ import annotations
 
+import warnings
+
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -404,6 +406,10 @@ def bath_from_phonopy(phonopy_source, cf: CFDisplacements | str | os.PathLike,
     atoms, gradient = cf.folded_to_gamma(m.size)
     dQ, kept = project_on_modes(gradient, e, m, w, min_energy_cm, None if cf.atoms is None else atoms,
                                 n_acoustic=min(3, w.size))
+    _warn_if_acoustic_above(w[:3], float(min_energy_cm))
+    if not kept.size:
+        raise ValueError(f"no Gamma mode has |hbar w| >= min_energy_cm = {float(min_energy_cm):g} cm^-1 besides "
+                         "the three acoustic ones (lower it; in a config: [bath] min_energy)")
     nk = len(cf.keys)
     dBdQ, dgdQ = dQ[:, :nk], (dQ[:, nk:].reshape(-1, 3, 3) if cf.g_plus is not None else None)
     lw = None
@@ -417,6 +423,18 @@ def bath_from_phonopy(phonopy_source, cf: CFDisplacements | str | os.PathLike,
     return PhononBath(w[kept], V, lw, source=f"phonopy Gamma modes ({kept.size} of {w.size} kept, "
                       f"|E| >= {min_energy_cm} cm^-1; {_acoustic_note(w[:3])}) + CF central differences, "
                       f"step {cf.step_A} A")
+
+
+def _warn_if_acoustic_above(w_acoustic_cm: np.ndarray, min_energy_cm: float) -> None:
+    """Warn when the three lowest modes at Gamma, dropped as the acoustic ones, are not all below the
+    threshold: the force constants then break the acoustic sum rule by more than a round-off, and
+    energy order alone may take an optical mode for an acoustic one."""
+    top = float(np.abs(np.asarray(w_acoustic_cm, dtype=float)).max())
+    if top >= min_energy_cm > 0:
+        warnings.warn(f"the three lowest modes at Gamma, dropped as the acoustic ones, reach |hbar w| = {top:.3g} "
+                      f"cm^-1 >= min_energy_cm = {min_energy_cm:g}: the force constants break the acoustic sum "
+                      "rule, and an optical mode may have been taken for an acoustic one (symmetrize the force "
+                      "constants, e.g. phonopy's symmetrize_force_constants)", RuntimeWarning, stacklevel=3)
 
 
 def _acoustic_note(w_acoustic_cm: np.ndarray) -> str:

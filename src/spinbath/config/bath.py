@@ -131,8 +131,9 @@ class PhononBathConfig(StrictModel):
     @field_validator("min_energy")
     @classmethod
     def _min_energy(cls, v):
-        if v is not None and not (np.isfinite(v) and v >= 0):
-            raise ValueError(f"min_energy must be a finite energy >= 0 (cm^-1), got {v!r}")
+        if v is not None and not (np.isfinite(v) and v > 0):
+            raise ValueError(f"min_energy must be a finite energy > 0 (cm^-1), got {v!r}: at 0 the round-off "
+                             "of the acoustic modes (+-1e-6 cm^-1) would count as imaginary frequencies")
         return v
 
     @model_validator(mode="after")
