@@ -80,8 +80,9 @@ def work(description: str, total: int, unit: str,
 
     Units of unequal cost (chunks of a pair sum): give ``total_weight`` (their summed cost, any unit)
     and ``advance(n, weight=...)`` the cost of the units just finished; the estimate then extrapolates
-    the fraction of the cost done, not of the units. Units advanced with weight 0 (reused from an
-    earlier run) count on the bar but not in the estimate.
+    the fraction of the cost done, not of the units (on a terminal the bar runs on the cost and its
+    text counts the units). Units advanced with weight 0 (reused from an earlier run) count in the
+    text but not in the estimate.
     """
     if _QUIET:
         yield lambda n=1, weight=None: None
@@ -108,11 +109,12 @@ def work(description: str, total: int, unit: str,
             yield advance_bar
         return
     print(f"{description}: {total} {unit}", file=sys.stderr, flush=True)
-    start, done, done_weight, told = _clock(), 0, 0.0, False
+    start, done, done_weight, timed, told = _clock(), 0, 0.0, 0, False
 
     def advance(n: int = 1, weight: float | None = None) -> None:
-        nonlocal done, done_weight, told
+        nonlocal done, done_weight, timed, told
         done += n
+        timed += n if weight is None or weight > 0 else 0  # units that took time (not reused ones)
         done_weight += n if weight is None else float(weight)
         if told or done <= 0 or done >= total:
             return
@@ -125,7 +127,7 @@ def work(description: str, total: int, unit: str,
             told = True
             if estimate > ESTIMATE_AFTER_S:
                 print(f"{description}: about {_duration(estimate)} in total "
-                      f"({done} of {total} {unit} took {_duration(elapsed)})", file=sys.stderr, flush=True)
+                      f"({timed} of {total} {unit} took {_duration(elapsed)})", file=sys.stderr, flush=True)
 
     yield advance
 

@@ -27,7 +27,8 @@ are degenerate within the secular tolerance (else the secular rates couple the p
 coherences inside a degenerate level) and the eigenvectors hardly rotate along the path (a rotation
 turns populations into coherences, which the Pauli equation drops). :func:`populations_suffice`
 states the criterion with a bound on the error; the study records it, but always carries the
-density matrix (d^2 = 256 for J = 15/2 costs milliseconds per step), which is exact in both cases.
+density matrix (d^2 = 256 for J = 15/2 costs milliseconds per step), which needs neither condition
+(its basis change is exact for crossings and first order in the rotation angle, see below).
 
 How exact the basis change is: a crossing, or no change (O a permutation with phases), is passed
 exactly. A rotation of the eigenvectors within one step is applied as
@@ -152,7 +153,7 @@ def refine_nodes(fields: Sequence[float], basis_at: Callable[[float], np.ndarray
     """
     cache: dict[float, np.ndarray] = {}
     count = [len(fields)]
-    capped = [False]
+    capped = [0]
 
     def U(b):
         if b not in cache:
@@ -163,13 +164,13 @@ def refine_nodes(fields: Sequence[float], basis_at: Callable[[float], np.ndarray
         step = abs(b1 - b0)
         if step <= 1e-15 * max(abs(b0), abs(b1), 1.0):
             return []
-        if count[0] >= max_nodes:
-            capped[0] = True
-            return []
         O = transport(U(b0), U(b1))
         rotated = rotation(O) > max_rotation and step > min_step
         crossing = not rotated and _swaps(O) and step > crossing_resolution * max(abs(b0), abs(b1), 1.0)
         if not (rotated or crossing):
+            return []
+        if count[0] >= max_nodes:  # a step that needs nodes (or a check), and none left
+            capped[0] += 1
             return []
         m = 0.5 * (b0 + b1)
         count[0] += 1  # the midpoint, reserved before its children so the cap holds
@@ -184,9 +185,10 @@ def refine_nodes(fields: Sequence[float], basis_at: Callable[[float], np.ndarray
     for b0, b1 in zip(fields[:-1], fields[1:]):
         out += inner(b0, b1) + [b1]
     if capped[0]:
-        warnings.warn(f"refine_nodes: stopped at max_nodes = {max_nodes} field nodes; some rotations of the "
-                      f"eigenvectors are larger than max_rotation = {max_rotation:g} (raise max_rotation, or "
-                      f"max_nodes)", RuntimeWarning, stacklevel=2)
+        warnings.warn(f"refine_nodes: stopped at max_nodes = {max_nodes} field nodes with {capped[0]} step(s) "
+                      f"unresolved: a rotation of the eigenvectors above max_rotation = {max_rotation:g}, or a level "
+                      "crossing not checked for a gap (passed as exact); raise max_nodes or max_rotation",
+                      RuntimeWarning, stacklevel=2)
     return np.asarray(out)
 
 
