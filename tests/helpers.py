@@ -187,3 +187,21 @@ def spin_half_loop(delta: float, dg: float, rate: float = 2e-3) -> dict:
             "loop": {"max": "3 T", "points": 13, "rate": rate, "tunnel_splitting": delta},
             "zfc_fc": {"field": "0.1 T", "temperatures": [0.5, 1.0, 2.0]},
             "method": {"order": 2, "width": "10 cm^-1", "max_rotation": 1e-4}}
+
+
+def qmesh_example_text(mesh: str | None = None, bath_lines: str = "",
+                       replacements: tuple[tuple[str, str], ...] = ()) -> str:
+    """The shipped ``qmesh-crystal`` example with absolute data paths, at 30 K only, its
+    ``mesh = [4, 4, 4]`` replaced by ``mesh`` (None: the Gamma route) followed by ``bath_lines`` in
+    [bath], and the given (old, new) text ``replacements``."""
+    import spinbath
+
+    examples = Path(spinbath.__file__).parent / "examples"
+    text = (examples / "qmesh-crystal.toml").read_text()
+    text = text.replace('"qmesh-crystal/', f'"{examples}/qmesh-crystal/')
+    text = text.replace('temperatures = {start = "10 K", stop = "60 K", num = 8, spacing = "log"}', "temperatures = [30.0]")
+    for old, new in replacements:
+        text = text.replace(old, new)
+    old = "mesh = [4, 4, 4]\n"
+    assert old in text
+    return text.replace(old, ("" if mesh is None else f"mesh = {mesh}\n") + bath_lines)

@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("phonopy")
 
 import spinbath  # noqa: E402
-from helpers import assert_bad_input, run_cli  # noqa: E402
+from helpers import assert_bad_input, qmesh_example_text, run_cli  # noqa: E402
 from spinbath.baths import model_crystal as mc  # noqa: E402
 from spinbath.baths.phonopy_qmesh import mesh_modes  # noqa: E402
 from spinbath.baths.phonopy_route import load_cf_displacements  # noqa: E402
@@ -120,13 +120,7 @@ def assert_same_config(a: str, b: str) -> None:
 def example_text(folder: Path, mesh: str | None) -> str:
     """The shipped example with absolute paths, two temperatures, orders 2 and 4, and ``mesh``
     (the temperatures well inside the range where tau is resolved in double precision)."""
-    text = (EXAMPLES / "qmesh-crystal.toml").read_text()
-    text = text.replace('"qmesh-crystal/', f'"{EXAMPLES}/qmesh-crystal/')
-    text = text.replace('temperatures = {start = "10 K", stop = "60 K", num = 8, spacing = "log"}',
-                        "temperatures = [30.0]").replace('width = "10 cm^-1"', 'width = "10 cm^-1"\nresonant_part = false')
-    old = "mesh = [4, 4, 4]\n"
-    assert old in text
-    return text.replace(old, "" if mesh is None else f"mesh = {mesh}\n")
+    return qmesh_example_text(mesh, replacements=(('width = "10 cm^-1"', 'width = "10 cm^-1"\nresonant_part = false'),))
 
 
 def test_config_mesh_is_run_and_recorded(tmp_path):

@@ -3,29 +3,17 @@ are dropped (the three acoustic modes at Gamma always are); validated with error
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 pytest.importorskip("phonopy")
 
-import spinbath  # noqa: E402
-from helpers import assert_bad_input, run_cli  # noqa: E402
+from helpers import assert_bad_input, qmesh_example_text, run_cli  # noqa: E402
 from spinbath.io import read_results  # noqa: E402
 from spinbath.quantum.blas import single_threaded_blas  # noqa: E402
 
-EXAMPLES = Path(spinbath.__file__).parent / "examples"
-
-
 def example_text(extra: str, mesh: str | None = None) -> str:
     """The shipped q-mesh example at one temperature, order 2, with ``extra`` lines in [bath]."""
-    text = (EXAMPLES / "qmesh-crystal.toml").read_text()
-    text = text.replace('"qmesh-crystal/', f'"{EXAMPLES}/qmesh-crystal/')
-    text = text.replace('temperatures = {start = "10 K", stop = "60 K", num = 8, spacing = "log"}',
-                        "temperatures = [30.0]").replace("orders = [2, 4]", "orders = [2]")
-    old = "mesh = [4, 4, 4]\n"
-    assert old in text
-    return text.replace(old, ("" if mesh is None else f"mesh = {mesh}\n") + extra)
+    return qmesh_example_text(mesh, extra, replacements=(("orders = [2, 4]", "orders = [2]"),))
 
 
 def test_min_energy_drops_modes_and_is_recorded(tmp_path):
