@@ -83,7 +83,7 @@ from ..units import THZ_TO_CM
 from .cf_couplings import couplings_from_cf_derivatives
 from .phonons import PhononBath
 from .phonopy_route import (
-    _IMAGINARY_ADVICE, CFDisplacements, _acoustic_note, _warn_if_acoustic_above, load_cf_displacements, load_phonopy, zero_point_length_A,
+    CFDisplacements, _acoustic_note, _kept_modes, load_cf_displacements, load_phonopy, zero_point_length_A,
 )
 
 __all__ = ["check_mesh", "mesh_qpoints", "partner_indices", "MeshModes", "mesh_modes", "QMeshCouplings",
@@ -264,15 +264,10 @@ def _couplings(entries, masses_amu: np.ndarray, n_q: int, cf: CFDisplacements,
     out_e, out_dB, out_q, out_b, out_p = [], [], [], [], []
     acoustic = None  # energies of the acoustic modes dropped at q = 0
     for q, trim, w, vecs in entries:
-        bad = np.flatnonzero(w <= -thr)
-        if bad.size:
-            raise ValueError(f"branch {bad[0]} at q = {np.round(q, 6).tolist()} has an imaginary frequency "
-                             f"({w[bad[0]]:.4g} cm^-1 in phonopy's sign convention); {_IMAGINARY_ADVICE}")
-        kept = np.flatnonzero(np.abs(w) >= thr) if thr > 0 else np.flatnonzero(w > 0)
-        if np.all(np.abs(q - np.round(q)) < _TRIM_TOL):  # q = 0: exactly the three acoustic modes go
+        gamma = bool(np.all(np.abs(q - np.round(q)) < _TRIM_TOL))  # q = 0: exactly the three acoustic modes go
+        kept = _kept_modes(w, thr, 3 if gamma else 0, f"branch {{j}} at q = {np.round(q, 6).tolist()}")
+        if gamma:
             acoustic = w[:3].copy()
-            _warn_if_acoustic_above(acoustic, thr)
-            kept = kept[kept >= 3]
         if not kept.size:
             continue
         # L_{k,qj} / sqrt(N_q) exp(2 pi i q . n_l) e_{qj,k} . dB/du_{lk}, summed over displaced (l, k)

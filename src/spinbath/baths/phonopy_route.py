@@ -180,6 +180,23 @@ def gamma_modes(phonopy_source) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return thz * THZ_TO_CM, vec.T.reshape(lam.size, masses.size, 3), masses
 
 
+def _kept_modes(w: np.ndarray, min_energy_cm: float, n_acoustic: int = 0, name: str = "mode {j}") -> np.ndarray:
+    """Indices of the modes kept, of energies ``w`` (cm^-1, ascending, negative = imaginary) at one q:
+    all but the ``n_acoustic`` lowest (3 at Gamma: the acoustic modes, whatever energy a slightly
+    broken sum rule gives them; a warning when they are not all below the threshold) and those with
+    |w| < ``min_energy_cm``. A mode at or below -``min_energy_cm`` is a ValueError naming it by
+    ``name`` (formatted with its index j)."""
+    thr = float(min_energy_cm)
+    bad = np.flatnonzero(w <= -thr)
+    if bad.size:
+        raise ValueError(f"{name.format(j=bad[0])} has an imaginary frequency ({w[bad[0]]:.4g} cm^-1 in "
+                         f"phonopy's sign convention); {_IMAGINARY_ADVICE}")
+    kept = np.flatnonzero(np.abs(w) >= thr) if thr > 0 else np.flatnonzero(w > 0)
+    if n_acoustic:
+        _warn_if_acoustic_above(w[:n_acoustic], thr)
+    return kept[kept >= n_acoustic]
+
+
 #: What to do about an imaginary mode (the end of the error message).
 _IMAGINARY_ADVICE = ("relax the structure, or raise the threshold below which modes are dropped "
                     "(min_energy_cm; in a config: [bath] min_energy, default 5 cm^-1)")
@@ -227,12 +244,7 @@ def project_on_modes(gradient: np.ndarray, eigenvectors: np.ndarray, masses_amu:
     n_ac = int(n_acoustic)
     if not 0 <= n_ac <= w.size or (n_ac and np.any(np.diff(w[: n_ac + 1]) < 0)):
         raise ValueError(f"n_acoustic must be in 0..{w.size} with the energies ascending, got {n_acoustic!r}")
-    bad = np.flatnonzero(w <= -thr)
-    if bad.size:
-        raise ValueError(f"mode {bad[0]} has an imaginary frequency ({w[bad[0]]:.4g} cm^-1 in phonopy's "
-                         f"sign convention); {_IMAGINARY_ADVICE}")
-    kept = np.flatnonzero(np.abs(w) >= thr) if thr > 0 else np.flatnonzero(w > 0)
-    kept = kept[kept >= n_ac]
+    kept = _kept_modes(w, thr, n_ac, "mode {j}")
     full = np.zeros((n_at, 3, g.shape[1]))
     full[idx] = g.reshape(idx.size, 3, -1)
     L = zero_point_length_A(m[None, :], w[kept][:, None])  # (n_kept, N), Angstrom per unit Q
@@ -406,7 +418,6 @@ def bath_from_phonopy(phonopy_source, cf: CFDisplacements | str | os.PathLike,
     atoms, gradient = cf.folded_to_gamma(m.size)
     dQ, kept = project_on_modes(gradient, e, m, w, min_energy_cm, None if cf.atoms is None else atoms,
                                 n_acoustic=min(3, w.size))
-    _warn_if_acoustic_above(w[:3], float(min_energy_cm))
     if not kept.size:
         raise ValueError(f"no Gamma mode has |hbar w| >= min_energy_cm = {float(min_energy_cm):g} cm^-1 besides "
                          "the three acoustic ones (lower it; in a config: [bath] min_energy)")
@@ -434,7 +445,7 @@ def _warn_if_acoustic_above(w_acoustic_cm: np.ndarray, min_energy_cm: float) -> 
         warnings.warn(f"the three lowest modes at Gamma, dropped as the acoustic ones, reach |hbar w| = {top:.3g} "
                       f"cm^-1 >= min_energy_cm = {min_energy_cm:g}: the force constants break the acoustic sum "
                       "rule, and an optical mode may have been taken for an acoustic one (symmetrize the force "
-                      "constants, e.g. phonopy's symmetrize_force_constants)", RuntimeWarning, stacklevel=3)
+                      "constants, e.g. phonopy's symmetrize_force_constants)", RuntimeWarning, stacklevel=4)
 
 
 def _acoustic_note(w_acoustic_cm: np.ndarray) -> str:
