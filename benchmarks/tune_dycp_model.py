@@ -17,6 +17,7 @@ stationary eigenvalue, exactly 0 in exact arithmetic) is printed as "unresolved"
     python benchmarks/tune_dycp_model.py                 # default model, 22 temperatures 10-150 K
     python benchmarks/tune_dycp_model.py --seeds 6       # plus the spread over 6 seeds
     python benchmarks/tune_dycp_model.py --scale 0.01 --eta 3
+    python benchmarks/tune_dycp_model.py --scale 0.0128 --rolloff 300   # the hysteresis example's bath
 """
 
 from __future__ import annotations
@@ -70,9 +71,9 @@ def reduced_tau(R: np.ndarray, E: np.ndarray, M: np.ndarray, tol: float = 1e-3) 
 class Model:
     """H, bath and rates of one (seed, scale, ...) choice, with the magnetization operator."""
 
-    def __init__(self, seed, scale, cutoff, width, eta, field_z=0.0):
+    def __init__(self, seed, scale, cutoff, width, eta, field_z=0.0, rolloff=None):
         self.h = spin_hamiltonian()
-        self.bath = dycp_model_bath(seed=seed, scale=scale, cutoff_cm=cutoff)
+        self.bath = dycp_model_bath(seed=seed, scale=scale, cutoff_cm=cutoff, rolloff_cm=rolloff)
         self.rates = SpinPhononRates.from_bath(self.h.matrix((0.0, 0.0, field_z)), self.bath, width, eta=eta)
         U = self.rates.eigenvectors
         self.M = U.conj().T @ self.h.magnetic_moment[2] @ U
@@ -116,6 +117,7 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--scale", type=float, default=DEFAULT_SCALE)
     ap.add_argument("--cutoff", type=float, default=DEFAULT_CUTOFF_CM, help="w_c of exp(-w/w_c), cm^-1")
+    ap.add_argument("--rolloff", type=float, default=None, help="soft-mode roll-off w_r, cm^-1 (default none)")
     ap.add_argument("--width", type=float, default=DEFAULT_WIDTH_CM, help="Gaussian width, cm^-1")
     ap.add_argument("--eta", type=float, default=DEFAULT_ETA, help="fourth-order regularization, cm^-1")
     ap.add_argument("--probe-field", type=float, default=0.01, help="Bz (T) of the extra 2+4 column")
@@ -123,15 +125,17 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     T = TEMPERATURES
 
-    print(f"DyCp MODEL bath: seed {args.seed}, scale {args.scale:g}, cutoff {args.cutoff:g} cm^-1; "
+    print(f"DyCp MODEL bath: seed {args.seed}, scale {args.scale:g}, cutoff {args.cutoff:g} cm^-1, "
+          f"roll-off {'none' if args.rolloff is None else f'{args.rolloff:g} cm^-1'}; "
           f"Gaussian width {args.width:g} cm^-1, eta {args.eta:g} cm^-1; {os.cpu_count()} CPU(s)")
     t0 = time.perf_counter()
-    model = Model(args.seed, args.scale, args.cutoff, args.width, args.eta)
+    model = Model(args.seed, args.scale, args.cutoff, args.width, args.eta, rolloff=args.rolloff)
     sweep = {"2+4": model.taus(T, "2+4")}  # first: pays for the fourth-order pair data
     wall = time.perf_counter() - t0
     sweep["2"] = model.taus(T, "2")
     sweep["4"] = model.taus(T, "4")
-    probe = Model(args.seed, args.scale, args.cutoff, args.width, args.eta, args.probe_field).taus(T, "2+4")
+    probe = Model(args.seed, args.scale, args.cutoff, args.width, args.eta, args.probe_field,
+                  rolloff=args.rolloff).taus(T, "2+4")
     doublets = model.rates.energies[::2] - model.rates.energies[0]
     print(f"Kramers doublets (cm^-1): {np.array2string(doublets, precision=1, separator=', ')}")
     print(f"{model.bath.n_modes} modes in {model.bath.energies_cm.min():.1f}-{model.bath.energies_cm.max():.1f} "
@@ -167,7 +171,7 @@ def main(argv=None) -> None:
         for Bz in (0.0, args.probe_field):
             print(f"  Bz = {Bz:g} T")
             for seed in [args.seed] + [s for s in range(args.seeds) if s != args.seed][: args.seeds - 1]:
-                m = Model(seed, args.scale, args.cutoff, args.width, args.eta, Bz)
+                m = Model(seed, args.scale, args.cutoff, args.width, args.eta, Bz, rolloff=args.rolloff)
                 tau = arr(m.taus(Ts, "2+4"))
                 u, _ = fit_barrier(Ts, tau, 77, 110)
                 print(f"  seed {seed:>6}: " + " ".join(f"{x:9.2e}" for x in tau) + f"   U_eff {u:6.0f} cm^-1")

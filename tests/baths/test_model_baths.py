@@ -211,3 +211,82 @@ def test_tuning_targets_at_order_2_plus_4(bath, dycp_hamiltonian):
     limit = _taus(bath, dycp_hamiltonian, mz, T[:2], "2+4", basis_operator=mz, vanishing_field=True)
     assert np.allclose(probe, limit, rtol=1e-3)
     assert np.all(np.abs(tau[:2] / limit - 1) < 0.2)
+
+
+# ----------------------------------------------------------------------------- soft-mode roll-off
+def test_rolloff_factor_has_the_documented_limits():
+    w = np.array([1.0, 4.0])
+    low = mode_amplitude(w, np.inf, rolloff_cm=1e4)  # w << w_r: A ~ w^(1/2)
+    assert low[1] / low[0] == pytest.approx(2.0, rel=1e-6)
+    high = np.array([1e4, 4e4])  # w >> w_r: the recipe's w^(-1/2) again
+    np.testing.assert_allclose(mode_amplitude(high, np.inf, rolloff_cm=1.0), mode_amplitude(high, np.inf), rtol=1e-8)
+    assert mode_amplitude(300.0, np.inf, rolloff_cm=300.0) == pytest.approx(mode_amplitude(300.0, np.inf) / np.sqrt(2))
+
+
+def test_rolloff_rescales_each_mode_and_keeps_the_draws(bath):
+    """Same energies and the same normal draws: mode a's coupling is the plain one times
+    (scale / 0.008) w_a / sqrt(w_a^2 + w_r^2); no roll-off is the plain recipe bit for bit."""
+    assert np.array_equal(dycp_model_bath(rolloff_cm=None).couplings_cm, bath.couplings_cm)
+    rolled = dycp_model_bath(scale=0.0128, rolloff_cm=300.0)
+    w = bath.energies_cm
+    assert np.array_equal(rolled.energies_cm, w)
+    f = 1.6 * w / np.sqrt(w**2 + 300.0**2)
+    np.testing.assert_allclose(rolled.couplings_cm, bath.couplings_cm * f[:, None, None],
+                               rtol=1e-12, atol=1e-14 * np.abs(bath.couplings_cm).max())
+    assert "rolloff_cm=300" in rolled.source and "rolloff" not in bath.source
+
+
+@pytest.mark.parametrize("bad", [0.0, -5.0, np.inf, np.nan])
+def test_rolloff_must_be_a_positive_energy(bad):
+    with pytest.raises(ValueError, match="rolloff_cm"):
+        dycp_model_bath(rolloff_cm=bad)
+
+
+def test_rolloff_slows_the_raman_rate_far_more_than_the_orbach_rate(bath, dycp_hamiltonian):
+    """At equal scale, the roll-off at 300 cm^-1 lengthens the order-4 tau at 40 K (two soft phonons,
+    k_B T = 28 cm^-1) more than 100-fold and the order-2 tau at 90 K (resonant through doublets at
+    478-1474 cm^-1) less than 5-fold (measured: 278x and 4.0x)."""
+    H = dycp_hamiltonian.matrix((0.0, 0.0, 0.0))
+
+    def taus(b):
+        r = SpinPhononRates.from_bath(H, b, DEFAULT_WIDTH_CM)
+        U = r.eigenvectors
+        M = U.conj().T @ dycp_hamiltonian.magnetic_moment[2] @ U
+        (R4,) = r.superoperator([40.0], "4")
+        (R2,) = r.superoperator([90.0], "2")
+        return relaxation_time(R4, r.energies, M), relaxation_time(R2, r.energies, M)
+
+    (t4, t2), (t4r, t2r) = taus(bath), taus(dycp_model_bath(rolloff_cm=300.0))
+    assert t4r / t4 > 100.0
+    assert 1.0 < t2r / t2 < 5.0
+
+
+@pytest.mark.parametrize("line, needles", [
+    ('rolloff = "-3 cm^-1"', ["rolloff", "> 0"]),
+    ('rolloff = "300 kg"', ["rolloff", "kg"]),
+])
+def test_bad_rolloff_is_one_clear_error(tmp_path, capsys, line, needles):
+    from importlib import resources
+
+    from helpers import assert_bad_input
+
+    text = resources.files("spinbath.examples").joinpath("dycp.toml").read_text()
+    text = text.replace('model = "dycp-model"', f'model = "dycp-model"\n{line}', 1)
+    assert_bad_input(tmp_path, capsys, text, needles)
+
+
+def test_rolloff_without_a_model_bath_is_one_clear_error(tmp_path, capsys):
+    from helpers import assert_bad_input
+
+    text = """
+study = "spin-phonon"
+[spin]
+J = "1/2"
+g = 2.0
+[bath]
+rolloff = "300 cm^-1"
+[[bath.modes]]
+energy = "50 cm^-1"
+dB2 = {"0" = 0.1}
+"""
+    assert_bad_input(tmp_path, capsys, text, ["rolloff", "model bath"])

@@ -143,26 +143,38 @@ def rank_scales(B: dict[tuple[int, int], float], ranks: Sequence[int] = (2, 4, 6
 
 
 def mode_amplitude(w_cm, cutoff_cm: float = DEFAULT_CUTOFF_CM,
-                   reference_cm: float = REFERENCE_ENERGY_CM) -> np.ndarray:
-    """A(w) = sqrt(w_ref / w) exp(-w / w_c) (dimensionless; w, w_ref, w_c in cm^-1)."""
+                   reference_cm: float = REFERENCE_ENERGY_CM,
+                   rolloff_cm: float | None = None) -> np.ndarray:
+    """A(w) = sqrt(w_ref / w) exp(-w / w_c) (dimensionless; w, w_ref, w_c in cm^-1), times
+    w / sqrt(w^2 + w_r^2) when a soft-mode roll-off w_r (cm^-1) is given.
+
+    With the roll-off, A(w) ~ w^(1/2) / w_r for w << w_r: the law of a long-wavelength (strain-like)
+    coupling, for modes that move the coordination sphere of the ion nearly rigidly; modes well above
+    w_r keep the recipe's w^(-1/2)."""
     w = np.asarray(w_cm, dtype=float)
-    return np.sqrt(reference_cm / w) * np.exp(-w / cutoff_cm)
+    amp = np.sqrt(reference_cm / w) * np.exp(-w / cutoff_cm)
+    if rolloff_cm is not None:
+        amp = amp * w / np.sqrt(w**2 + float(rolloff_cm) ** 2)
+    return amp
 
 
 def dycp_cf_derivatives(energies_cm: np.ndarray, rng: np.random.Generator,
                         scale: float = DEFAULT_SCALE,
-                        cutoff_cm: float = DEFAULT_CUTOFF_CM) -> np.ndarray:
+                        cutoff_cm: float = DEFAULT_CUTOFF_CM,
+                        rolloff_cm: float | None = None) -> np.ndarray:
     """(n_modes, 27) derivatives dB_k^q/dQ_a (cm^-1, columns in ``CF_KEYS`` order), step 2 of the
-    recipe: scale * s_k * A(w_a) * xi with xi drawn from ``rng`` as one (n_modes, 27) normal array."""
+    recipe: scale * s_k * A(w_a) * xi with xi drawn from ``rng`` as one (n_modes, 27) normal array
+    (the roll-off changes A only, not the draws)."""
     s = rank_scales(dycp_crystal_field()["B"])
     per_key = np.array([s[k] for k, _ in CF_KEYS])
     xi = rng.standard_normal((np.asarray(energies_cm).size, len(CF_KEYS)))
-    return float(scale) * mode_amplitude(energies_cm, cutoff_cm)[:, None] * per_key[None, :] * xi
+    amp = mode_amplitude(energies_cm, cutoff_cm, rolloff_cm=rolloff_cm)
+    return float(scale) * amp[:, None] * per_key[None, :] * xi
 
 
 def dycp_model_bath(seed: int = DEFAULT_SEED, n_atoms: int = DYCP_CELL_ATOMS,
                     scale: float = DEFAULT_SCALE, cutoff_cm: float = DEFAULT_CUTOFF_CM,
-                    linewidth_cm: float | None = None) -> PhononBath:
+                    linewidth_cm: float | None = None, rolloff_cm: float | None = None) -> PhononBath:
     """A MODEL phonon bath for DyCp ([Dy(Cp^ttt)2]+, J = 15/2), built by the seeded recipe of the
     docs/theory/spin-phonon.md (no ab initio phonons of DyCp are public).
 
@@ -174,6 +186,11 @@ def dycp_model_bath(seed: int = DEFAULT_SEED, n_atoms: int = DYCP_CELL_ATOMS,
     cutoff_cm : w_c of the amplitude factor exp(-w / w_c), cm^-1.
     linewidth_cm : if given, every mode gets this linewidth (cm^-1) in the bath; by default none,
         and rate calculations take a global width (``DEFAULT_WIDTH_CM`` is the recommended one).
+    rolloff_cm : if given, the soft-mode roll-off w_r (cm^-1) of :func:`mode_amplitude`: couplings of
+        modes below w_r fall off as w^(1/2), which weakens the two-phonon (Raman) relaxation of the
+        low-temperature regime and leaves the resonant (Orbach) one through modes at 470-1500 cm^-1
+        nearly unchanged. ``ROLLOFF_TUNING`` is the tuning of the hysteresis example. Default: none
+        (the original recipe, the same arrays as before the option existed).
 
     Returns
     -------
@@ -185,25 +202,32 @@ def dycp_model_bath(seed: int = DEFAULT_SEED, n_atoms: int = DYCP_CELL_ATOMS,
         raise ValueError(f"n_atoms must be >= 2, got {n_atoms}")
     scale = float(scale)
     cutoff_cm = float(cutoff_cm)
+    if rolloff_cm is not None:
+        rolloff_cm = float(rolloff_cm)
+        if not np.isfinite(rolloff_cm) or rolloff_cm <= 0:
+            raise ValueError(f"rolloff_cm must be finite and > 0 cm^-1, got {rolloff_cm!r}")
     if not np.isfinite(scale) or scale <= 0:
         raise ValueError(f"scale must be finite and > 0, got {scale!r}")
     if not np.isfinite(cutoff_cm) or cutoff_cm <= 0:
         raise ValueError(f"cutoff_cm must be finite and > 0 cm^-1, got {cutoff_cm!r}")
     rng = np.random.default_rng(seed)
     w = molecular_crystal_mode_energies(3 * n_atoms - 3, rng)
-    dB = dycp_cf_derivatives(w, rng, scale, cutoff_cm)
+    dB = dycp_cf_derivatives(w, rng, scale, cutoff_cm, rolloff_cm)
     V = couplings_from_cf_derivatives(dycp_crystal_field()["J"], dB, CF_KEYS)
     lw = None if linewidth_cm is None else np.full(w.size, float(linewidth_cm))
     source = (
         f"MODEL phonon bath for DyCp ([Dy(Cp^ttt)2]+, J = 15/2), NOT ab initio: "
         f"spinbath.baths.model_baths.dycp_model_bath(seed={seed}, n_atoms={n_atoms}, scale={scale:g}, "
-        f"cutoff_cm={cutoff_cm:g}). {w.size} = 3 x {n_atoms} - 3 optical mode energies drawn from a "
+        f"cutoff_cm={cutoff_cm:g}{'' if rolloff_cm is None else f', rolloff_cm={rolloff_cm:g}'}). {w.size} = 3 x {n_atoms} - 3 optical mode energies drawn from a "
         f"molecular-crystal band table (lattice, soft intramolecular, CH3 torsions, skeletal, C-H bends, "
         f"gap 1650-2850, C-H stretches) with numpy default_rng(seed); crystal-field derivatives "
         f"dB_k^q/dQ = scale * rms_q(B_k^q of DyCp) * sqrt({REFERENCE_ENERGY_CM:g}/w) * exp(-w/{cutoff_cm:g}) "
-        f"* N(0,1) for the 27 Stevens parameters of even rank k <= 6; V^a = sum dB O_k^q in the |J, M> "
-        f"basis (M descending), cm^-1 per unit Q = a + a^+. The scale was tuned so that tau is of "
-        f"the measured order near 77 K (benchmarks/tune_dycp_model.py). Drawn with numpy {np.__version__}."
+        f"{'' if rolloff_cm is None else f'* w/sqrt(w^2 + {rolloff_cm:g}^2) '}* N(0,1) for the 27 Stevens parameters of even rank k <= 6; V^a = sum dB O_k^q in the |J, M> "
+        f"basis (M descending), cm^-1 per unit Q = a + a^+. "
+        + ("The scale was tuned so that tau is of the measured order near 77 K"
+           if rolloff_cm is None else "Scale and roll-off as chosen by the caller (the hysteresis example's "
+           "were tuned so that the loops close near the measured 60 K)")
+        + f" (benchmarks/tune_dycp_model.py). Drawn with numpy {np.__version__}."
     )
     return PhononBath(w, V, lw, source=source)
 

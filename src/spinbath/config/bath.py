@@ -1,7 +1,8 @@
 """The [bath] section of spin-phonon configs: where the phonon modes and their couplings come from.
 
 Exactly one source:
-    model = "dycp-model"               a seeded model bath shipped with spinbath (optional seed, scale)
+    model = "dycp-model"               a seeded model bath shipped with spinbath (optional seed, scale,
+                                       rolloff = "300 cm^-1": the soft-mode roll-off of its couplings)
     file = "bath.npz"                  a PhononBath (V^a) or a CFDerivativeBath (dB_k^q/dQ) .npz file
     phonopy = "phonopy_params.yaml"    phonopy force constants + cf_displacements = "cf.npz"
                                        (crystal-field parameters at displaced geometries); Gamma
@@ -93,6 +94,8 @@ class PhononBathConfig(StrictModel):
     model: str | None = None
     seed: int | None = None
     scale: float | None = Field(default=None, gt=0, description="coupling scale of a model bath")
+    rolloff: EnergyCm | None = Field(default=None, description="model bath: soft-mode roll-off w_r (cm^-1) "
+                                     "of the couplings, w / sqrt(w^2 + w_r^2)")
     file: str | None = None
     phonopy: str | None = None
     cf_displacements: str | None = None
@@ -136,14 +139,21 @@ class PhononBathConfig(StrictModel):
                              "of the acoustic modes (+-1e-6 cm^-1) would count as imaginary frequencies")
         return v
 
+    @field_validator("rolloff")
+    @classmethod
+    def _rolloff(cls, v):
+        if v is not None and not (np.isfinite(v) and v > 0):
+            raise ValueError(f"rolloff must be a finite energy > 0 (cm^-1), got {v!r}")
+        return v
+
     @model_validator(mode="after")
     def _one_source(self):
         given = [k for k in ("model", "file", "phonopy", "modes") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one bath source: model, file, phonopy or [[bath.modes]]"
                              + (f" (got {', '.join(given)})" if given else ""))
-        if (self.seed is not None or self.scale is not None) and self.model is None:
-            raise ValueError("seed and scale apply only to a model bath (model = ...)")
+        if (self.seed is not None or self.scale is not None or self.rolloff is not None) and self.model is None:
+            raise ValueError("seed, scale and rolloff apply only to a model bath (model = ...)")
         if (self.phonopy is None) != (self.cf_displacements is None):
             raise ValueError("phonopy and cf_displacements go together (modes + crystal field at displaced geometries)")
         if self.mesh is not None and self.phonopy is None:
@@ -163,6 +173,8 @@ class PhononBathConfig(StrictModel):
             from ..baths.model_baths import MODEL_BATHS
 
             kw = {k: getattr(self, k) for k in ("seed", "scale") if getattr(self, k) is not None}
+            if self.rolloff is not None:
+                kw["rolloff_cm"] = self.rolloff
             bath = MODEL_BATHS[self.model](**kw)
             if bath.dim != int(round(2 * J)) + 1:
                 raise ValueError(f"bath.model {self.model!r} is built for dimension {bath.dim}, "

@@ -25,7 +25,8 @@ Output variables (xarray.Dataset):
     magnetization(temperature, loop_point)            mu_B per molecule, <m . n> (m = -g mu_B J)
     equilibrium_magnetization(temperature, loop_point) mu_B, the thermal value at each field
     field(loop_point), branch(loop_point)             T; "down" (from +max) or "up"
-    coercive_field(temperature)                       T, |B| where M = 0, mean of both branches
+    coercive_field(temperature)                       T, |B| where M = 0, mean of both branches; NaN where
+                                                      the moment does not reverse within +-field max
     remanence(temperature)                            mu_B, |M| at B = 0, mean of both branches
     loop_opening(temperature)                         1, max_B |M_up - M_down| / saturation
     M_zfc, M_fc, M_eq_zfc(zfc_temperature)            mu_B, ZFC, FC (warming) and equilibrium in the field
@@ -179,7 +180,8 @@ def run(cfg: HysteresisConfig) -> xr.Dataset:
                               {**mu, "long_name": "magnetization <m . n> per molecule along the sweep"}),
             "equilibrium_magnetization": (("temperature", "loop_point"), M_eq,
                                           {**mu, "long_name": "thermal-equilibrium <m . n> at each field"}),
-            "coercive_field": ("temperature", hc, {"units": "T", "long_name": "coercive field |B| at M = 0 (mean of both branches)"}),
+            "coercive_field": ("temperature", hc, {"units": "T", "long_name": "coercive field |B| at M = 0 (mean of both branches); "
+                                                      "NaN: the moment does not reverse within +-field_max_T"}),
             "remanence": ("temperature", mr, {**mu, "long_name": "remanent |M| at B = 0 (mean of both branches)"}),
             "loop_opening": ("temperature", opening, {"units": "1", "long_name": "max_B |M_up - M_down| / saturation"}),
             "M_zfc": ("zfc_temperature", m_zfc[:, 0], {**mu, "long_name": "zero-field-cooled M, on warming"}),
@@ -227,7 +229,8 @@ def plot(ds: xr.Dataset, path) -> None:
     with paper_style():
         fig, axes = plt.subplots(2, 2, figsize=(7.2, 5.8), layout="constrained")
         a, b, c, d = axes.ravel()
-        shown = np.unique(np.linspace(0, T.size - 1, min(T.size, 5)).round().astype(int))
+        # up to five loops, evenly spread in temperature (not in index: grids are often denser at low T)
+        shown = np.unique([int(np.argmin(np.abs(T - t))) for t in np.linspace(T[0], T[-1], min(T.size, 5))])
         cmap = plt.get_cmap("viridis")
         for k, j in enumerate(shown):
             color = cmap(k / max(len(shown) - 1, 1))
@@ -240,7 +243,14 @@ def plot(ds: xr.Dataset, path) -> None:
         a.set_title(f"{math_text(ds.attrs.get('title', ''))}: loops at {rate * 1e4:.3g} Oe/s", fontsize=7)
         legend_beside(a, fontsize=6)
 
-        b.plot(T, ds.coercive_field, "o-", color="C0", ms=3, lw=1.0, label="coercive field")
+        hc = ds.coercive_field.values
+        b.plot(T, hc, "o-", color="C0", ms=3, lw=1.0, label="coercive field")
+        beyond = ~np.isfinite(hc)
+        if beyond.any():  # open loops that never reverse: B_c is beyond the sweep, not missing
+            top = float(ds.attrs["field_max_T"])
+            b.plot(T[beyond], np.full(beyond.sum(), top), "^", color="C0", ms=4, mfc="none", clip_on=False,
+                   label=rf"$B_c$ > {top:g} T (no reversal)")
+            b.legend(loc="upper right", fontsize=5.5, frameon=False)
         b.set_xlabel("temperature (K)")
         b.set_ylabel(r"coercive field $B_c$ (T)", color="C0")
         b2 = b.twinx()
@@ -289,11 +299,15 @@ def summary(ds: xr.Dataset) -> list[tuple[str, str]]:
         x = float(x)
         return f"{x:.1f} K" if np.isfinite(x) else "not found"
 
+    def coercive(x):
+        x = float(x)
+        return f"{x:.3g}" if np.isfinite(x) else f"> {float(ds.attrs['field_max_T']):g} (no reversal)"
+
     lo, hi = ds.attrs.get("T_B_loop_bracket_K", [np.nan, np.nan])
     rows = [("loop temperatures (K)", ", ".join(f"{t:g}" for t in T)),
             ("sweep", f"{float(ds.attrs['sweep_rate_T_per_s']):.3g} T/s, {int(ds.attrs['field_nodes'])} field nodes per branch"),
-            ("coercive field (T)", f"{float(ds.coercive_field[0]):.3g} at {T[0]:g} K .. "
-                                   f"{float(ds.coercive_field[-1]):.3g} at {T[-1]:g} K"),
+            ("coercive field (T)", f"{coercive(ds.coercive_field[0])} at {T[0]:g} K .. "
+                                   f"{coercive(ds.coercive_field[-1])} at {T[-1]:g} K"),
             tau_range_row("zero field", ds.zfc_temperature.values, ds.tau_zero_field.values),
             (f"T_B (tau = {float(ds.attrs['tau_block_s']):g} s)", k(ds.attrs["T_B_tau_K"])),
             ("T_B (ZFC maximum)", k(ds.attrs["T_B_zfc_K"])),
