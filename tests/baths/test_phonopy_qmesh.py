@@ -306,6 +306,21 @@ def test_partner_map_is_an_involution_equal_to_the_brute_force_search(crystal):
         partner_indices(np.array([[0.0, 0.0, 0.0], [0.3, 0.0, 0.0]]))
 
 
+def test_unsorted_energies_at_gamma_are_an_error_not_a_wrong_acoustic_drop(crystal):
+    """The three acoustic modes dropped at Gamma are the three lowest, which needs ascending energies
+    (phonopy's order, MeshModes' contract): hand-built modes with Gamma's branches reversed are refused,
+    naming the branch, instead of dropping three optical modes."""
+    ph, cf = crystal
+    modes = mesh_modes(ph, (2, 1, 1))
+    g = int(np.flatnonzero(np.all(np.abs(modes.qpoints) < 1e-12, axis=1))[0])
+    energies, vecs = modes.energies_cm.copy(), modes.eigenvectors.copy()
+    energies[g], vecs[g] = energies[g][::-1], vecs[g][::-1]
+    flipped = MeshModes(modes.qpoints, modes.trim, energies, vecs, modes.masses_amu, modes.mesh, modes.n_q)
+    with pytest.raises(ValueError, match=r"ascending .* branch 1 at q = \[0.0, 0.0, 0.0\]"):
+        qmesh_couplings(flipped, cf)
+    qmesh_couplings(modes, cf)  # the same modes in phonopy's order pass
+
+
 def test_tau_does_not_depend_on_eigenvector_phases_or_degenerate_bases(crystal):
     """Each complex eigenvector times a random phase (+-1 at time-reversal-invariant q, where they are
     real), and a random rotation inside every degenerate set (unitary; orthogonal where real): the

@@ -181,12 +181,19 @@ def gamma_modes(phonopy_source) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _kept_modes(w: np.ndarray, min_energy_cm: float, n_acoustic: int = 0, name: str = "mode {j}") -> np.ndarray:
-    """Indices of the modes kept, of energies ``w`` (cm^-1, ascending, negative = imaginary) at one q:
+    """Indices of the modes kept, of energies ``w`` (cm^-1, ascending, negative = imaginary; unsorted
+    energies with ``n_acoustic`` > 0 are a ValueError) at one q:
     all but the ``n_acoustic`` lowest (3 at Gamma: the acoustic modes, whatever energy a slightly
     broken sum rule gives them; a warning when they are not all below the threshold) and those with
     |w| < ``min_energy_cm``. A mode at or below -``min_energy_cm`` is a ValueError naming it by
     ``name`` (formatted with its index j)."""
     thr = float(min_energy_cm)
+    down = np.flatnonzero(np.diff(w) < 0)
+    if n_acoustic and down.size:  # "the lowest" is only defined on sorted energies
+        j = int(down[0])
+        raise ValueError(f"mode energies must be ascending (phonopy's order) to drop the {n_acoustic} acoustic "
+                         f"modes, the lowest: {name.format(j=j + 1)} ({w[j + 1]:.6g} cm^-1) is below "
+                         f"{name.format(j=j)} ({w[j]:.6g} cm^-1)")
     bad = np.flatnonzero(w <= -thr)
     if bad.size:
         raise ValueError(f"{name.format(j=bad[0])} has an imaginary frequency ({w[bad[0]]:.4g} cm^-1 in "
