@@ -1,7 +1,7 @@
 """The seeded DyCp MODEL phonon bath: determinism, mode count and density of states, the
 crystal-field-derivative recipe (rank scaling, energy dependence, draw order), time-even and
 Kramers-compatible couplings, and the tuned relaxation time (a quick order-2 check here, the
-order-2+4 tuning targets under -m slow)."""
+order-2+4 tuning targets under -m slow); the optional soft-mode roll-off."""
 
 from __future__ import annotations
 
@@ -244,8 +244,9 @@ def test_rolloff_must_be_a_positive_energy(bad):
 
 def test_rolloff_slows_the_raman_rate_far_more_than_the_orbach_rate(bath, dycp_hamiltonian):
     """At equal scale, the roll-off at 300 cm^-1 lengthens the order-4 tau at 40 K (two soft phonons,
-    k_B T = 28 cm^-1) more than 100-fold and the order-2 tau at 90 K (resonant through doublets at
-    478-1474 cm^-1) less than 5-fold (measured: 278x and 4.0x)."""
+    k_B T = 28 cm^-1) more than 100-fold and the order-2 tau at 90 K (the Orbach ladder: one phonon
+    per step, 478 cm^-1 to the first excited doublet, 65-300 cm^-1 between the upper ones) less than
+    5-fold (measured: 278x and 4.0x)."""
     H = dycp_hamiltonian.matrix((0.0, 0.0, 0.0))
 
     def taus(b):
@@ -280,6 +281,7 @@ def test_rolloff_without_a_model_bath_is_one_clear_error(tmp_path, capsys):
 
     text = """
 study = "spin-phonon"
+temperatures = [10]
 [spin]
 J = "1/2"
 g = 2.0

@@ -107,6 +107,9 @@ def test_loop_open_at_2_K_and_closed_far_above_tau_equal_sweep_time(small_ds):
     op = ds.loop_opening.values
     assert op[0] > 0.5  # 2 K: wide open
     assert not float(ds.coercive_field[0]) < 0.5  # NaN: the moment does not even reverse within +-7 T
+    down = ds.branch.values == "down"
+    if not np.isfinite(float(ds.coercive_field[0])):  # NaN means no reversal, not a failed computation
+        assert float(ds.magnetization[0, down][-1]) > 0 and float(ds.field[down][-1]) < 0
     far = tau < 1e-3 * half_loop  # relaxation far faster than the sweep
     assert far.any()
     assert np.all(op[far] < float(ds.attrs["closed_below"]))
@@ -177,15 +180,15 @@ def test_blocking_temperature_from_tau_lies_where_the_loops_close():
     closing as in the example: T_B from tau(T_B) = 100 s lies between the last open and the first closed
     loop temperature, so it agrees with the loop-closing temperature within the sweep's resolution (the
     grid spacing), and so does the ZFC maximum. (They need not coincide: the loop closes where the lag
-    2 v tau (dM_eq/dB)_0 falls below 1 % of M_sat, tau ~ 25 s at 65 K; with Orbach-like tau(T) that is
-    3-5 K above T_B.)"""
+    2 v tau (dM_eq/dB)_0 falls below 1 % of M_sat, tau ~ 25 s at 65 K, about 4 K above T_B in the
+    example with 200 nodes per branch. With the 24 nodes here a step near zero field lasts ~100 s,
+    longer than tau(70 K) ~ 9 s, so the small lag at 70 K is underestimated and the interpolated closing
+    comes out at 63 K instead of 66.5 K; the bracket is the same.)"""
     ds = spinbath.run(_small("2+4", points=24, temps=(50.0, 60.0, 70.0), zfc=14), quiet=True)
     lo, hi = (float(x) for x in ds.attrs["T_B_loop_bracket_K"])
     assert (lo, hi) == (60.0, 70.0)
     t_tau, t_loop, t_zfc = (float(ds.attrs[k]) for k in ("T_B_tau_K", "T_B_loop_K", "T_B_zfc_K"))
-    assert lo < t_tau < hi and lo < t_zfc < hi
-    assert abs(t_tau - t_loop) < hi - lo
-    assert t_tau < t_loop  # 100 s is longer than the tau at which the loop closes
+    assert lo < t_tau < hi and lo < t_zfc < hi and lo < t_loop < hi
 
 
 @pytest.mark.slow
@@ -197,13 +200,14 @@ def test_dycp_loop_opening_follows_the_linear_lag_law():
 
     (ground doublet, zero-field tau). This ties the loop-closing temperature to tau(T): with a
     closing threshold x the loop closes where tau = x M_sat / (2 v (dM_eq/dB)_0), which is 100 s
-    only for x ~ 0.08 at 20 Oe/s (docs/studies/hysteresis.md)."""
+    only for x ~ 0.04 at 20 Oe/s (docs/studies/hysteresis.md). tau(T) is interpolated in log tau
+    between the ZFC temperatures (it is nearly exponential here)."""
     from spinbath.units import MUB_CM
 
     ds = spinbath.run(_small("2+4", points=60, temps=(60.0, 65.0), zfc=27), quiet=True)
     T = ds.temperature.values
     sat, v = float(ds.attrs["saturation_mu_B"]), float(ds.attrs["sweep_rate_T_per_s"])
-    tau = np.interp(T, ds.zfc_temperature.values, ds.tau_zero_field.values)
+    tau = np.exp(np.interp(T, ds.zfc_temperature.values, np.log(ds.tau_zero_field.values)))
     predicted = 2 * v * tau * (sat**2 * MUB_CM / (KB_CM * T)) / sat
     np.testing.assert_allclose(ds.loop_opening.values, predicted, rtol=0.1)
     assert abs(float(ds.attrs["T_B_tau_K"]) - 62.2) < 1.0  # the tuned model's tau(T) crosses 100 s at 62 K
@@ -212,7 +216,7 @@ def test_dycp_loop_opening_follows_the_linear_lag_law():
 def test_tunnel_splitting_opens_a_zero_field_step():
     """A ground-doublet splitting of 1e-3 cm^-1 is passed adiabatically at 20 Oe/s (Landau-Zener
     P = exp(-1.6e4) ~ 0): at 2 K the moment reverses at zero field (coercive field ~ 0), where without
-    it the loop stays open to ~1 T (the waist of a tunnelling loop)."""
+    it it does not reverse within +-7 T (the waist of a tunnelling loop, here the whole loop)."""
     cfg = _small(points=16, temps=(2.0,), zfc=4)
     cfg["loop"]["tunnel_splitting"] = "1e-3 cm^-1"
     cfg["method"]["max_rotation"] = 1e-2

@@ -5,7 +5,8 @@ or spin-phonon couplings of it are public) with the right size and shape -- the 
 the 276-atom cell drawn band by band (``DYCP_BANDS``), crystal-field derivatives
 dB_k^q/dQ_a = scale * s_k * A(w_a) * xi_{a,kq} with A(w) = sqrt(w_ref / w) exp(-w / w_c), and
 couplings V^a = sum_kq (dB_k^q/dQ_a) O_k^q in cm^-1 per unit Q_a = a_a + a_a^+ -- from a fixed seed,
-with one global coupling scale tuned so that tau is of the measured order near 77 K. It is a test
+with one global coupling scale tuned so that tau is of the measured order near 77 K, and an
+optional soft-mode roll-off of the amplitude (``rolloff_cm``; the hysteresis example's bath). It is a test
 bed for the methods, not a prediction for DyCp. The recipe, the band table, the draw order and the
 tuning results are in docs/theory/spin-phonon.md (appendix "the DyCp model bath");
 ``benchmarks/tune_dycp_model.py`` prints the tuning table. Units follow the Conventions page
@@ -154,7 +155,10 @@ def mode_amplitude(w_cm, cutoff_cm: float = DEFAULT_CUTOFF_CM,
     w = np.asarray(w_cm, dtype=float)
     amp = np.sqrt(reference_cm / w) * np.exp(-w / cutoff_cm)
     if rolloff_cm is not None:
-        amp = amp * w / np.sqrt(w**2 + float(rolloff_cm) ** 2)
+        w_r = float(rolloff_cm)
+        if not np.isfinite(w_r) or w_r <= 0:
+            raise ValueError(f"rolloff_cm must be finite and > 0 cm^-1, got {rolloff_cm!r}")
+        amp = amp * w / np.sqrt(w**2 + w_r**2)
     return amp
 
 
@@ -188,9 +192,10 @@ def dycp_model_bath(seed: int = DEFAULT_SEED, n_atoms: int = DYCP_CELL_ATOMS,
         and rate calculations take a global width (``DEFAULT_WIDTH_CM`` is the recommended one).
     rolloff_cm : if given, the soft-mode roll-off w_r (cm^-1) of ``mode_amplitude``: the amplitude is
         multiplied by w / sqrt(w^2 + w_r^2), so modes far below w_r couple as w^(1/2). That slows the
-        two-phonon (Raman) relaxation of the low-temperature regime far more than the resonant
-        (Orbach) one through modes at 470-1500 cm^-1 (w_r = 300 cm^-1: order-4 tau at 40 K x278,
-        order-2 tau at 90 K x4). The hysteresis example uses scale 0.0128 with w_r = 300 cm^-1.
+        two-phonon (Raman) relaxation of the low-temperature regime, made of soft phonons, far more
+        than the one-phonon Orbach ladder, whose steps have the gaps between doublets (478 cm^-1 to
+        the first excited doublet, 65-300 cm^-1 between the upper ones) and are partly suppressed
+        (w_r = 300 cm^-1: order-4 tau at 40 K x278, order-2 tau at 90 K x4). The hysteresis example uses scale 0.0128 with w_r = 300 cm^-1.
         Default: none (the original recipe; the same arrays as without the option).
 
     Returns
@@ -226,8 +231,9 @@ def dycp_model_bath(seed: int = DEFAULT_SEED, n_atoms: int = DYCP_CELL_ATOMS,
         f"{'' if rolloff_cm is None else f'* w/sqrt(w^2 + {rolloff_cm:g}^2) '}* N(0,1) for the 27 Stevens parameters of even rank k <= 6; V^a = sum dB O_k^q in the |J, M> "
         f"basis (M descending), cm^-1 per unit Q = a + a^+. "
         + ("The scale was tuned so that tau is of the measured order near 77 K"
-           if rolloff_cm is None else "Scale and roll-off as chosen by the caller (the hysteresis example's "
-           "were tuned so that the loops close near the measured 60 K)")
+           if rolloff_cm is None and scale == DEFAULT_SCALE else "Scale and roll-off as chosen by the caller "
+           "(the default scale 0.008 without roll-off was tuned so that tau is of the measured order near "
+           "77 K; the hysteresis example's 0.0128 with 300 cm^-1 so that its loops close near the measured 60 K)")
         + f" (benchmarks/tune_dycp_model.py). Drawn with numpy {np.__version__}."
     )
     return PhononBath(w, V, lw, source=source)

@@ -26,7 +26,7 @@ Output variables (xarray.Dataset):
     equilibrium_magnetization(temperature, loop_point) mu_B, the thermal value at each field
     field(loop_point), branch(loop_point)             T; "down" (from +max) or "up"
     coercive_field(temperature)                       T, |B| where M = 0, mean of both branches; NaN where
-                                                      the moment does not reverse within +-field max
+                                                      a branch does not reverse within +-field max
     remanence(temperature)                            mu_B, |M| at B = 0, mean of both branches
     loop_opening(temperature)                         1, max_B |M_up - M_down| / saturation
     M_zfc, M_fc, M_eq_zfc(zfc_temperature)            mu_B, ZFC, FC (warming) and equilibrium in the field
@@ -181,7 +181,7 @@ def run(cfg: HysteresisConfig) -> xr.Dataset:
             "equilibrium_magnetization": (("temperature", "loop_point"), M_eq,
                                           {**mu, "long_name": "thermal-equilibrium <m . n> at each field"}),
             "coercive_field": ("temperature", hc, {"units": "T", "long_name": "coercive field |B| at M = 0 (mean of both branches); "
-                                                      "NaN: the moment does not reverse within +-field_max_T"}),
+                                                      "NaN: a branch does not reverse within +-field_max_T"}),
             "remanence": ("temperature", mr, {**mu, "long_name": "remanent |M| at B = 0 (mean of both branches)"}),
             "loop_opening": ("temperature", opening, {"units": "1", "long_name": "max_B |M_up - M_down| / saturation"}),
             "M_zfc": ("zfc_temperature", m_zfc[:, 0], {**mu, "long_name": "zero-field-cooled M, on warming"}),
@@ -230,7 +230,9 @@ def plot(ds: xr.Dataset, path) -> None:
         fig, axes = plt.subplots(2, 2, figsize=(7.2, 5.8), layout="constrained")
         a, b, c, d = axes.ravel()
         # up to five loops, evenly spread in temperature (not in index: grids are often denser at low T)
-        shown = np.unique([int(np.argmin(np.abs(T - t))) for t in np.linspace(T[0], T[-1], min(T.size, 5))])
+        n_shown = min(T.size, 5)
+        shown = list(dict.fromkeys(int(np.argmin(np.abs(T - t))) for t in np.linspace(T[0], T[-1], n_shown)))
+        shown = sorted(shown + [j for j in range(T.size) if j not in shown][: n_shown - len(shown)])
         cmap = plt.get_cmap("viridis")
         for k, j in enumerate(shown):
             color = cmap(k / max(len(shown) - 1, 1))
