@@ -208,10 +208,7 @@ def dycp_model_bath(seed: int = DEFAULT_SEED, n_atoms: int = DYCP_CELL_ATOMS,
         raise ValueError(f"n_atoms must be >= 2, got {n_atoms}")
     scale = float(scale)
     cutoff_cm = float(cutoff_cm)
-    if rolloff_cm is not None:
-        rolloff_cm = float(rolloff_cm)
-        if not np.isfinite(rolloff_cm) or rolloff_cm <= 0:
-            raise ValueError(f"rolloff_cm must be finite and > 0 cm^-1, got {rolloff_cm!r}")
+    rolloff_cm = None if rolloff_cm is None else float(rolloff_cm)  # checked by mode_amplitude
     if not np.isfinite(scale) or scale <= 0:
         raise ValueError(f"scale must be finite and > 0, got {scale!r}")
     if not np.isfinite(cutoff_cm) or cutoff_cm <= 0:
@@ -221,14 +218,16 @@ def dycp_model_bath(seed: int = DEFAULT_SEED, n_atoms: int = DYCP_CELL_ATOMS,
     dB = dycp_cf_derivatives(w, rng, scale, cutoff_cm, rolloff_cm)
     V = couplings_from_cf_derivatives(dycp_crystal_field()["J"], dB, CF_KEYS)
     lw = None if linewidth_cm is None else np.full(w.size, float(linewidth_cm))
+    rolled = "" if rolloff_cm is None else f", rolloff_cm={rolloff_cm:g}"
+    roll_factor = "" if rolloff_cm is None else f"* w/sqrt(w^2 + {rolloff_cm:g}^2) "
     source = (
         f"MODEL phonon bath for DyCp ([Dy(Cp^ttt)2]+, J = 15/2), NOT ab initio: "
         f"spinbath.baths.model_baths.dycp_model_bath(seed={seed}, n_atoms={n_atoms}, scale={scale:g}, "
-        f"cutoff_cm={cutoff_cm:g}{'' if rolloff_cm is None else f', rolloff_cm={rolloff_cm:g}'}). {w.size} = 3 x {n_atoms} - 3 optical mode energies drawn from a "
+        f"cutoff_cm={cutoff_cm:g}{rolled}). {w.size} = 3 x {n_atoms} - 3 optical mode energies drawn from a "
         f"molecular-crystal band table (lattice, soft intramolecular, CH3 torsions, skeletal, C-H bends, "
         f"gap 1650-2850, C-H stretches) with numpy default_rng(seed); crystal-field derivatives "
         f"dB_k^q/dQ = scale * rms_q(B_k^q of DyCp) * sqrt({REFERENCE_ENERGY_CM:g}/w) * exp(-w/{cutoff_cm:g}) "
-        f"{'' if rolloff_cm is None else f'* w/sqrt(w^2 + {rolloff_cm:g}^2) '}* N(0,1) for the 27 Stevens parameters of even rank k <= 6; V^a = sum dB O_k^q in the |J, M> "
+        f"{roll_factor}* N(0,1) for the 27 Stevens parameters of even rank k <= 6; V^a = sum dB O_k^q in the |J, M> "
         f"basis (M descending), cm^-1 per unit Q = a + a^+. "
         + ("The scale was tuned so that tau is of the measured order near 77 K"
            if rolloff_cm is None and scale == DEFAULT_SCALE else "Scale and roll-off as chosen by the caller "
