@@ -18,12 +18,14 @@ of the plan, which grows as n^2 (pairs inside the lineshape window at fixed widt
 
 Model (:func:`build`): the DyCp crystal field (J = 15/2, Kramers doublets over 0-1540 cm^-1), mode
 energies drawn with the spread of the DyCp cell's phonon bands (``spinbath.baths.model_baths``:
-dense below 700 cm^-1, stretches at 750-1650 and 2850-3120 cm^-1), random Hermitian couplings,
-Gaussian width 10 cm^-1, seeded.
+dense below 700 cm^-1, stretches at 750-1650 and 2850-3120 cm^-1), Gaussian width 10 cm^-1,
+seeded; couplings that are crystal-field derivatives (time-even: the sweep uses time reversal,
+``--couplings stevens``, the default) or random Hermitian matrices (``--couplings random``).
 
     python benchmarks/bench_fourth_order_dask.py --quick               # 2000 modes, about 2 min
     python benchmarks/bench_fourth_order_dask.py                       # 10000 modes, full rows
     python benchmarks/bench_fourth_order_dask.py --sizes 30000 100000 --sample 8
+    python benchmarks/bench_fourth_order_dask.py --couplings random    # without time reversal
 """
 
 from __future__ import annotations
@@ -77,22 +79,41 @@ def _worker_peaks(address: str) -> list[float]:
         return sorted(client.run(_peak_rss_mb).values())
 
 
-def build(n_modes: int, seed: int):
+def build(n_modes: int, seed: int, couplings: str = "stevens"):
     """DyCp crystal field (J = 15/2, zero field), mode energies spread as the DyCp cell's bands
-    (lattice, soft intramolecular, CH3 torsions, stretches, C-H stretches; 20-3000 cm^-1), random
-    Hermitian couplings (real and imaginary parts normal, scale 0.25 cm^-1), Gaussian width 10 cm^-1."""
+    (lattice, soft intramolecular, CH3 torsions, stretches, C-H stretches; 20-3000 cm^-1), Gaussian
+    width 10 cm^-1, and couplings of one of two kinds:
+
+    "stevens" (default): crystal-field derivatives, V^a = sum_{k = 2, 4, 6; q} c^a_kq O_k^q with
+        c^a_kq normal in cm^-1 (each O_k^q scaled to unit Frobenius norm; max |V_ij| ~ 2 cm^-1):
+        time-even, as every crystal-field derivative at zero field is, so the sweep uses time reversal
+        (:mod:`spinbath.quantum.time_reversal`);
+    "random": random Hermitian matrices (real and imaginary parts normal, scale 0.25 cm^-1), not
+        time-even: the general sweep (the rows measured before time reversal was used)."""
     from spinbath.baths.model_baths import molecular_crystal_mode_energies
     from spinbath.config.spin import SpinConfig
     from spinbath.quantum.spin_phonon import SpinPhononRates
+    from spinbath.spins.stevens import stevens
 
     H = SpinConfig(J="15/2", g=4 / 3, crystal_field={"dataset": "dycp"}).hamiltonian().matrix(np.zeros(3))
     rng = np.random.default_rng(seed)
     w = molecular_crystal_mode_energies(n_modes, rng)
     d = H.shape[0]
-    A = rng.normal(size=(n_modes, d, d)) + 1j * rng.normal(size=(n_modes, d, d))
-    V = 0.25 * (A + A.conj().transpose(0, 2, 1))
-    del A
-    return SpinPhononRates(H, V, w, 10.0)
+    V = np.empty((n_modes, d, d), dtype=complex)
+    if couplings == "stevens":
+        ops = np.array([stevens(7.5, k, q) for k in (2, 4, 6) for q in range(-k, k + 1)], dtype=complex)
+        ops /= np.linalg.norm(ops, axis=(1, 2))[:, None, None]
+        for s in range(0, n_modes, 8192):
+            c = rng.normal(size=(min(8192, n_modes - s), len(ops)))
+            V[s : s + c.shape[0]] = np.einsum("ak,kij->aij", c, ops)
+    else:
+        for s in range(0, n_modes, 8192):
+            k = min(8192, n_modes - s)
+            A = rng.normal(size=(k, d, d)) + 1j * rng.normal(size=(k, d, d))
+            V[s : s + k] = 0.25 * (A + A.conj().transpose(0, 2, 1))
+    m = SpinPhononRates(H, V, w, 10.0)
+    del V
+    return m
 
 
 def measure(m, workers: int, sample: int | None, chunk_work: float) -> dict:
@@ -148,15 +169,18 @@ def main(argv=None) -> None:
     ap.add_argument("--sample", type=int, default=None, help="compute only this many chunks and project")
     ap.add_argument("--chunk-work", type=float, default=None, help="complex multiply-adds per chunk (default: chosen from the plan)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--couplings", choices=("stevens", "random"), default="stevens",
+                    help="time-even crystal-field derivatives (default) or random Hermitian matrices (see build)")
     args = ap.parse_args(argv)
     sizes = [2000] if args.quick else args.sizes
     print(f"fourth order on Dask, DyCp J = 15/2 (d = 16), {N_TEMPS} temperatures, Gaussian width 10 cm^-1, "
-          f"modes spread as the DyCp bands; {os.cpu_count()} CPU(s); {time.strftime('%Y-%m-%d %H:%M %Z')}")
+          f"modes spread as the DyCp bands; couplings: {args.couplings}; {os.cpu_count()} CPU(s); "
+          f"{time.strftime('%Y-%m-%d %H:%M %Z')}")
     print(f"{'modes':>7} {'workers':>7} {'chunks':>7} {'wall (s)':>9} {'compute (s)':>11} {'s/chunk':>8} "
           f"{'s/1e9 work':>10} {'cpu s/1e9':>9} {'worker peak (MB)':>17} {'driver (MB)':>11} {'driver cpu (s)':>14} {'load':>5}", flush=True)
     rows = []
     for n in sizes:
-        m = build(n, args.seed)
+        m = build(n, args.seed, args.couplings)
         for k in args.workers:
             r = measure(m, k, args.sample, args.chunk_work)
             rows.append(r)

@@ -279,7 +279,8 @@ def test_compiled_window_equals_the_truncated_lineshape(shape, common):
         half = np.where(np.arange(wb.size)[None, :] == diag[:, None], 0.5, 1.0)
         want = 0.5 * np.sqrt(g * half[None]).reshape(freqs.size, -1)[:, keep]
         Z = np.ones((freqs.size, wa.size * wb.size), dtype=complex)
-        got = scaled_k(Z, keep, wa, wb, sign, freqs, width, cut, _LINE_KINDS.index(shape), diag)
+        got = scaled_k(Z, keep, wa, wb, sign, freqs, width, cut, _LINE_KINDS.index(shape), diag,
+                       np.ones(0, complex), 0, np.zeros((0, 0)))
         np.testing.assert_allclose(got.real, want, rtol=1e-13, atol=0)
         assert keep.size > 0 and not np.any(got.imag)
 

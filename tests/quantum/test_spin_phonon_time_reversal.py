@@ -252,7 +252,9 @@ def test_zero_frequency_amplitudes_obey_the_swap_the_sweep_relies_on(part, shape
 
     H, V, w = kramers_system(2.5, seed=4, n_modes=14)
     lw = np.random.default_rng(4).uniform(0.5, 1.5, w.size) * 6.0 if per_mode else None
-    m = SpinPhononRates(H, V, w, None if per_mode else 6.0, shape, linewidths=lw)
+    # (time_reversal=None: the complex amplitudes of every element, not the real coordinates the
+    # sweep keeps when Theta is a symmetry; tests/quantum/test_time_reversal.py covers those)
+    m = SpinPhononRates(H, V, w, None if per_mode else 6.0, shape, linewidths=lw, time_reversal=None)
     c0 = m._diagonal_pairs[0]
     cl = m.clusters[c0]
     assert cl.swap is not None and cl.m == 2 * H.shape[0]  # populations and doublet coherences

@@ -43,7 +43,8 @@ import numpy as np
 from ..baths.lineshapes import lineshape as _lookup_lineshape
 from .spin_phonon import (
     SpinPhononRates, _accumulate_pairs, _Cluster, _Modes,
-    _mode_denominators, _pair_block, block_pair_bytes, factor_bytes, split_partners,
+    _mode_denominators, _pair_block, block_pair_bytes, factor_bytes, gram_bytes, gram_fixed_bytes, gram_pair_bytes,
+    split_partners,
 )
 
 __all__ = ["PairChunkPlan", "PairChunk", "ChunkSums", "plan_chunks", "chunk_payload", "compute_pair_chunk",
@@ -170,8 +171,10 @@ def _per_pair_bytes(cl: _Cluster, d: int, n_T: int, diagonal: bool) -> int:
 
 
 def _block_bytes(cl: _Cluster, A: int, B: int, d: int, n_T: int, diagonal: bool) -> int:
-    """Estimated peak bytes of the work arrays of one block of A modes a and B partners."""
-    return int(A * B * _per_pair_bytes(cl, d, n_T, diagonal) + factor_bytes(cl, d) * (A + B))
+    """Estimated peak bytes of the work arrays of one block of A modes a and B partners (with the
+    fixed buffers of the real-coordinate pass, :func:`~spinbath.quantum.spin_phonon.gram_bytes`)."""
+    return int(A * B * _per_pair_bytes(cl, d, n_T, diagonal) + factor_bytes(cl, d) * (A + B)
+               + gram_bytes(cl, d, n_T, diagonal, A * B))
 
 
 def _block_work(cl: _Cluster, A: int, B: int, d: int, n_T: int) -> float:
@@ -216,10 +219,12 @@ def plan_chunks(model: SpinPhononRates, n_temperatures: int, task_memory: int = 
         if _block_bytes(cl, A, B, d, n_T, c == c0) + mode_bytes * (span + B) <= budget:
             yield a_idx, b_lo, b_hi
             return
-        per_col = A * _per_pair_bytes(cl, d, n_T, c == c0) + factor_bytes(cl, d) + mode_bytes
-        cols = (budget - A * factor_bytes(cl, d) - span * mode_bytes) // per_col
+        per_col = A * (_per_pair_bytes(cl, d, n_T, c == c0) + gram_pair_bytes(cl, d, n_T, c == c0)) \
+            + factor_bytes(cl, d) + mode_bytes
+        fixed = A * factor_bytes(cl, d) + span * mode_bytes + gram_fixed_bytes(cl, d, n_T, c == c0)
+        cols = (budget - fixed) // per_col
         if cols < 1:
-            need = per_col + A * factor_bytes(cl, d) + span * mode_bytes + CHUNK_OVERHEAD_BYTES
+            need = per_col + fixed + CHUNK_OVERHEAD_BYTES
             raise ValueError(f"task_memory = {task_memory} bytes is less than a block of {A} mode(s) a and one "
                              f"partner needs ({need / 2**20:.2f} MiB); raise it")
         yield from split_partners(a_idx, b_lo, b_hi, int(cols))
@@ -321,7 +326,8 @@ def inputs_hash(model: SpinPhononRates, part: str, temperatures: np.ndarray, tas
     the sorted modes (energies, widths, couplings), the secular clusters, the lineshape and its
     truncation, eta, the resonance window, the part, the temperatures, the partition knobs
     (``task_memory``, ``chunk_work``, ``block_size``) and, when given, the chunks themselves (their
-    blocks' mode indices: a change in how chunks are cut never reuses a chunk file of another cut)."""
+    blocks' mode indices: a change in how chunks are cut never reuses a chunk file of another cut),
+    and whether the sweep uses time reversal (:mod:`spinbath.quantum.time_reversal`)."""
     from .. import __version__
 
     h = hashlib.sha256()
@@ -333,7 +339,7 @@ def inputs_hash(model: SpinPhononRates, part: str, temperatures: np.ndarray, tas
     h.update(repr((_FORMAT, __version__, part, model.lineshape.name, float(model.cutoff), model.width,
                    model._per_mode, float(model.eta), float(model.resonance_window), float(model.secular_tol),
                    int(model.block_size), int(task_memory), None if chunk_work is None else float(chunk_work),
-                   sorted(model._mirrors))).encode())
+                   sorted(model._mirrors), model.symmetry is not None)).encode())
     for p in plans or ():
         h.update(repr((p.index, p.cluster, p.process, p.a_range, p.b_range)).encode())
         for a_idx, b_lo, b_hi in p.blocks:

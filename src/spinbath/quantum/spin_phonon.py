@@ -26,6 +26,7 @@ from ..units import CM_TO_RAD_PER_S, KB_CM
 from .liouville import lindblad_dissipator, tensor_to_superoperator
 from .orders import lookup_order
 from .temperatures import check_temperatures
+from .time_reversal import RealForm, Symmetry, find_symmetry, real_form, spin_time_reversal
 
 __all__ = [
     "RATE_PREFACTOR", "DEFAULT_SECULAR_TOL", "DEFAULT_ETA", "RESONANCE_WINDOW", "diagonalize", "secular_clusters",
@@ -111,6 +112,9 @@ class _Cluster:
     # Position of the transposed element (i_j, f_j) when the cluster holds it and omega = 0: then the
     # "AE" sum is swept over a <= b only and unfolded (``_unfold_swapped``); None otherwise.
     swap: np.ndarray | None = None
+    # Real coordinates of the amplitudes under time reversal (``spinbath.quantum.time_reversal``):
+    # the fourth-order sweep computes the representatives' amplitudes only and a real Gram matrix.
+    real: RealForm | None = None
 
     @property
     def m(self) -> int:
@@ -249,7 +253,8 @@ class _Chunk:
     Fourth order ("AE", "AA", "EE"): Z has shape (m, P), one column per pair inside the lineshape
     window of the block grid of modes a = ``ia`` times b = ``b0 .. b0 + nb - 1``; ``keep`` holds the
     flat grid index (row-major, a then b) of each column. The factor 1/2 of a = b in a sum over
-    a <= b is folded into Z (as sqrt(1/2)). Z = sqrt(lineshape) * amplitude.
+    a <= b is folded into Z (as sqrt(1/2)). Z = sqrt(lineshape) * amplitude; for a cluster with a
+    real form (``_Cluster.real``), its real coordinates x laid out (P, m) instead (float64).
     """
 
     cluster: int
@@ -311,7 +316,8 @@ def _pair_block(c: int, cl: _Cluster, process: str, a_idx: np.ndarray, b_lo: np.
     their partners b in [b_lo, b_hi) (one block of the fourth-order sweep); ``modes`` must hold
     a_idx, and ``modes_b`` (default: ``modes``) min(b_lo) .. max(b_hi) - 1. ``width``: the common
     line width (cm^-1), or None for the per-mode widths. None if no pair of the block is inside the
-    lineshape window."""
+    lineshape window. For a cluster with a real form (``cl.real``) only the representatives'
+    amplitudes are computed, and the chunk holds their real coordinates x, (P, m), instead of Z."""
     mb = modes if modes_b is None else modes_b
     u0, u1 = int(b_lo.min()), int(b_hi.max())
     if u1 <= u0:
@@ -328,7 +334,9 @@ def _pair_block(c: int, cl: _Cluster, process: str, a_idx: np.ndarray, b_lo: np.
     keep = _window_kernels()[0](wa, wb, lo, hi, sign, cl.freqs, cut)
     if keep.size == 0:
         return None
-    f, i = cl.f, cl.i
+    rf = cl.real
+    rows = slice(None) if rf is None else rf.rep  # the elements whose amplitudes are computed
+    f, i, freqs = cl.f[rows], cl.i[rows], cl.freqs[rows]
     # Each path's denominator is the mean of an initial- and a final-referenced one, each
     # depending on one mode only, so T is one product of inner dimension 4d (docs/theory/spin-phonon.md).
     Va, Vb = modes.Vt[ra], mb.Vt[rb]
@@ -346,15 +354,23 @@ def _pair_block(c: int, cl: _Cluster, process: str, a_idx: np.ndarray, b_lo: np.
         right = [Vbf, Vbf * Mb[:, f, :], Vbi * Pb[:, i, :], Vbi]
     left = np.concatenate(left, axis=2).transpose(1, 0, 2)  # (m, A, 4d)
     right = np.concatenate(right, axis=2).transpose(1, 2, 0)  # (m, 4d, B)
-    Z = np.matmul(left, right).reshape(cl.m, -1)  # (m, A B)
+    Z = np.matmul(left, right).reshape(f.size, -1)  # (m or r, A B)
     # Only the pairs inside the window go on (``keep``): the grid's others (outside the partner
     # ranges or the line) would only cost time in the accumulation.
     kind = _LINE_KINDS.index(lineshape.name)
-    Z = _window_kernels()[1](Z, keep, wa, wb, sign, cl.freqs, width, cut, kind, a_idx - u0 if halve else None)
+    diag = a_idx - u0 if halve else None
+    if rf is None:
+        Z = _window_kernels()[1](Z, keep, wa, wb, sign, freqs, width, cut, kind, diag, _NO_SPIN, 0, _NO_REAL)
+    else:  # the representatives' amplitudes straight into real coordinates (RealForm.coordinates)
+        X = np.empty((keep.size, cl.m))
+        _window_kernels()[1](Z, keep, wa, wb, sign, freqs, width, cut, kind, diag, rf.spin, rf.n_pair, X)
+        Z = X
     return _Chunk(c, process, Z, a_idx, u0, u1 - u0, keep)
 
 
 _LINE_KINDS = ("gaussian", "lorentzian")
+_NO_SPIN = np.ones(0, dtype=complex)
+_NO_REAL = np.zeros((0, 0))
 
 
 @cache
@@ -364,11 +380,14 @@ def _window_kernels():
     keep(wa, wb, lo, hi, sign, freqs, cut): flat grid indices r * B + b of the pairs with b in
     [lo[r], hi[r]) whose Omega (w_a - w_b, w_a + w_b or -(w_a + w_b) for sign 0, 1, 2) lies within
     the cutoff distance of one of the cluster's Bohr frequencies.
-    scaled(Z, keep, ..., width, cut, kind, diag): Z[:, keep] times (1/2) sqrt(g_j(w_j - Omega)),
-    the truncated lineshape (Gaussian exp(-x^2 / 2 s^2) / (s sqrt(2 pi)) or Lorentzian
-    (s / pi) / (x^2 + s^2), kind 0 or 1; zero beyond the cutoff), with the weight 1/2 of a = b
-    (diag[r]: the column of row r's own mode) inside the square root when diag is given. width and
-    cut are (A, B) or (1, 1) arrays. Same values as ``Lineshape.truncated`` (tests compare them).
+    scaled(Z, keep, ..., width, cut, kind, diag, spin, n_pair, real): Z[:, keep] times
+    (1/2) sqrt(g_j(w_j - Omega)), the truncated lineshape (Gaussian exp(-x^2 / 2 s^2) / (s sqrt(2 pi))
+    or Lorentzian (s / pi) / (x^2 + s^2), kind 0 or 1; zero beyond the cutoff), with the weight 1/2
+    of a = b (diag[r]: the column of row r's own mode) inside the square root when diag is given.
+    width and cut are (A, B) or (1, 1) arrays. Same values as ``Lineshape.truncated`` (tests compare
+    them). Returned (m, P) complex; or, when ``real`` (P, m_real) has rows, written into it as real
+    coordinates instead (Re of spin_j times the value in column j, Im in column m + j for j < n_pair;
+    :meth:`~spinbath.quantum.time_reversal.RealForm.coordinates`), one pass, and an empty array returned.
     """
     from numba import njit
 
@@ -392,22 +411,33 @@ def _window_kernels():
         return out[:k]
 
     @njit(cache=True)
-    def scaled(Z, keep, wa, wb, sign, freqs, width, cut, kind, diag):  # pragma: no cover - compiled
+    def scaled(Z, keep, wa, wb, sign, freqs, width, cut, kind, diag, spin, n_pair, real):  # pragma: no cover - compiled
         m = Z.shape[0]
         B = wb.size
-        out = np.empty((m, keep.size), dtype=np.complex128)
+        to_real = real.shape[0] > 0
+        out = np.empty((0 if to_real else m, 0 if to_real else keep.size), dtype=np.complex128)
+        g = np.empty(m)
         common = width.size == 1
         root_2pi = np.sqrt(2.0 * np.pi)
+        pre0 = 0.5 * np.sqrt(1.0 / (width[0, 0] * root_2pi))
+        quarter0 = 0.25 / (width[0, 0] * width[0, 0])
+        r = 0
+        base = 0
         for q in range(keep.size):
             p = keep[q]
-            r, b = p // B, p % B
+            while p >= base + B:  # keep is increasing: the row advances, no integer division
+                r += 1
+                base += B
+            b = p - base
             om = wa[r] - wb[b] if sign == 0 else (wa[r] + wb[b] if sign == 1 else -(wa[r] + wb[b]))
             s = width[0, 0] if common else width[r, b]
             c = cut[0, 0] if common else cut[r, b]
             half = 0.5 if diag is not None and diag[r] == b else 1.0
             if kind == 0:  # (1/2) sqrt(half g) = (1/2) sqrt(half / (s sqrt(2 pi))) exp(-x^2 / 4 s^2)
-                pre = 0.5 * np.sqrt(half / (s * root_2pi))
-                quarter = 0.25 / (s * s)
+                if common:
+                    pre, quarter = pre0 * np.sqrt(half), quarter0
+                else:
+                    pre, quarter = 0.5 * np.sqrt(half / (s * root_2pi)), 0.25 / (s * s)
                 x0 = freqs[0] - om
                 e0 = pre * np.exp(-quarter * x0 * x0)
                 for j in range(m):
@@ -416,12 +446,21 @@ def _window_kernels():
                     # exp(-q x^2) = exp(-q x0^2) exp(u), u = -q (x - x0)(x + x0), and for |u| < 1e-8
                     # exp(u) = 1 + u to 5e-17, so one exponential serves the cluster.
                     u = -quarter * (x - x0) * (x + x0)
-                    g = e0 * (1.0 + u) if abs(u) < 1e-8 else pre * np.exp(-quarter * x * x)
-                    out[j, q] = Z[j, p] * g if abs(x) <= c else 0.0
+                    gx = e0 * (1.0 + u) if abs(u) < 1e-8 else pre * np.exp(-quarter * x * x)
+                    g[j] = gx if abs(x) <= c else 0.0
             else:
                 for j in range(m):
                     x = freqs[j] - om
-                    out[j, q] = Z[j, p] * (0.5 * np.sqrt(half * (s / np.pi) / (x * x + s * s))) if abs(x) <= c else 0.0
+                    g[j] = 0.5 * np.sqrt(half * (s / np.pi) / (x * x + s * s)) if abs(x) <= c else 0.0
+            if to_real:  # real coordinates (RealForm.coordinates), a pair's row contiguous
+                for j in range(m):
+                    v = Z[j, p] * (g[j] * spin[j])
+                    real[q, j] = v.real
+                    if j < n_pair:
+                        real[q, m + j] = v.imag
+            else:
+                for j in range(m):
+                    out[j, q] = Z[j, p] * g[j]
         return out
 
     return keep, scaled
@@ -493,6 +532,13 @@ class SpinPhononRates:
     block_size : largest number of modes a handled per matrix product in the fourth-order sweep.
     basis_operator : optional Hermitian (d, d) operator (basis of H) whose eigenvectors fix the basis
         inside degenerate levels (e.g. the moment along the measuring axis at zero field).
+    time_reversal : the unitary part Y (d, d) of an antiunitary Theta = Y K in the basis of H; "auto"
+        (default): Y = exp(-i pi J_y) of one spin J = (d - 1)/2 in the |J, M> basis; None: not used.
+        When Theta commutes with H and every V^a (crystal-field derivatives at zero field) and permutes
+        the eigenvectors up to phases (every Kramers system), the fourth-order sweep computes half of
+        the amplitudes and real Gram sums (:mod:`spinbath.quantum.time_reversal`): the same R up to
+        round-off, about half the work. Checked numerically (relative 1e-11); ``symmetry`` tells
+        whether it holds.
 
     Everything that does not depend on temperature (eigenbasis, couplings in it, denominators, pair
     windows, and the fourth-order sqrt(lineshape) * T elements when they fit in ``cache_bytes``) is
@@ -515,6 +561,7 @@ class SpinPhononRates:
         basis_operator: np.ndarray | None = None,
         resonance_window: float = RESONANCE_WINDOW,
         vanishing_field: bool = False,
+        time_reversal: str | np.ndarray | None = "auto",
     ):
         H = _check_hamiltonian(H)
         bath = PhononBath(mode_energies, V, linewidths)  # validates shapes, signs, Hermiticity
@@ -583,7 +630,26 @@ class SpinPhononRates:
             zero = bool(np.all(np.abs(W[f, i]) <= secular_tol))
             omega = 0.0 if zero else float(W[f, i].mean())
             clusters.append(_Cluster(f, i, W[f, i], np.triu_indices(m), omega))
-        self.clusters: tuple[_Cluster, ...] = tuple(_with_swap(clusters, self.labels))
+        clusters = _with_swap(clusters, self.labels)
+        self.symmetry: Symmetry | None = None
+        if time_reversal is not None:
+            if isinstance(time_reversal, str):
+                if time_reversal != "auto":
+                    raise ValueError(f"time_reversal must be 'auto', None or a (d, d) unitary, got {time_reversal!r}")
+                Y = spin_time_reversal(self.dim)
+            else:
+                Y = np.asarray(time_reversal, dtype=complex)
+                if Y.shape != H.shape:
+                    raise ValueError(f"time_reversal must have the shape of H {H.shape}, got {Y.shape}")
+            self.symmetry = find_symmetry(self.energies, U, self._Vt, Y)
+        if self.symmetry is not None:
+            pos = np.full(self.labels.shape, -1, dtype=np.int64)
+            for cl in clusters:
+                pos[cl.f, cl.i] = np.arange(cl.m)
+            clusters = [replace(cl, real=real_form(self.symmetry, cl.f, cl.i,
+                                                   np.where(self.labels == c, pos, -1)))
+                        for c, cl in enumerate(clusters)]
+        self.clusters: tuple[_Cluster, ...] = tuple(clusters)
         self._mirrors = self._mirror_clusters()
         self._cache4: dict[str, list[_Chunk]] = {}
         self._den_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -1038,6 +1104,9 @@ def _accumulate_pairs(out: np.ndarray, cl: _Cluster, ch: _Chunk, wa: np.ndarray,
     Otherwise the weights of :func:`_pair_weights_at` and :func:`_accumulate_two`. Both add the same
     terms; only the order of the additions differs.
     """
+    if cl.real is not None:
+        _accumulate_pairs_real(out, cl, ch, wa, wb, T, dephasing, rows)
+        return
     if cl.m < SYRK_MIN_ELEMENTS and dephasing is None:
         factors = _mode_factors(ch.process, wa, wb, cl.omega, T)
         if factors is not None:
@@ -1047,6 +1116,127 @@ def _accumulate_pairs(out: np.ndarray, cl: _Cluster, ch: _Chunk, wa: np.ndarray,
     _accumulate_two(out, cl, ch, W)
     if dephasing is not None:
         _accumulate_dephasing(dephasing, rows[0], rows[1], ch, W)
+
+
+def _accumulate_pairs_real(out: np.ndarray, cl: _Cluster, ch: _Chunk, wa: np.ndarray, wb: np.ndarray,
+                           T: np.ndarray, dephasing: np.ndarray | None,
+                           rows: tuple[np.ndarray, np.ndarray] | None) -> None:
+    """:func:`_accumulate_pairs` for a cluster with real coordinates (``cl.real``; ``ch.Z`` holds x,
+    (P, m) real): the real Gram sums G[t] = sum_p W[p, t] x_p x_p^T, (2m)^2 / m^2 = 4 times fewer
+    real multiply-adds than the complex products, turned into the cluster's sums by E G E^+
+    (:meth:`~spinbath.quantum.time_reversal.RealForm.to_elements`, once per tile). For the diagonal
+    cluster the pure-dephasing terms |z_aa - z_bb|^2 are further columns of the same sums, formed from
+    x (:meth:`~spinbath.quantum.time_reversal.RealForm.dephasing_columns`: a level pair and its time
+    reverse give one column). One compiled pass (:func:`_real_gram_kernel`)."""
+    rf, X = cl.real, ch.Z
+    n2 = cl.iu[0].size
+    if dephasing is not None:
+        idx, cre, cim, back = rf.dephasing_columns(rows[0], rows[1])
+    else:
+        idx, cre, cim, back = (np.zeros((0, 1), dtype=np.int64), np.zeros((0, 1)), np.zeros((0, 1)), None)
+    factors = _mode_factors(ch.process, wa, wb, cl.omega, T)
+    if factors is None:  # T = 0 or exponents beyond the float range: the weights laid out per pair
+        W = np.ascontiguousarray(ch.weights_from(wa, wb, cl.omega, T))
+        one = np.zeros((1, T.size))
+        factors = (np.zeros(1), np.zeros(1), np.zeros(1), np.zeros(1), one, one, one, one)
+    else:
+        W = np.zeros((0, T.size))
+    G = np.zeros((n2 + idx.shape[0], T.size))
+    _real_gram_kernel()(X, ch.keep, ch.nb, *factors, _PROCESSES.index(ch.process), W, idx, cre, cim, G)
+    out += rf.to_elements(np.ascontiguousarray(G[:n2].T), cl.iu)
+    if dephasing is not None:
+        dephasing += G[n2:].T[:, back]
+
+
+@cache
+def _real_gram_kernel():
+    """Compiled pass of :func:`_accumulate_pairs_real`: for each kept pair q (flat grid index keep[q]
+    = r nb + b, increasing) its thermal weights W_t (from the mode factors as in
+    :func:`_small_cluster_kernel`, or the rows of ``W`` when it has any) and its columns y: the products
+    x_j x_j' (j <= j', np.triu_indices order) and the dephasing terms |sum_u c_u x_idx[u]|^2; batches
+    of GRAM_BATCH pairs (buffers that stay in the core's cache; the columns laid out per column, so that
+    forming them vectorizes over the pairs) are added as out (n_y, n_T) += Y W, one matrix product
+    (BLAS) per batch."""
+    from numba import njit
+
+    @njit(cache=True, fastmath=True)
+    def kernel(X, keep, nb, e1a, e1b, e2a, e2b, f1a, f1b, f2a, f2b, kind, W, idx, cre, cim, out):  # pragma: no cover - compiled
+        P, m = X.shape
+        ncol, nT = out.shape
+        nd, nu = idx.shape
+        n2 = ncol - nd
+        NB = min(GRAM_BATCH, max(P, 1))
+        xb = np.zeros((m, NB))  # the batch's coordinates, one row per coordinate: products vectorize over pairs
+        yb = np.zeros((ncol, NB))
+        wb = np.zeros((NB, nT))
+        re = np.empty(NB)
+        im = np.empty(NB)
+        given = W.shape[0] > 0
+        r = 0
+        base = 0
+        s = 0
+        q = 0
+        while q < P:
+            # gather a batch of pairs with non-zero weight: weights and coordinates
+            s = 0
+            while q < P and s < NB:
+                p = keep[q]
+                while p >= base + nb:
+                    r += 1
+                    base += nb
+                b = p - base
+                if given:
+                    for t in range(nT):
+                        wb[s, t] = W[q, t]
+                else:
+                    if not (e1a[r] + e1b[b] > 0 and e2a[r] + e2b[b] > 0):
+                        q += 1
+                        continue  # weight 0
+                    if kind == 0:  # (one loop per process: a branch inside would keep it from vectorizing)
+                        for t in range(nT):
+                            q1, q2 = f1a[r, t] * f1b[b, t], f2a[r, t] * f2b[b, t]
+                            wb[s, t] = q1 / ((1.0 - q1) * (1.0 - q2))
+                    elif kind == 1:
+                        for t in range(nT):
+                            q1, q2 = f1a[r, t] * f1b[b, t], f2a[r, t] * f2b[b, t]
+                            wb[s, t] = q1 * q2 / ((1.0 - q1) * (1.0 - q2))
+                    else:
+                        for t in range(nT):
+                            q1, q2 = f1a[r, t] * f1b[b, t], f2a[r, t] * f2b[b, t]
+                            wb[s, t] = 1.0 / ((1.0 - q1) * (1.0 - q2))
+                for j in range(m):
+                    xb[j, s] = X[q, j]
+                s += 1
+                q += 1
+            if s == 0:
+                break
+            k = 0
+            for j in range(m):
+                xj = xb[j]
+                for jj in range(j, m):
+                    xjj = xb[jj]
+                    y = yb[k]
+                    for u in range(s):
+                        y[u] = xj[u] * xjj[u]
+                    k += 1
+            for c in range(nd):
+                for u in range(s):
+                    re[u] = 0.0
+                    im[u] = 0.0
+                for v in range(nu):
+                    xv = xb[idx[c, v]]
+                    cr, ci = cre[c, v], cim[c, v]
+                    for u in range(s):
+                        re[u] += cr * xv[u]
+                        im[u] += ci * xv[u]
+                y = yb[n2 + c]
+                for u in range(s):
+                    y[u] = re[u] * re[u] + im[u] * im[u]
+            if s == NB:
+                out += np.dot(yb, wb)
+            else:
+                out += np.dot(yb[:, :s].copy(), wb[:s])
+    return kernel
 
 
 @cache
@@ -1145,6 +1335,33 @@ def factor_bytes(cl: _Cluster, d: int) -> int:
     """Bytes per mode of a tile's amplitude factor (m x 4d complex, and the copy that concatenating
     it makes): what each mode a (left) or partner b (right) of a tile adds."""
     return 2 * 16 * cl.m * 4 * d
+
+
+#: Pairs per batch of the real-coordinate pass (:func:`_real_gram_kernel`).
+GRAM_BATCH = 256
+
+
+def gram_bytes(cl: _Cluster, d: int, n_T: int, diagonal: bool, pairs: int) -> int:
+    """Bytes of the real-coordinate pass of a tile of ``pairs`` pairs (:func:`_real_gram_kernel`),
+    0 for a cluster without real form: :func:`gram_pair_bytes` for each of min(pairs, GRAM_BATCH)
+    pairs (its batch buffers) and :func:`gram_fixed_bytes`."""
+    return gram_pair_bytes(cl, d, n_T, diagonal) * min(int(pairs), GRAM_BATCH) + gram_fixed_bytes(cl, d, n_T, diagonal)
+
+
+def _gram_columns(cl: _Cluster, d: int, diagonal: bool) -> int:
+    # the products x_j x_j' and, for the diagonal cluster, the dephasing columns (at most d(d-1)/2)
+    return cl.iu[0].size + (d * (d - 1) // 2 if diagonal else 0)
+
+
+def gram_pair_bytes(cl: _Cluster, d: int, n_T: int, diagonal: bool) -> int:
+    """Bytes per batched pair of the real-coordinate pass: its columns, coordinates and weights."""
+    return 0 if cl.real is None else 8 * (_gram_columns(cl, d, diagonal) + cl.m + n_T)
+
+
+def gram_fixed_bytes(cl: _Cluster, d: int, n_T: int, diagonal: bool) -> int:
+    """Bytes of the real-coordinate pass that do not depend on the pairs: its sums and their
+    conversion E G E^+ (three complex n_T x m x m arrays)."""
+    return 0 if cl.real is None else 8 * n_T * _gram_columns(cl, d, diagonal) + 3 * 16 * n_T * cl.m * cl.m
 
 
 def block_pair_bytes(cl: _Cluster) -> int:
