@@ -163,3 +163,18 @@ def test_real_coordinates_rebuild_every_amplitude_and_dephasing_term():
     np.testing.assert_allclose(cols, np.abs(z[pos[pa]] - z[pos[pb]]).T ** 2, rtol=1e-12, atol=1e-14)
     # a cluster without the time reverse of its elements gets no real form
     assert real_form(sym, np.array([0]), np.array([2]), np.where(np.arange(256).reshape(16, 16) == 2, 0, -1)) is None
+
+
+def test_vanishing_field_clusters_come_from_their_time_reverse():
+    # In the limit B -> 0+ along z an element and its time reverse have opposite first-order shifts,
+    # so they sit in different clusters: one of each pair is swept, the other derived from it.
+    H, V, w = _dy_model(60, seed=4)
+    kw = dict(basis_operator=spin_matrices(7.5)[2], vanishing_field=True)
+    on, off = _both(H, V, w, 8.0, **kw)
+    assert on.symmetry is not None and len(on._reversed) > 0 and not off._reversed
+    swept = lambda m: sum(1 for c, *_ in m._fourth_order_plan())  # noqa: E731  (tiles)
+    assert swept(on) < 0.6 * swept(off)
+    R, R0 = on.superoperator(T, "2+4"), off.superoperator(T, "2+4")
+    assert _rel(R, R0) < 1e-12
+    for t in range(T.size):
+        np.testing.assert_allclose(R[t], R0[t], rtol=1e-11, atol=1e-15 * np.abs(R0[t]).max())

@@ -339,7 +339,7 @@ def inputs_hash(model: SpinPhononRates, part: str, temperatures: np.ndarray, tas
     h.update(repr((_FORMAT, __version__, part, model.lineshape.name, float(model.cutoff), model.width,
                    model._per_mode, float(model.eta), float(model.resonance_window), float(model.secular_tol),
                    int(model.block_size), int(task_memory), None if chunk_work is None else float(chunk_work),
-                   sorted(model._mirrors), model.symmetry is not None)).encode())
+                   sorted(model._mirrors), model.symmetry is not None, sorted(model._reversed))).encode())
     for p in plans or ():
         h.update(repr((p.index, p.cluster, p.process, p.a_range, p.b_range)).encode())
         for a_idx, b_lo, b_hi in p.blocks:

@@ -651,6 +651,7 @@ class SpinPhononRates:
                         for c, cl in enumerate(clusters)]
         self.clusters: tuple[_Cluster, ...] = tuple(clusters)
         self._mirrors = self._mirror_clusters()
+        self._reversed = self._reversed_clusters()
         self._cache4: dict[str, list[_Chunk]] = {}
         self._den_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -677,6 +678,37 @@ class SpinPhononRates:
             if cl.omega > 0 or (cl.omega == 0 and src < c):
                 mirrors[c] = (src, pos[cl.i, cl.f])
         return mirrors
+
+    def _reversed_clusters(self) -> dict[int, tuple[int, np.ndarray, np.ndarray]]:
+        """Fourth-order clusters obtained from their time reverse instead of a sweep:
+        {c: (source, perm, phi)}.
+
+        With time reversal a symmetry (``symmetry``), z_{pi(j)} = phi_j conj(z_j) for every pair
+        (:mod:`spinbath.quantum.time_reversal`). A cluster that does not hold the time reverse of its
+        elements (with ``vanishing_field`` the first-order shifts mu_f - mu_i of an element and of its
+        reverse are opposite, so they fall in different clusters) is the reverse of another one, and
+        J_c[j, j'] = phi[j] conj(phi[j']) conj(J_src[perm[j], perm[j']]), perm[j] the position in the
+        source of the reverse of element j, phi[j] the phase of that source element. The cluster of
+        lower index of the two is swept (both must be swept clusters, not mirrors)."""
+        if self.symmetry is None:
+            return {}
+        sig, tau = self.symmetry.sigma, self.symmetry.tau
+        pos = np.full(self.labels.shape, -1, dtype=np.int64)
+        for cl in self.clusters:
+            pos[cl.f, cl.i] = np.arange(cl.m)
+        out: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}
+        for c, cl in enumerate(self.clusters):
+            if cl.real is not None or c in self._mirrors:
+                continue
+            rf, ri = sig[cl.f], sig[cl.i]
+            src = int(self.labels[rf[0], ri[0]])
+            if src >= c or src in self._mirrors or src in out or not (self.labels[rf, ri] == src).all() \
+                    or self.clusters[src].m != cl.m:
+                continue
+            perm = pos[rf, ri]
+            s = self.clusters[src]
+            out[c] = (src, perm, tau[s.f[perm]] * tau[s.i[perm]].conj())
+        return out
 
     # ------------------------------------------------------------------ construction helpers
     @classmethod
@@ -808,8 +840,8 @@ class SpinPhononRates:
         mode has. ``max_rows(cl, counts)``: optional cap on the modes a per block (a memory bound)."""
         delta = self._window()
         for c, cl in enumerate(self.clusters):
-            if c in self._mirrors:
-                continue  # derived from its mirror cluster in :meth:`superoperator`
+            if c in self._mirrors or c in self._reversed:
+                continue  # derived from its mirror or its time reverse in :meth:`superoperator`
             for process in _PROCESSES:
                 b_lo, b_hi = self._partner_ranges(cl, process, delta)
                 active = np.flatnonzero(b_hi > b_lo)
@@ -919,8 +951,12 @@ class SpinPhononRates:
                     progress(n_groups)
             acc4, deph4 = self._unfold_swapped(fourth)
             dephasing += deph4
+            for c, (src, perm, phi) in self._reversed.items():  # before the mirrors, which may read them
+                acc4[c] = _mirrored(acc4[src], self.clusters[src], self.clusters[c], perm, np.ones(T.size))
+                cl = self.clusters[c]
+                acc4[c] *= (phi[cl.iu[0]] * phi[cl.iu[1]].conj())[None, :]
             for c, (src, perm) in self._mirrors.items():
-                with np.errstate(over="ignore", divide="ignore"):
+                with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
                     factor = np.exp(self.clusters[src].omega / (KB_CM * T))  # T = 0: 0 (or 1 at w = 0)
                 if self.clusters[src].omega == 0.0:
                     factor = np.ones_like(T)
