@@ -472,7 +472,8 @@ class FourthOrderSums:
     the assembly of R; :meth:`SpinPhononRates.fourth_order_sums`).
 
     part: "virtual" or "resonant". temperatures: (n_T,) K. acc: per cluster, (n_T, m(m+1)/2) complex,
-    cm^-1 (upper triangle of sum_k W_k Z_kj conj(Z_kj'); zero for clusters derived from their mirror;
+    cm^-1 (upper triangle of sum_k W_k Z_kj conj(Z_kj'); zero for clusters derived from their mirror
+    or their time reverse;
     for a cluster with a ``swap`` (Bohr frequency 0) the "AE" pairs cover a <= b only, a = b with
     weight 1/2, and :meth:`SpinPhononRates.superoperator` adds the pairs (b, a) from them).
     dephasing: (n_T, d(d-1)/2), cm^-1, sum_k W_k |Z_k,aa - Z_k,bb|^2 for the pairs a < b (over the
