@@ -81,10 +81,9 @@ class PhononFieldRates:
 
     def _time_reversal_operator(self) -> np.ndarray:
         """Y = exp(-i pi sum_sites J_y): Theta = Y K on the |J, M> basis."""
-        import scipy.linalg as sla
+        from .time_reversal import time_reversal_unitary
 
-        Jy = sum(ops[1] for ops in self.ham.spin_operators)
-        return sla.expm(-1j * np.pi * Jy)
+        return time_reversal_unitary(sum(ops[1] for ops in self.ham.spin_operators))
 
     def _time_reversal_holds(self) -> bool:
         """True when R(-b) = conj(R(b)) in the basis Y conj(U(b)) (module docstring), checked numerically."""

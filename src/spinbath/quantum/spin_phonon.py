@@ -644,9 +644,7 @@ class SpinPhononRates:
                     raise ValueError(f"time_reversal must have the shape of H {H.shape}, got {Y.shape}")
             self.symmetry = find_symmetry(self.energies, U, self._Vt, Y)
         if self.symmetry is not None:
-            pos = np.full(self.labels.shape, -1, dtype=np.int64)
-            for cl in clusters:
-                pos[cl.f, cl.i] = np.arange(cl.m)
+            pos = _element_positions(clusters, self.labels.shape)
             clusters = [replace(cl, real=real_form(self.symmetry, cl.f, cl.i,
                                                    np.where(self.labels == c, pos, -1)))
                         for c, cl in enumerate(clusters)]
@@ -668,9 +666,7 @@ class SpinPhononRates:
         mirror clusters at w = 0 (coherences of degenerate levels), the first one. perm[j] is the
         position in the source of the transposed element (i_j, f_j).
         """
-        pos = np.full(self.labels.shape, -1, dtype=np.int64)
-        for cl in self.clusters:
-            pos[cl.f, cl.i] = np.arange(cl.m)
+        pos = _element_positions(self.clusters, self.labels.shape)
         mirrors: dict[int, tuple[int, np.ndarray]] = {}
         for c, cl in enumerate(self.clusters):
             src = int(self.labels[cl.i[0], cl.f[0]])
@@ -694,9 +690,7 @@ class SpinPhononRates:
         if self.symmetry is None:
             return {}
         sig, tau = self.symmetry.sigma, self.symmetry.tau
-        pos = np.full(self.labels.shape, -1, dtype=np.int64)
-        for cl in self.clusters:
-            pos[cl.f, cl.i] = np.arange(cl.m)
+        pos = _element_positions(self.clusters, self.labels.shape)
         out: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}
         for c, cl in enumerate(self.clusters):
             if cl.real is not None or c in self._mirrors:
@@ -1061,12 +1055,18 @@ class SpinPhononRates:
         return tensor_to_superoperator(R4)
 
 
+def _element_positions(clusters, shape: tuple[int, int]) -> np.ndarray:
+    """pos[f, i]: the position of element (f, i) in its cluster (the clusters partition all d^2)."""
+    pos = np.full(shape, -1, dtype=np.int64)
+    for cl in clusters:
+        pos[cl.f, cl.i] = np.arange(cl.m)
+    return pos
+
+
 def _with_swap(clusters: list[_Cluster], labels: np.ndarray) -> list[_Cluster]:
     """``clusters`` with ``swap`` set on those of Bohr frequency exactly 0 that hold the transpose
     (i_j, f_j) of each of their elements (the diagonal's, at least)."""
-    pos = np.full(labels.shape, -1, dtype=np.int64)
-    for cl in clusters:
-        pos[cl.f, cl.i] = np.arange(cl.m)
+    pos = _element_positions(clusters, labels.shape)
     return [replace(cl, swap=pos[cl.i, cl.f]) if cl.omega == 0.0 and (labels[cl.i, cl.f] == c).all() else cl
             for c, cl in enumerate(clusters)]
 

@@ -40,7 +40,8 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["Symmetry", "RealForm", "find_symmetry", "spin_time_reversal", "TIME_EVEN_TOL"]
+__all__ = ["Symmetry", "RealForm", "find_symmetry", "real_form", "spin_time_reversal", "time_reversal_unitary",
+           "TIME_EVEN_TOL"]
 
 #: Largest |V_{sigma f, sigma i} - tau_f conj(tau_i) conj(V_fi)| relative to max |V^a| of the mode
 #: (eigenbasis) for which a coupling counts as time-even.
@@ -132,15 +133,21 @@ class RealForm:
         return J[:, iu[0], iu[1]]
 
 
-@lru_cache(maxsize=16)
-def spin_time_reversal(d: int) -> np.ndarray:
-    """Y = exp(-i pi J_y) of one spin J = (d - 1)/2 in spinbath's |J, M> basis (Theta = Y K);
-    read-only, computed once per d."""
+def time_reversal_unitary(Jy: np.ndarray) -> np.ndarray:
+    """Y = exp(-i pi J_y) for the total J_y of the spins (any number of sites) in the |M> product
+    basis: Theta = Y K."""
     import scipy.linalg as sla
 
+    return sla.expm(-1j * np.pi * np.asarray(Jy))
+
+
+@lru_cache(maxsize=16)
+def spin_time_reversal(d: int) -> np.ndarray:
+    """:func:`time_reversal_unitary` of one spin J = (d - 1)/2 in spinbath's |J, M> basis;
+    read-only, computed once per d."""
     from ..spins.operators import spin_matrices
 
-    Y = sla.expm(-1j * np.pi * spin_matrices(Fraction(d - 1, 2))[1])
+    Y = time_reversal_unitary(spin_matrices(Fraction(d - 1, 2))[1])
     Y.setflags(write=False)
     return Y
 
